@@ -1,0 +1,121 @@
+// Element-wise and per-channel kernels on flat float32 arrays. "Rows" are the leading
+// dimensions of an NHWC tensor flattened together, "channels" its last dimension.
+
+// dst[i] += src[i], i < n
+export function add_to(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
+  }
+}
+
+// y[i] = a[i] + b[i], i < n
+export function add(a: usize, b: usize, y: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(y + o, f32x4.add(v128.load(a + o), v128.load(b + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(y + o, load<f32>(a + o) + load<f32>(b + o));
+  }
+}
+
+// y[i] = s * x[i], i < n
+export function scale(x: usize, s: f32, y: usize, n: i32): void {
+  const sv = f32x4.splat(s);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(y + o, f32x4.mul(v128.load(x + o), sv));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(y + o, load<f32>(x + o) * s);
+  }
+}
+
+// y[i] = max(x[i], 0), i < n
+export function relu_forward(x: usize, y: usize, n: i32): void {
+  const z = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(y + o, f32x4.max(v128.load(x + o), z));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(y + o, max<f32>(load<f32>(x + o), 0));
+  }
+}
+
+// dx[i] = y[i] > 0 ? dy[i] : 0, i < n   (y: the ReLU output, positive exactly where x was)
+export function relu_backward(y: usize, dy: usize, dx: usize, n: i32): void {
+  const z = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dx + o, v128.and(v128.load(dy + o), f32x4.gt(v128.load(y + o), z)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(dx + o, load<f32>(y + o) > 0 ? load<f32>(dy + o) : 0);
+  }
+}
+
+// y [M,C] += b [C]
+export function bias_add(y: usize, b: usize, M: i32, C: i32): void {
+  const rowBytes = <usize>C << 2;
+  let r = y;
+  for (let m = 0; m < M; m++) {
+    add_to(r, b, C);
+    r += rowBytes;
+  }
+}
+
+// out [C] (+)= sum over m of x [M,C]
+export function col_sum(x: usize, M: i32, C: i32, out: usize, accumulate: bool): void {
+  if (!accumulate) memory.fill(out, 0, <usize>C << 2);
+  const rowBytes = <usize>C << 2;
+  let r = x;
+  for (let m = 0; m < M; m++) {
+    add_to(out, r, C);
+    r += rowBytes;
+  }
+}
+
+// dst [n] = 0
+export function zero(dst: usize, n: i32): void {
+  memory.fill(dst, 0, <usize>n << 2);
+}
+
+// dst [n] = src [n]
+export function copy(dst: usize, src: usize, n: i32): void {
+  memory.copy(dst, src, <usize>n << 2);
+}
+
+// Sum of squares of x [n], in float64: used for gradient norms.
+export function sum_squares(x: usize, n: i32): f64 {
+  let s: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const v = <f64>load<f32>(x + (<usize>i << 2));
+    s += v * v;
+  }
+  return s;
+}
+
+// Number of entries of x [n] that are NaN or infinite.
+export function count_nonfinite(x: usize, n: i32): i32 {
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    if (!isFinite(v)) k++;
+  }
+  return k;
+}

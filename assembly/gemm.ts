@@ -1,0 +1,364 @@
+// Single-precision GEMM: C[M,N] = A[M,K] · B[K,N] (+ C when `accumulate`).
+//
+// A and B are addressed through row and column strides (in elements), so one routine serves
+// A·B, A·Bᵀ and Aᵀ·B: a transposed operand is the same memory with its strides swapped.
+// C is row-major with leading dimension ldc.
+//
+// Structure (Goto / BLIS): B is packed KC x NC at a time into panels NR=8 columns wide, A is
+// packed MC x KC at a time into panels MR rows tall, and a register-tiled microkernel multiplies
+// one A panel by one B panel. Microkernels are named by their tile, as XNNPACK does. A tile keeps
+// MR*2 accumulators plus two B vectors and one broadcast A value live. Measured on Zen 4 with
+// Node 20 (docs/gemm.md): 4x8 runs at 95% of the SIMD peak with mul+add and 90% with relaxed
+// madd; V8's register allocator already spills in 5x8 and 6x8, which run 30-40% slower.
+
+import { madd } from "./simd";
+
+export const NR: i32 = 8;
+// A KC x NR panel of B (8 KiB) stays in L1; an MC x KC block of A (120 KiB) stays in L2.
+export const KC: i32 = 256;
+export const MC: i32 = 120; // a multiple of every MR (4, 5 and 6)
+export const NC: i32 = 1024;
+
+// The microkernel `sgemm` runs: the fastest measured, with or without relaxed SIMD.
+export const DEFAULT_MR: i32 = 4;
+
+const PACKED_B_BYTES: usize = <usize>(KC * NC * 4);
+const PACKED_A_BYTES: usize = <usize>(MC * KC * 4);
+const TILE_BYTES: usize = <usize>(8 * NR * 4);
+
+// Bytes of scratch memory that every GEMM call needs at `ws`.
+export function gemm_workspace_bytes(): i32 {
+  return <i32>(PACKED_B_BYTES + PACKED_A_BYTES + TILE_BYTES);
+}
+
+@inline function storeRow(c: usize, lo: v128, hi: v128, accumulate: bool): void {
+  if (accumulate) {
+    lo = f32x4.add(lo, v128.load(c));
+    hi = f32x4.add(hi, v128.load(c, 16));
+  }
+  v128.store(c, lo);
+  v128.store(c, hi, 16);
+}
+
+// C[4,8] (+)= Apanel[kc,4]ᵀ · Bpanel[kc,8]
+function ukernel_4x8(kc: i32, a: usize, b: usize, c: usize, ldc: i32, accumulate: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(b);
+    const b1 = v128.load(b, 16);
+    let av = v128.load32_splat(a);
+    c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
+    av = v128.load32_splat(a, 4);
+    c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
+    av = v128.load32_splat(a, 8);
+    c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
+    av = v128.load32_splat(a, 12);
+    c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
+    a += 16;
+    b += 32;
+  }
+  const rs = <usize>ldc << 2;
+  storeRow(c, c00, c01, accumulate); c += rs;
+  storeRow(c, c10, c11, accumulate); c += rs;
+  storeRow(c, c20, c21, accumulate); c += rs;
+  storeRow(c, c30, c31, accumulate);
+}
+
+// C[5,8] (+)= Apanel[kc,5]ᵀ · Bpanel[kc,8]
+function ukernel_5x8(kc: i32, a: usize, b: usize, c: usize, ldc: i32, accumulate: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(b);
+    const b1 = v128.load(b, 16);
+    let av = v128.load32_splat(a);
+    c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
+    av = v128.load32_splat(a, 4);
+    c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
+    av = v128.load32_splat(a, 8);
+    c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
+    av = v128.load32_splat(a, 12);
+    c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
+    av = v128.load32_splat(a, 16);
+    c40 = madd(av, b0, c40); c41 = madd(av, b1, c41);
+    a += 20;
+    b += 32;
+  }
+  const rs = <usize>ldc << 2;
+  storeRow(c, c00, c01, accumulate); c += rs;
+  storeRow(c, c10, c11, accumulate); c += rs;
+  storeRow(c, c20, c21, accumulate); c += rs;
+  storeRow(c, c30, c31, accumulate); c += rs;
+  storeRow(c, c40, c41, accumulate);
+}
+
+// C[6,8] (+)= Apanel[kc,6]ᵀ · Bpanel[kc,8]
+function ukernel_6x8(kc: i32, a: usize, b: usize, c: usize, ldc: i32, accumulate: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(b);
+    const b1 = v128.load(b, 16);
+    let av = v128.load32_splat(a);
+    c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
+    av = v128.load32_splat(a, 4);
+    c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
+    av = v128.load32_splat(a, 8);
+    c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
+    av = v128.load32_splat(a, 12);
+    c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
+    av = v128.load32_splat(a, 16);
+    c40 = madd(av, b0, c40); c41 = madd(av, b1, c41);
+    av = v128.load32_splat(a, 20);
+    c50 = madd(av, b0, c50); c51 = madd(av, b1, c51);
+    a += 24;
+    b += 32;
+  }
+  const rs = <usize>ldc << 2;
+  storeRow(c, c00, c01, accumulate); c += rs;
+  storeRow(c, c10, c11, accumulate); c += rs;
+  storeRow(c, c20, c21, accumulate); c += rs;
+  storeRow(c, c30, c31, accumulate); c += rs;
+  storeRow(c, c40, c41, accumulate); c += rs;
+  storeRow(c, c50, c51, accumulate);
+}
+
+@inline function ukernel(mr: i32, kc: i32, a: usize, b: usize, c: usize, ldc: i32, accumulate: bool): void {
+  if (mr == 4) ukernel_4x8(kc, a, b, c, ldc, accumulate);
+  else if (mr == 5) ukernel_5x8(kc, a, b, c, ldc, accumulate);
+  else ukernel_6x8(kc, a, b, c, ldc, accumulate);
+}
+
+// Packs B[kc, nc] (strides rsb, csb) into panels of NR columns: panel j holds, for each p, the
+// NR values B[p, j*NR .. j*NR+NR), zero beyond nc.
+function packB(kc: i32, nc: i32, b: usize, rsb: i32, csb: i32, out: usize): void {
+  for (let jr = 0; jr < nc; jr += NR) {
+    const nr = min(NR, nc - jr);
+    const dst = out + ((<usize>jr * kc) << 2);
+    const src = b + ((<usize>jr * csb) << 2);
+    if (csb == 1 && nr == NR) {
+      const step = <usize>rsb << 2;
+      let s = src;
+      let d = dst;
+      for (let p = 0; p < kc; p++) {
+        v128.store(d, v128.load(s));
+        v128.store(d, v128.load(s, 16), 16);
+        s += step;
+        d += 32;
+      }
+    } else {
+      if (nr < NR) memory.fill(dst, 0, (<usize>kc * NR) << 2);
+      // Walk each column along p, which is the contiguous direction when B is transposed.
+      for (let jj = 0; jj < nr; jj++) {
+        let s = src + ((<usize>jj * csb) << 2);
+        let d = dst + (<usize>jj << 2);
+        const step = <usize>rsb << 2;
+        for (let p = 0; p < kc; p++) {
+          store<f32>(d, load<f32>(s));
+          s += step;
+          d += 32;
+        }
+      }
+    }
+  }
+}
+
+// Packs A[mc, kc] (strides rsa, csa) into panels of mr rows: panel i holds, for each p, the mr
+// values A[i*mr .. i*mr+mr), p], zero beyond mc.
+function packA(mr: i32, mc: i32, kc: i32, a: usize, rsa: i32, csa: i32, out: usize): void {
+  for (let ir = 0; ir < mc; ir += mr) {
+    const m = min(mr, mc - ir);
+    const dst = out + ((<usize>ir * kc) << 2);
+    const src = a + ((<usize>ir * rsa) << 2);
+    if (m == 4 && mr == 4 && csa == 1) {
+      packA4Rows(kc, src, <usize>rsa << 2, dst);
+      continue;
+    }
+    if (m < mr) memory.fill(dst, 0, (<usize>kc * mr) << 2);
+    if (rsa == 1) {
+      // A is transposed in memory: the mr values of one p are contiguous.
+      const step = <usize>csa << 2;
+      let s = src;
+      let d = dst;
+      if (m == 4 && mr == 4) {
+        for (let p = 0; p < kc; p++) {
+          v128.store(d, v128.load(s));
+          s += step;
+          d += 16;
+        }
+        continue;
+      }
+      for (let p = 0; p < kc; p++) {
+        for (let ii = 0; ii < m; ii++) store<f32>(d + (<usize>ii << 2), load<f32>(s + (<usize>ii << 2)));
+        s += step;
+        d += <usize>mr << 2;
+      }
+    } else {
+      const step = <usize>csa << 2;
+      const dstep = <usize>mr << 2;
+      for (let ii = 0; ii < m; ii++) {
+        let s = src + ((<usize>ii * rsa) << 2);
+        let d = dst + (<usize>ii << 2);
+        for (let p = 0; p < kc; p++) {
+          store<f32>(d, load<f32>(s));
+          s += step;
+          d += dstep;
+        }
+      }
+    }
+  }
+}
+
+// Four row-major rows (rowBytes apart) -> one 4-row panel, transposing 4x4 blocks in registers.
+function packA4Rows(kc: i32, src: usize, rowBytes: usize, dst: usize): void {
+  const r1 = src + rowBytes, r2 = r1 + rowBytes, r3 = r2 + rowBytes;
+  let p = 0;
+  for (; p + 4 <= kc; p += 4) {
+    const o = <usize>p << 2;
+    const x0 = v128.load(src + o), x1 = v128.load(r1 + o), x2 = v128.load(r2 + o), x3 = v128.load(r3 + o);
+    const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5);
+    const t1 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5);
+    const t2 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7);
+    const t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
+    const d = dst + (o << 2);
+    v128.store(d, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+    v128.store(d, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 16);
+    v128.store(d, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 32);
+    v128.store(d, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 48);
+  }
+  for (; p < kc; p++) {
+    const o = <usize>p << 2;
+    const d = dst + (o << 2);
+    store<f32>(d, load<f32>(src + o));
+    store<f32>(d, load<f32>(r1 + o), 4);
+    store<f32>(d, load<f32>(r2 + o), 8);
+    store<f32>(d, load<f32>(r3 + o), 12);
+  }
+}
+
+// C[m, n] (+)= tile[m, n] for the partial tiles at the right and bottom edges.
+function mergeTile(m: i32, n: i32, tile: usize, c: usize, ldc: i32, accumulate: bool): void {
+  for (let i = 0; i < m; i++) {
+    const t = tile + ((<usize>i * NR) << 2);
+    const r = c + ((<usize>i * ldc) << 2);
+    for (let j = 0; j < n; j++) {
+      const o = <usize>j << 2;
+      const v = load<f32>(t + o);
+      store<f32>(r + o, accumulate ? load<f32>(r + o) + v : v);
+    }
+  }
+}
+
+function gemmBlocked(
+  mr: i32, M: i32, N: i32, K: i32,
+  a: usize, rsa: i32, csa: i32,
+  b: usize, rsb: i32, csb: i32,
+  c: usize, ldc: i32, accumulate: bool, ws: usize,
+): void {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    if (!accumulate) {
+      for (let i = 0; i < M; i++) memory.fill(c + ((<usize>i * ldc) << 2), 0, <usize>N << 2);
+    }
+    return;
+  }
+  const pb = ws;
+  const pa = ws + PACKED_B_BYTES;
+  const tile = pa + PACKED_A_BYTES;
+  const mcMax = (MC / mr) * mr;
+  for (let jc = 0; jc < N; jc += NC) {
+    const nc = min(NC, N - jc);
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = min(KC, K - pc);
+      const acc = accumulate || pc > 0;
+      packB(kc, nc, b + ((<usize>pc * rsb + <usize>jc * csb) << 2), rsb, csb, pb);
+      for (let ic = 0; ic < M; ic += mcMax) {
+        const mc = min(mcMax, M - ic);
+        packA(mr, mc, kc, a + ((<usize>ic * rsa + <usize>pc * csa) << 2), rsa, csa, pa);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const nr = min(NR, nc - jr);
+          const bp = pb + ((<usize>jr * kc) << 2);
+          for (let ir = 0; ir < mc; ir += mr) {
+            const m = min(mr, mc - ir);
+            const ap = pa + ((<usize>ir * kc) << 2);
+            const cp = c + ((<usize>(ic + ir) * ldc + <usize>(jc + jr)) << 2);
+            if (m == mr && nr == NR) {
+              ukernel(mr, kc, ap, bp, cp, ldc, acc);
+            } else {
+              ukernel(mr, kc, ap, bp, tile, NR, false);
+              mergeTile(m, nr, tile, cp, ldc, acc);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// C[M,N] (+)= A[M,K] · B[K,N] with this build's default microkernel.
+export function sgemm(
+  M: i32, N: i32, K: i32,
+  a: usize, rsa: i32, csa: i32,
+  b: usize, rsb: i32, csb: i32,
+  c: usize, ldc: i32, accumulate: bool, ws: usize,
+): void {
+  gemmBlocked(DEFAULT_MR, M, N, K, a, rsa, csa, b, rsb, csb, c, ldc, accumulate, ws);
+}
+
+// The same GEMM pinned to one microkernel, for benchmarks.
+export function gemm_4x8(
+  M: i32, N: i32, K: i32,
+  a: usize, rsa: i32, csa: i32,
+  b: usize, rsb: i32, csb: i32,
+  c: usize, ldc: i32, accumulate: bool, ws: usize,
+): void {
+  gemmBlocked(4, M, N, K, a, rsa, csa, b, rsb, csb, c, ldc, accumulate, ws);
+}
+
+export function gemm_5x8(
+  M: i32, N: i32, K: i32,
+  a: usize, rsa: i32, csa: i32,
+  b: usize, rsb: i32, csb: i32,
+  c: usize, ldc: i32, accumulate: bool, ws: usize,
+): void {
+  gemmBlocked(5, M, N, K, a, rsa, csa, b, rsb, csb, c, ldc, accumulate, ws);
+}
+
+export function gemm_6x8(
+  M: i32, N: i32, K: i32,
+  a: usize, rsa: i32, csa: i32,
+  b: usize, rsb: i32, csb: i32,
+  c: usize, ldc: i32, accumulate: bool, ws: usize,
+): void {
+  gemmBlocked(6, M, N, K, a, rsa, csa, b, rsb, csb, c, ldc, accumulate, ws);
+}
+
+// The throughput ceiling: `iters` rounds of 12 independent 4-lane multiply-adds on registers.
+// Returns a value that depends on every lane so that nothing is optimized away.
+// FLOPs = iters * 12 * 4 * 2.
+export function simd_peak(iters: i32, seed: f32): f32 {
+  const x = f32x4.splat(seed);
+  const y = f32x4.splat(0.999);
+  let a0 = x, a1 = x, a2 = x, a3 = x, a4 = x, a5 = x;
+  let a6 = x, a7 = x, a8 = x, a9 = x, a10 = x, a11 = x;
+  for (let i = 0; i < iters; i++) {
+    a0 = madd(a0, y, x); a1 = madd(a1, y, x); a2 = madd(a2, y, x);
+    a3 = madd(a3, y, x); a4 = madd(a4, y, x); a5 = madd(a5, y, x);
+    a6 = madd(a6, y, x); a7 = madd(a7, y, x); a8 = madd(a8, y, x);
+    a9 = madd(a9, y, x); a10 = madd(a10, y, x); a11 = madd(a11, y, x);
+  }
+  const s = f32x4.add(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)),
+    f32x4.add(f32x4.add(f32x4.add(a4, a5), f32x4.add(a6, a7)),
+      f32x4.add(f32x4.add(a8, a9), f32x4.add(a10, a11))));
+  return f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 3);
+}

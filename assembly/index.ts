@@ -1,0 +1,25 @@
+// The simdnet kernel module: every export is a plain function over pointers into linear memory.
+// The memory is imported (and shared), so several worker threads can run these kernels on one
+// set of weights; the kernels keep no state between calls.
+
+export { sgemm, gemm_4x8, gemm_5x8, gemm_6x8, gemm_workspace_bytes, simd_peak } from "./gemm";
+export { im2col, col2im, conv2d_forward, conv2d_backward_input, conv2d_backward_kernel } from "./conv";
+export { dense_forward, dense_backward } from "./dense";
+export {
+  maxpool_forward, maxpool_backward, avgpool_forward, avgpool_backward,
+  global_avgpool_forward, global_avgpool_backward, global_maxpool_forward,
+  zeropad_forward, zeropad_backward,
+} from "./pool";
+export {
+  bn_forward_sums, bn_forward_stats, bn_forward_normalize, bn_update_moving, bn_inference_forward,
+  bn_backward_sums, bn_backward_dx, bn_param_grads,
+} from "./batchnorm";
+export {
+  add_to, add, scale, relu_forward, relu_backward, bias_add, col_sum, zero, copy,
+  sum_squares, count_nonfinite,
+} from "./elementwise";
+export { softmax_forward, softmax_xent } from "./loss";
+export { adam_update, sgd_update } from "./optimizer";
+
+// Which microkernel `sgemm` uses in this build (4 = gemm_4x8).
+export { DEFAULT_MR } from "./gemm";

@@ -1,0 +1,218 @@
+// Pooling and zero padding on NHWC tensors: x [N,H,W,C] -> y [N,OH,OW,C].
+//
+// Padding is explicit (top/left; bottom/right follow from OH/OW). Max pooling never picks a
+// padded cell and average pooling divides by the number of real cells, as TensorFlow does.
+// Windows run over 4 channels at a time; a channel count that is not a multiple of 4 finishes
+// with scalar code.
+
+// y = window max of x; argmax [N,OH,OW,C] receives the flat index in x of each chosen cell
+// (the first of equal maxima), which is all the backward pass needs.
+export function maxpool_forward(
+  x: usize, y: usize, argmax: usize,
+  N: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32, stride: i32, padT: i32, padL: i32,
+  OH: i32, OW: i32,
+): void {
+  const lanes = i32x4(0, 1, 2, 3);
+  let o: usize = 0; // output element index
+  for (let n = 0; n < N; n++) {
+    for (let oh = 0; oh < OH; oh++) {
+      const h0 = max(0, oh * stride - padT);
+      const h1 = min(H, oh * stride - padT + KH);
+      for (let ow = 0; ow < OW; ow++) {
+        const w0 = max(0, ow * stride - padL);
+        const w1 = min(W, ow * stride - padL + KW);
+        let c = 0;
+        for (; c + 4 <= C; c += 4) {
+          let best = f32x4.splat(-Infinity);
+          let bestIdx = i32x4.splat(-1);
+          for (let h = h0; h < h1; h++) {
+            for (let w = w0; w < w1; w++) {
+              const idx = ((n * H + h) * W + w) * C + c;
+              const v = v128.load(x + (<usize>idx << 2));
+              // Take v where it is larger, or where nothing was taken yet (all -inf windows).
+              const take = v128.or(f32x4.gt(v, best), i32x4.eq(bestIdx, i32x4.splat(-1)));
+              best = v128.bitselect(v, best, take);
+              bestIdx = v128.bitselect(i32x4.add(i32x4.splat(idx), lanes), bestIdx, take);
+            }
+          }
+          v128.store(y + ((o + <usize>c) << 2), best);
+          v128.store(argmax + ((o + <usize>c) << 2), bestIdx);
+        }
+        for (; c < C; c++) {
+          let best: f32 = -Infinity;
+          let bestIdx = -1;
+          for (let h = h0; h < h1; h++) {
+            for (let w = w0; w < w1; w++) {
+              const idx = ((n * H + h) * W + w) * C + c;
+              const v = load<f32>(x + (<usize>idx << 2));
+              if (v > best || bestIdx < 0) { best = v; bestIdx = idx; }
+            }
+          }
+          store<f32>(y + ((o + <usize>c) << 2), best);
+          store<i32>(argmax + ((o + <usize>c) << 2), bestIdx);
+        }
+        o += <usize>C;
+      }
+    }
+  }
+}
+
+// dx [nx] = dy [ny] routed to the cells argmax [ny] names (summed where windows overlap).
+export function maxpool_backward(dy: usize, argmax: usize, dx: usize, ny: i32, nx: i32): void {
+  memory.fill(dx, 0, <usize>nx << 2);
+  for (let i = 0; i < ny; i++) {
+    const o = <usize>i << 2;
+    const t = dx + (<usize>load<i32>(argmax + o) << 2);
+    store<f32>(t, load<f32>(t) + load<f32>(dy + o));
+  }
+}
+
+// y = mean of the real (unpadded) cells of each window of x.
+export function avgpool_forward(
+  x: usize, y: usize,
+  N: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32, stride: i32, padT: i32, padL: i32,
+  OH: i32, OW: i32,
+): void {
+  let o: usize = 0;
+  for (let n = 0; n < N; n++) {
+    for (let oh = 0; oh < OH; oh++) {
+      const h0 = max(0, oh * stride - padT);
+      const h1 = min(H, oh * stride - padT + KH);
+      for (let ow = 0; ow < OW; ow++) {
+        const w0 = max(0, ow * stride - padL);
+        const w1 = min(W, ow * stride - padL + KW);
+        const inv: f32 = 1.0 / <f32>((h1 - h0) * (w1 - w0));
+        const yo = y + (o << 2);
+        memory.fill(yo, 0, <usize>C << 2);
+        for (let h = h0; h < h1; h++) {
+          for (let w = w0; w < w1; w++) {
+            accumulateScaled(yo, x + ((<usize>(((n * H + h) * W + w) * C)) << 2), 1, C);
+          }
+        }
+        scaleInPlace(yo, inv, C);
+        o += <usize>C;
+      }
+    }
+  }
+}
+
+// dx = dy spread evenly over the real cells of each window.
+export function avgpool_backward(
+  dy: usize, dx: usize,
+  N: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32, stride: i32, padT: i32, padL: i32,
+  OH: i32, OW: i32,
+): void {
+  memory.fill(dx, 0, (<usize>N * H * W * C) << 2);
+  let o: usize = 0;
+  for (let n = 0; n < N; n++) {
+    for (let oh = 0; oh < OH; oh++) {
+      const h0 = max(0, oh * stride - padT);
+      const h1 = min(H, oh * stride - padT + KH);
+      for (let ow = 0; ow < OW; ow++) {
+        const w0 = max(0, ow * stride - padL);
+        const w1 = min(W, ow * stride - padL + KW);
+        const inv: f32 = 1.0 / <f32>((h1 - h0) * (w1 - w0));
+        const g = dy + (o << 2);
+        for (let h = h0; h < h1; h++) {
+          for (let w = w0; w < w1; w++) {
+            accumulateScaled(dx + ((<usize>(((n * H + h) * W + w) * C)) << 2), g, inv, C);
+          }
+        }
+        o += <usize>C;
+      }
+    }
+  }
+}
+
+// y [N,C] = mean over H*W of x [N,H*W,C]
+export function global_avgpool_forward(x: usize, y: usize, N: i32, HW: i32, C: i32): void {
+  const inv: f32 = 1.0 / <f32>HW;
+  for (let n = 0; n < N; n++) {
+    const yo = y + ((<usize>n * C) << 2);
+    memory.fill(yo, 0, <usize>C << 2);
+    for (let p = 0; p < HW; p++) {
+      accumulateScaled(yo, x + ((<usize>(n * HW + p) * C) << 2), 1, C);
+    }
+    scaleInPlace(yo, inv, C);
+  }
+}
+
+// dx [N,H*W,C] = dy [N,C] / (H*W) at every position
+export function global_avgpool_backward(dy: usize, dx: usize, N: i32, HW: i32, C: i32): void {
+  const inv: f32 = 1.0 / <f32>HW;
+  for (let n = 0; n < N; n++) {
+    const g = dy + ((<usize>n * C) << 2);
+    for (let p = 0; p < HW; p++) {
+      const d = dx + ((<usize>(n * HW + p) * C) << 2);
+      memory.fill(d, 0, <usize>C << 2);
+      accumulateScaled(d, g, inv, C);
+    }
+  }
+}
+
+// y [N,C] = max over H*W of x [N,H*W,C], with argmax as in maxpool_forward
+// (its backward is maxpool_backward).
+export function global_maxpool_forward(x: usize, y: usize, argmax: usize, N: i32, HW: i32, C: i32): void {
+  maxpool_forward(x, y, argmax, N, 1, HW, C, 1, HW, 1, 0, 0, 1, 1);
+}
+
+// y [N, H+top+bottom, W+left+right, C] = x surrounded by zeros
+export function zeropad_forward(
+  x: usize, y: usize, N: i32, H: i32, W: i32, C: i32, top: i32, bottom: i32, left: i32, right: i32,
+): void {
+  const YH = H + top + bottom;
+  const YW = W + left + right;
+  memory.fill(y, 0, (<usize>N * YH * YW * C) << 2);
+  const rowBytes = (<usize>W * C) << 2;
+  for (let n = 0; n < N; n++) {
+    for (let h = 0; h < H; h++) {
+      const src = x + ((<usize>((n * H + h) * W) * C) << 2);
+      const dst = y + ((<usize>((n * YH + h + top) * YW + left) * C) << 2);
+      memory.copy(dst, src, rowBytes);
+    }
+  }
+}
+
+// dx [N,H,W,C] = the interior of dy [N, H+top+bottom, W+left+right, C]
+export function zeropad_backward(
+  dy: usize, dx: usize, N: i32, H: i32, W: i32, C: i32, top: i32, bottom: i32, left: i32, right: i32,
+): void {
+  const YH = H + top + bottom;
+  const YW = W + left + right;
+  const rowBytes = (<usize>W * C) << 2;
+  for (let n = 0; n < N; n++) {
+    for (let h = 0; h < H; h++) {
+      const dst = dx + ((<usize>((n * H + h) * W) * C) << 2);
+      const src = dy + ((<usize>((n * YH + h + top) * YW + left) * C) << 2);
+      memory.copy(dst, src, rowBytes);
+    }
+  }
+}
+
+// dst [C] += s * src [C]
+@inline function accumulateScaled(dst: usize, src: usize, s: f32, C: i32): void {
+  const sv = f32x4.splat(s);
+  let c = 0;
+  for (; c + 4 <= C; c += 4) {
+    const o = <usize>c << 2;
+    v128.store(dst + o, f32x4.add(v128.load(dst + o), f32x4.mul(v128.load(src + o), sv)));
+  }
+  for (; c < C; c++) {
+    const o = <usize>c << 2;
+    store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o) * s);
+  }
+}
+
+// v [C] *= s
+@inline function scaleInPlace(v: usize, s: f32, C: i32): void {
+  const sv = f32x4.splat(s);
+  let c = 0;
+  for (; c + 4 <= C; c += 4) {
+    const o = <usize>c << 2;
+    v128.store(v + o, f32x4.mul(v128.load(v + o), sv));
+  }
+  for (; c < C; c++) {
+    const o = <usize>c << 2;
+    store<f32>(v + o, load<f32>(v + o) * s);
+  }
+}

@@ -1,0 +1,75 @@
+// The signatures of the kernel module's exports (assembly/index.ts). Pointers are byte offsets
+// into the shared memory; booleans travel as 0/1.
+
+type Ptr = number;
+type Bool = number | boolean;
+
+export interface KernelExports {
+  memory: WebAssembly.Memory;
+  DEFAULT_MR: WebAssembly.Global;
+  gemm_workspace_bytes(): number;
+  sgemm(M: number, N: number, K: number, a: Ptr, rsa: number, csa: number, b: Ptr, rsb: number, csb: number,
+    c: Ptr, ldc: number, accumulate: Bool, ws: Ptr): void;
+  gemm_4x8: KernelExports['sgemm'];
+  gemm_5x8: KernelExports['sgemm'];
+  gemm_6x8: KernelExports['sgemm'];
+  simd_peak(iters: number, seed: number): number;
+
+  im2col(x: Ptr, N: number, H: number, W: number, C: number, KH: number, KW: number, stride: number,
+    padT: number, padL: number, OH: number, OW: number, cols: Ptr): void;
+  col2im(cols: Ptr, N: number, H: number, W: number, C: number, KH: number, KW: number, stride: number,
+    padT: number, padL: number, OH: number, OW: number, dx: Ptr): void;
+  conv2d_forward(x: Ptr, w: Ptr, b: Ptr, y: Ptr, N: number, H: number, W: number, C: number, KH: number,
+    KW: number, F: number, stride: number, padT: number, padL: number, OH: number, OW: number, cols: Ptr, ws: Ptr): void;
+  conv2d_backward_input(dy: Ptr, w: Ptr, dx: Ptr, N: number, H: number, W: number, C: number, KH: number,
+    KW: number, F: number, stride: number, padT: number, padL: number, OH: number, OW: number, cols: Ptr, ws: Ptr): void;
+  conv2d_backward_kernel(x: Ptr, dy: Ptr, dw: Ptr, db: Ptr, N: number, H: number, W: number, C: number, KH: number,
+    KW: number, F: number, stride: number, padT: number, padL: number, OH: number, OW: number, accumulate: Bool,
+    cols: Ptr, ws: Ptr): void;
+  dense_forward(x: Ptr, w: Ptr, b: Ptr, y: Ptr, N: number, I: number, O: number, ws: Ptr): void;
+  dense_backward(x: Ptr, w: Ptr, dy: Ptr, dx: Ptr, dw: Ptr, db: Ptr, N: number, I: number, O: number,
+    accumulate: Bool, ws: Ptr): void;
+
+  maxpool_forward(x: Ptr, y: Ptr, argmax: Ptr, N: number, H: number, W: number, C: number, KH: number, KW: number,
+    stride: number, padT: number, padL: number, OH: number, OW: number): void;
+  maxpool_backward(dy: Ptr, argmax: Ptr, dx: Ptr, ny: number, nx: number): void;
+  avgpool_forward(x: Ptr, y: Ptr, N: number, H: number, W: number, C: number, KH: number, KW: number,
+    stride: number, padT: number, padL: number, OH: number, OW: number): void;
+  avgpool_backward(dy: Ptr, dx: Ptr, N: number, H: number, W: number, C: number, KH: number, KW: number,
+    stride: number, padT: number, padL: number, OH: number, OW: number): void;
+  global_avgpool_forward(x: Ptr, y: Ptr, N: number, HW: number, C: number): void;
+  global_avgpool_backward(dy: Ptr, dx: Ptr, N: number, HW: number, C: number): void;
+  global_maxpool_forward(x: Ptr, y: Ptr, argmax: Ptr, N: number, HW: number, C: number): void;
+  zeropad_forward(x: Ptr, y: Ptr, N: number, H: number, W: number, C: number, top: number, bottom: number,
+    left: number, right: number): void;
+  zeropad_backward(dy: Ptr, dx: Ptr, N: number, H: number, W: number, C: number, top: number, bottom: number,
+    left: number, right: number): void;
+
+  bn_forward_sums(x: Ptr, M: number, C: number, sum: Ptr, sumsq: Ptr): void;
+  bn_forward_stats(sum: Ptr, sumsq: Ptr, count: number, eps: number, C: number, mean: Ptr, variance: Ptr, invstd: Ptr): void;
+  bn_forward_normalize(x: Ptr, M: number, C: number, mean: Ptr, invstd: Ptr, gamma: Ptr, beta: Ptr, y: Ptr): void;
+  bn_update_moving(mean: Ptr, variance: Ptr, movingMean: Ptr, movingVar: Ptr, C: number, momentum: number): void;
+  bn_inference_forward(x: Ptr, M: number, C: number, gamma: Ptr, beta: Ptr, movingMean: Ptr, movingVar: Ptr,
+    eps: number, y: Ptr): void;
+  bn_backward_sums(dy: Ptr, x: Ptr, mean: Ptr, invstd: Ptr, M: number, C: number, sumDy: Ptr, sumDyXhat: Ptr): void;
+  bn_backward_dx(dy: Ptr, x: Ptr, mean: Ptr, invstd: Ptr, gamma: Ptr, sumDy: Ptr, sumDyXhat: Ptr, count: number,
+    M: number, C: number, coef: Ptr, dx: Ptr): void;
+  bn_param_grads(sumDy: Ptr, sumDyXhat: Ptr, C: number, dgamma: Ptr, dbeta: Ptr, accumulate: Bool): void;
+
+  add_to(dst: Ptr, src: Ptr, n: number): void;
+  add(a: Ptr, b: Ptr, y: Ptr, n: number): void;
+  scale(x: Ptr, s: number, y: Ptr, n: number): void;
+  relu_forward(x: Ptr, y: Ptr, n: number): void;
+  relu_backward(y: Ptr, dy: Ptr, dx: Ptr, n: number): void;
+  bias_add(y: Ptr, b: Ptr, M: number, C: number): void;
+  col_sum(x: Ptr, M: number, C: number, out: Ptr, accumulate: Bool): void;
+  zero(dst: Ptr, n: number): void;
+  copy(dst: Ptr, src: Ptr, n: number): void;
+  sum_squares(x: Ptr, n: number): number;
+  count_nonfinite(x: Ptr, n: number): number;
+
+  softmax_forward(logits: Ptr, probs: Ptr, N: number, K: number): void;
+  softmax_xent(logits: Ptr, labels: Ptr, N: number, K: number, invBatch: number, probs: Ptr, dlogits: Ptr): number;
+  adam_update(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lrT: number, beta1: number, beta2: number, eps: number): void;
+  sgd_update(p: Ptr, g: Ptr, vel: Ptr, n: number, lr: number, momentum: number, nesterov: Bool): void;
+}

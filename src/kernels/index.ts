@@ -1,0 +1,57 @@
+// The kernel runtime: one instance of the kernel module over one memory, with an allocator and
+// typed views. Views are made on demand because growing a shared memory replaces its buffer.
+
+import { Arena } from './arena.js';
+import type { KernelExports } from './exports.js';
+import { chooseVariant, compileKernels, createMemory, instantiateKernels, type KernelVariant } from './wasm.js';
+
+export type { KernelExports } from './exports.js';
+export type { KernelVariant } from './wasm.js';
+export { Arena } from './arena.js';
+
+export class Runtime {
+  readonly k: KernelExports;
+  readonly arena: Arena;
+  readonly gemmWorkspace: number;
+
+  constructor(readonly variant: KernelVariant, readonly memory: WebAssembly.Memory, arena?: Arena) {
+    this.k = instantiateKernels(compileKernels(variant), memory);
+    this.arena = arena ?? new Arena(memory);
+    this.gemmWorkspace = this.arena.alloc(this.k.gemm_workspace_bytes());
+  }
+
+  static create(options: { variant?: KernelVariant | 'auto'; memory?: WebAssembly.Memory } = {}): Runtime {
+    return new Runtime(chooseVariant(options.variant), options.memory ?? createMemory());
+  }
+
+  f32(ptr: number, n: number): Float32Array {
+    return new Float32Array(this.memory.buffer, ptr, n);
+  }
+
+  f64(ptr: number, n: number): Float64Array {
+    return new Float64Array(this.memory.buffer, ptr, n);
+  }
+
+  i32(ptr: number, n: number): Int32Array {
+    return new Int32Array(this.memory.buffer, ptr, n);
+  }
+
+  // Copies `data` into a new block and returns its offset.
+  upload(data: Float32Array): number {
+    const ptr = this.arena.allocF32(data.length);
+    this.f32(ptr, data.length).set(data);
+    return ptr;
+  }
+
+  // A copy of n floats at ptr, safe to keep after the memory grows or the block is reused.
+  download(ptr: number, n: number): Float32Array {
+    return this.f32(ptr, n).slice();
+  }
+}
+
+let shared: Runtime | undefined;
+// The process's default runtime, created on first use.
+export function defaultRuntime(): Runtime {
+  shared ??= Runtime.create();
+  return shared;
+}

@@ -1,0 +1,88 @@
+// Loads the AssemblyScript kernel module and instantiates it over a shared WebAssembly.Memory.
+//
+// Two builds exist: `simdnet.wasm` (plain SIMD) and `simdnet-relaxed.wasm` (relaxed-SIMD fused
+// multiply-add, ~20% faster GEMM). The relaxed one is used when the runtime accepts it; Node 20
+// accepts it only behind a V8 flag, which is set here before validating.
+
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
+import type { KernelExports } from './exports.js';
+
+export type KernelVariant = 'simd' | 'relaxed-simd';
+
+const buildDir = new URL('../../../build/', import.meta.url);
+const fileOf: Record<KernelVariant, string> = { 'simd': 'simdnet.wasm', 'relaxed-simd': 'simdnet-relaxed.wasm' };
+
+// One WebAssembly page is 64 KiB; the module's own constants live below HEAP_BASE.
+export const PAGE_BYTES = 65536;
+export const HEAP_BASE = PAGE_BYTES;
+const MAX_PAGES = 65536;
+
+const compiled = new Map<KernelVariant, WebAssembly.Module>();
+
+function readModuleBytes(variant: KernelVariant): Uint8Array<ArrayBuffer> {
+  const url = new URL(fileOf[variant], buildDir);
+  try {
+    return new Uint8Array(readFileSync(url));
+  } catch (err) {
+    throw new Error(`simdnet: cannot read the kernel module ${fileURLToPath(url)} (${(err as Error).message}); ` +
+      `run "npm run build" (npm ci runs it) to compile assembly/ to WebAssembly`);
+  }
+}
+
+let relaxedChecked: boolean | undefined;
+function relaxedAvailable(): boolean {
+  if (relaxedChecked !== undefined) return relaxedChecked;
+  const bytes = readModuleBytes('relaxed-simd');
+  if (!WebAssembly.validate(bytes)) {
+    try { v8.setFlagsFromString('--experimental-wasm-relaxed-simd'); } catch { /* flag unknown: not supported */ }
+  }
+  relaxedChecked = WebAssembly.validate(bytes);
+  return relaxedChecked;
+}
+
+// The variant to use: SIMDNET_KERNELS=simd|relaxed-simd forces one, otherwise the fastest that runs.
+export function chooseVariant(requested?: KernelVariant | 'auto'): KernelVariant {
+  const want = requested && requested !== 'auto' ? requested : (process.env.SIMDNET_KERNELS as KernelVariant | undefined);
+  if (want === 'simd') return 'simd';
+  if (want === 'relaxed-simd') {
+    if (!relaxedAvailable()) throw new Error('simdnet: SIMDNET_KERNELS=relaxed-simd, but this runtime rejects relaxed SIMD');
+    return 'relaxed-simd';
+  }
+  if (want !== undefined && want !== 'auto' as string) {
+    throw new Error(`simdnet: unknown kernel variant "${want}" (expected simd, relaxed-simd or auto)`);
+  }
+  return relaxedAvailable() ? 'relaxed-simd' : 'simd';
+}
+
+// V8 first runs WebAssembly through its baseline compiler (Liftoff) and swaps in optimized code
+// later, but a kernel already running never switches: a long GEMM would run at a third of its
+// speed. Kernels are few and small, so they are compiled optimized up front.
+let eagerOptimization = false;
+function optimizeEagerly(): void {
+  if (eagerOptimization) return;
+  try { v8.setFlagsFromString('--no-liftoff'); } catch { /* an engine without the flag tiers up as usual */ }
+  eagerOptimization = true;
+}
+
+export function compileKernels(variant: KernelVariant): WebAssembly.Module {
+  let mod = compiled.get(variant);
+  if (!mod) {
+    optimizeEagerly();
+    if (variant === 'relaxed-simd' && !relaxedAvailable()) throw new Error('simdnet: relaxed SIMD is not supported here');
+    mod = new WebAssembly.Module(readModuleBytes(variant));
+    compiled.set(variant, mod);
+  }
+  return mod;
+}
+
+export function createMemory(initialBytes = 16 * PAGE_BYTES): WebAssembly.Memory {
+  const initial = Math.max(2, Math.ceil(initialBytes / PAGE_BYTES));
+  return new WebAssembly.Memory({ initial, maximum: MAX_PAGES, shared: true });
+}
+
+export function instantiateKernels(mod: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {
+  const instance = new WebAssembly.Instance(mod, { env: { memory } });
+  return instance.exports as unknown as KernelExports;
+}
