@@ -70,6 +70,7 @@ export interface KernelExports {
 
   softmax_forward(logits: Ptr, probs: Ptr, N: number, K: number): void;
   softmax_xent(logits: Ptr, labels: Ptr, N: number, K: number, invBatch: number, probs: Ptr, dlogits: Ptr): number;
-  adam_update(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lrT: number, beta1: number, beta2: number, eps: number): void;
+  adam_update(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lrT: number, beta1: number, oneMinusBeta1: number,
+    beta2: number, oneMinusBeta2: number, eps: number): void;
   sgd_update(p: Ptr, g: Ptr, vel: Ptr, n: number, lr: number, momentum: number, nesterov: Bool): void;
 }

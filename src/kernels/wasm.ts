@@ -5,13 +5,13 @@
 // accepts it only behind a V8 flag, which is set here before validating.
 
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import v8 from 'node:v8';
 import type { KernelExports } from './exports.js';
+import { packageRoot } from '../io/paths.js';
 
 export type KernelVariant = 'simd' | 'relaxed-simd';
 
-const buildDir = new URL('../../../build/', import.meta.url);
 const fileOf: Record<KernelVariant, string> = { 'simd': 'simdnet.wasm', 'relaxed-simd': 'simdnet-relaxed.wasm' };
 
 // One WebAssembly page is 64 KiB; the module's own constants live below HEAP_BASE.
@@ -22,11 +22,11 @@ const MAX_PAGES = 65536;
 const compiled = new Map<KernelVariant, WebAssembly.Module>();
 
 function readModuleBytes(variant: KernelVariant): Uint8Array<ArrayBuffer> {
-  const url = new URL(fileOf[variant], buildDir);
+  const path = join(packageRoot(), 'build', fileOf[variant]);
   try {
-    return new Uint8Array(readFileSync(url));
+    return new Uint8Array(readFileSync(path));
   } catch (err) {
-    throw new Error(`simdnet: cannot read the kernel module ${fileURLToPath(url)} (${(err as Error).message}); ` +
+    throw new Error(`simdnet: cannot read the kernel module ${path} (${(err as Error).message}); ` +
       `run "npm run build" (npm ci runs it) to compile assembly/ to WebAssembly`);
   }
 }

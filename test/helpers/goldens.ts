@@ -1,0 +1,67 @@
+// Reads the PyTorch goldens (../shared/reference/goldens.h5) for tests.
+import h5wasm from 'h5wasm/node';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+export const sharedDir = process.env.SIMDNET_SHARED ?? resolve(import.meta.dirname, '../../../shared');
+export const goldensPath = resolve(sharedDir, 'reference/goldens.h5');
+export const signsDir = resolve(sharedDir, 'data/signs');
+
+export interface Arr { data: Float32Array; shape: number[] }
+export interface GoldenCase {
+  name: string;
+  attrs: Record<string, number | string>;
+  get(name: string): Arr;
+  has(name: string): boolean;
+}
+
+let file: h5wasm.File | undefined;
+async function open(): Promise<h5wasm.File> {
+  if (file) return file;
+  if (!existsSync(goldensPath)) throw new Error(`goldens not found at ${goldensPath} (set SIMDNET_SHARED)`);
+  await h5wasm.ready;
+  file = new h5wasm.File(goldensPath, 'r');
+  return file;
+}
+
+function attrsOf(obj: h5wasm.Group): Record<string, number | string> {
+  const out: Record<string, number | string> = {};
+  for (const [k, a] of Object.entries(obj.attrs)) {
+    const v = a.value as unknown;
+    out[k] = typeof v === 'bigint' ? Number(v) : (v as number | string);
+  }
+  return out;
+}
+
+function caseOf(g: h5wasm.Group, name: string): GoldenCase {
+  return {
+    name,
+    attrs: attrsOf(g),
+    has: (k) => g.keys().includes(k),
+    get(k) {
+      const d = g.get(k) as h5wasm.Dataset;
+      if (!d) throw new Error(`golden ${name}/${k} missing`);
+      const v = d.value as unknown;
+      const data = v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>);
+      return { data, shape: d.shape as number[] };
+    },
+  };
+}
+
+// Every case under a group, e.g. cases('conv2d').
+export async function cases(group: string): Promise<GoldenCase[]> {
+  const f = await open();
+  const g = f.get(group) as h5wasm.Group;
+  return g.keys().map((k) => caseOf(g.get(k) as h5wasm.Group, `${group}/${k}`));
+}
+
+// A group that is itself one case, e.g. golden('convnet').
+export async function golden(group: string): Promise<GoldenCase> {
+  const f = await open();
+  return caseOf(f.get(group) as h5wasm.Group, group);
+}
+
+export async function goldenStrings(path: string): Promise<string[]> {
+  const f = await open();
+  return (f.get(path) as h5wasm.Dataset).value as string[];
+}

@@ -1,0 +1,117 @@
+import { describe, expect, test } from 'vitest';
+import { cases } from '../helpers/goldens.js';
+import { harness, fdCheck, type Harness } from '../helpers/harness.js';
+import { expectClose, randomArray } from '../helpers/assert.js';
+import { window2d, type Padding } from '../../src/kernels/padding.js';
+
+interface Pool { N: number; H: number; W: number; C: number; K: number; stride: number; padding: Padding }
+
+function runPool(h: Harness, kind: 'max' | 'avg', s: Pool, x: Float32Array, dy: Float32Array | null) {
+  const { N, H, W, C, K, stride } = s;
+  const { OH, OW, padT, padL } = window2d(H, W, K, K, stride, s.padding);
+  const mark = h.rt.arena.mark();
+  const px = h.up(x), ny = N * OH * OW * C, py = h.alloc(ny), arg = h.alloc(ny);
+  if (kind === 'max') h.rt.k.maxpool_forward(px, py, arg, N, H, W, C, K, K, stride, padT, padL, OH, OW);
+  else h.rt.k.avgpool_forward(px, py, N, H, W, C, K, K, stride, padT, padL, OH, OW);
+  const y = h.get(py, ny);
+  let dx: Float32Array | undefined;
+  if (dy) {
+    const pdy = h.up(dy), pdx = h.alloc(x.length);
+    if (kind === 'max') h.rt.k.maxpool_backward(pdy, arg, pdx, ny, x.length);
+    else h.rt.k.avgpool_backward(pdy, pdx, N, H, W, C, K, K, stride, padT, padL, OH, OW);
+    dx = h.get(pdx, x.length);
+  }
+  h.rt.arena.release(mark);
+  return { y, dx };
+}
+
+const h = harness();
+
+for (const kind of ['max', 'avg'] as const) {
+  describe(`${kind} pooling against the PyTorch goldens`, async () => {
+    for (const c of await cases(`${kind}pool`)) {
+      test(c.name, () => {
+        const x = c.get('x');
+        const [N, H, W, C] = x.shape;
+        const s: Pool = { N, H, W, C, K: c.attrs.pool as number, stride: c.attrs.stride as number, padding: c.attrs.padding as Padding };
+        const r = runPool(h, kind, s, x.data, c.get('dy').data);
+        expectClose(r.y, c.get('y').data, 1e-6, `${c.name} y`);
+        expectClose(r.dx!, c.get('dx').data, 1e-6, `${c.name} dx`);
+      });
+    }
+  });
+}
+
+describe('pooling on awkward shapes', () => {
+  const shapes: Pool[] = [
+    { N: 1, H: 5, W: 3, C: 3, K: 2, stride: 2, padding: 'same' },
+    { N: 2, H: 7, W: 6, C: 5, K: 3, stride: 1, padding: 'same' },
+    { N: 1, H: 9, W: 9, C: 6, K: 8, stride: 8, padding: 'same' }, // windows mostly in the padding
+    { N: 3, H: 4, W: 4, C: 1, K: 3, stride: 2, padding: 'valid' },
+  ];
+  test.each(shapes)('max and average gradients match finite differences: %o', (s) => {
+    const x = randomArray(s.N * s.H * s.W * s.C, 21);
+    for (const kind of ['max', 'avg'] as const) {
+      const y = runPool(h, kind, s, x, null).y;
+      const dy = randomArray(y.length, 22);
+      const { dx } = runPool(h, kind, s, x, dy);
+      fdCheck(`${kind} dx`, (q) => runPool(h, kind, s, q, null).y, x, dy, dx!, { h: 1e-3 });
+    }
+  });
+
+  test('max pooling over a window of -Infinity still picks a real cell', () => {
+    const s: Pool = { N: 1, H: 2, W: 2, C: 5, K: 2, stride: 2, padding: 'valid' };
+    const x = new Float32Array(20).fill(-Infinity);
+    const { y, dx } = runPool(h, 'max', s, x, new Float32Array(5).fill(1));
+    expect(Array.from(y)).toEqual(new Array(5).fill(-Infinity));
+    expect(dx!.reduce((a, b) => a + b, 0)).toBe(5);
+  });
+});
+
+describe('global pooling and zero padding', () => {
+  test('global average and max pooling: values and finite-difference gradients', () => {
+    const N = 2, HW = 7, C = 6;
+    const x = randomArray(N * HW * C, 31), dy = randomArray(N * C, 32);
+    const avg = (q: Float32Array) => {
+      const py = h.alloc(N * C);
+      h.rt.k.global_avgpool_forward(h.up(q), py, N, HW, C);
+      return h.get(py, N * C);
+    };
+    const mx = (q: Float32Array) => {
+      const py = h.alloc(N * C), arg = h.alloc(N * C);
+      h.rt.k.global_maxpool_forward(h.up(q), py, arg, N, HW, C);
+      return { y: h.get(py, N * C), arg };
+    };
+    const mark = h.rt.arena.mark();
+    const ya = avg(x), ym = mx(x).y;
+    for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) {
+      let s = 0, m = -Infinity;
+      for (let p = 0; p < HW; p++) { s += x[(n * HW + p) * C + c]; m = Math.max(m, x[(n * HW + p) * C + c]); }
+      expect(ya[n * C + c]).toBeCloseTo(s / HW, 6);
+      expect(ym[n * C + c]).toBe(m);
+    }
+    const pdx = h.alloc(x.length);
+    h.rt.k.global_avgpool_backward(h.up(dy), pdx, N, HW, C);
+    fdCheck('global avg dx', avg, x, dy, h.get(pdx, x.length));
+    h.rt.k.maxpool_backward(h.up(dy), mx(x).arg, pdx, N * C, x.length);
+    fdCheck('global max dx', (q) => mx(q).y, x, dy, h.get(pdx, x.length), { h: 1e-3 });
+    h.rt.arena.release(mark);
+  });
+
+  test('zero padding forward places x inside zeros; backward takes the interior', () => {
+    const N = 2, H = 3, W = 4, C = 3, t = 1, b = 2, l = 3, r = 0;
+    const YH = H + t + b, YW = W + l + r;
+    const x = randomArray(N * H * W * C, 41);
+    const py = h.alloc(N * YH * YW * C);
+    h.rt.k.zeropad_forward(h.up(x), py, N, H, W, C, t, b, l, r);
+    const y = h.get(py, N * YH * YW * C);
+    for (let n = 0; n < N; n++) for (let i = 0; i < YH; i++) for (let j = 0; j < YW; j++) for (let c = 0; c < C; c++) {
+      const inside = i >= t && i < t + H && j >= l && j < l + W;
+      const want = inside ? x[((n * H + i - t) * W + j - l) * C + c] : 0;
+      expect(y[((n * YH + i) * YW + j) * C + c]).toBe(want);
+    }
+    const pdx = h.alloc(x.length);
+    h.rt.k.zeropad_backward(py, pdx, N, H, W, C, t, b, l, r);
+    expect(Array.from(h.get(pdx, x.length))).toEqual(Array.from(x));
+  });
+});
