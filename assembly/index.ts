@@ -18,7 +18,7 @@ export {
   add_to, add, scale, relu_forward, relu_backward, bias_add, col_sum, zero, copy,
   sum_squares, count_nonfinite,
 } from "./elementwise";
-export { softmax_forward, softmax_xent } from "./loss";
+export { softmax_forward, softmax_backward, softmax_xent } from "./loss";
 export { adam_update, sgd_update } from "./optimizer";
 
 // Which microkernel `sgemm` uses in this build (4 = gemm_4x8).

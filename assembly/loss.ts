@@ -46,3 +46,20 @@ export function softmax_xent(
   }
   return total * <f64>invBatch;
 }
+
+// dx [N,K] = y * (dy - Σ_k dy·y) per row, where y = softmax output (dx may alias dy).
+export function softmax_backward(y: usize, dy: usize, dx: usize, N: i32, K: i32): void {
+  for (let n = 0; n < N; n++) {
+    const row = (<usize>n * K) << 2;
+    let dot: f64 = 0;
+    for (let k = 0; k < K; k++) {
+      const o = row + (<usize>k << 2);
+      dot += <f64>load<f32>(dy + o) * <f64>load<f32>(y + o);
+    }
+    const d = <f32>dot;
+    for (let k = 0; k < K; k++) {
+      const o = row + (<usize>k << 2);
+      store<f32>(dx + o, load<f32>(y + o) * (load<f32>(dy + o) - d));
+    }
+  }
+}

@@ -69,6 +69,7 @@ export interface KernelExports {
   count_nonfinite(x: Ptr, n: number): number;
 
   softmax_forward(logits: Ptr, probs: Ptr, N: number, K: number): void;
+  softmax_backward(y: Ptr, dy: Ptr, dx: Ptr, N: number, K: number): void;
   softmax_xent(logits: Ptr, labels: Ptr, N: number, K: number, invBatch: number, probs: Ptr, dlogits: Ptr): number;
   adam_update(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lrT: number, beta1: number, oneMinusBeta1: number,
     beta2: number, oneMinusBeta2: number, eps: number): void;

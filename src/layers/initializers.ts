@@ -1,0 +1,99 @@
+// Weight initializers. Every random value is a pure function of (seed, weight name, index), so a
+// model's initial weights do not depend on the order in which its layers are built, and any
+// implementation can rebuild them (the scheme of the goldens' portable initializer).
+
+export type InitializerName = 'glorotUniform' | 'zeros' | 'ones';
+
+export interface Initializer {
+  readonly className: string;
+  // Values for a weight of `shape`, whose Keras-style full name is `name` (e.g. "conv1/kernel").
+  init(name: string, shape: number[]): Float32Array;
+  getConfig(): Record<string, unknown>;
+}
+
+// FNV-1a over the UTF-8 bytes of s.
+export function fnv1a32(s: string): number {
+  let h = 0x811c9dc5;
+  for (const b of new TextEncoder().encode(s)) {
+    h ^= b;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+// The murmur3 finalizer: a bijective mix of 32 bits.
+export function fmix32(h: number): number {
+  h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35) >>> 0;
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+// n values uniform in [lo, hi), determined by `key` and the index alone.
+export function hashUniform(key: string, n: number, lo: number, hi: number): Float32Array {
+  const seed = fnv1a32(key);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const u = fmix32((Math.imul(i, 0x9e3779b1) + seed) >>> 0);
+    out[i] = lo + (hi - lo) * ((u + 0.5) / 4294967296);
+  }
+  return out;
+}
+
+// Fan-in and fan-out as Keras computes them: dense (in, out); conv (kh, kw, cin, cout) -> kh*kw*cin, kh*kw*cout.
+export function fans(shape: number[]): [number, number] {
+  if (shape.length === 2) return [shape[0], shape[1]];
+  if (shape.length < 2) return [shape[0] ?? 1, shape[0] ?? 1];
+  const receptive = shape.slice(0, -2).reduce((a, b) => a * b, 1);
+  return [receptive * shape[shape.length - 2], receptive * shape[shape.length - 1]];
+}
+
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+export class GlorotUniform implements Initializer {
+  readonly className = 'GlorotUniform';
+  constructor(readonly seed = 0) {}
+  init(name: string, shape: number[]): Float32Array {
+    const [fanIn, fanOut] = fans(shape);
+    const limit = Math.sqrt(6 / (fanIn + fanOut));
+    // Seed 0 gives exactly the goldens' portable initializer.
+    return hashUniform(this.seed === 0 ? name : `${name}#${this.seed}`, size(shape), -limit, limit);
+  }
+  getConfig() { return { seed: this.seed }; }
+}
+
+export class Constant implements Initializer {
+  constructor(readonly value: number, readonly className = 'Constant') {}
+  init(_name: string, shape: number[]): Float32Array {
+    return new Float32Array(size(shape)).fill(this.value);
+  }
+  getConfig() { return this.className === 'Constant' ? { value: this.value } : {}; }
+}
+
+export const initializers = {
+  glorotUniform: (args: { seed?: number } = {}) => new GlorotUniform(args.seed ?? 0),
+  zeros: () => new Constant(0, 'Zeros'),
+  ones: () => new Constant(1, 'Ones'),
+  constant: (args: { value: number }) => new Constant(args.value),
+};
+
+export function getInitializer(spec: InitializerName | Initializer | undefined, fallback: Initializer): Initializer {
+  if (spec === undefined) return fallback;
+  if (typeof spec !== 'string') return spec;
+  switch (spec) {
+    case 'glorotUniform': return initializers.glorotUniform();
+    case 'zeros': return initializers.zeros();
+    case 'ones': return initializers.ones();
+    default: throw new Error(`simdnet: unknown initializer "${spec}" (expected glorotUniform, zeros or ones)`);
+  }
+}
+
+export function initializerFromConfig(cfg: { className: string; config: Record<string, unknown> }): Initializer {
+  switch (cfg.className) {
+    case 'GlorotUniform': return new GlorotUniform((cfg.config.seed as number) ?? 0);
+    case 'Zeros': return initializers.zeros();
+    case 'Ones': return initializers.ones();
+    case 'Constant': return new Constant(cfg.config.value as number);
+    default: throw new Error(`simdnet: unknown initializer class "${cfg.className}"`);
+  }
+}

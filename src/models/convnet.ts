@@ -1,0 +1,30 @@
+// The tutorial's 3-layer ConvNet (part 1): CONV2D -> RELU -> MAXPOOL -> CONV2D -> RELU -> MAXPOOL
+// -> FLATTEN -> FULLYCONNECTED, output logits (the tutorial fuses the softmax into the loss).
+
+import { Activation } from '../layers/activation.js';
+import { Conv2D } from '../layers/conv2d.js';
+import { Dense } from '../layers/dense.js';
+import { Flatten } from '../layers/flatten.js';
+import { initializers } from '../layers/initializers.js';
+import { input } from '../layers/input.js';
+import { MaxPooling2D } from '../layers/pooling2d.js';
+import type { Runtime } from '../kernels/index.js';
+import { Model } from './model.js';
+
+export interface ConvNetArgs { inputShape?: number[]; classes?: number; seed?: number; runtime?: Runtime }
+
+export function convNet(args: ConvNetArgs = {}): Model {
+  const seed = args.seed ?? 0;
+  const glorot = initializers.glorotUniform({ seed });
+  const x0 = input({ shape: args.inputShape ?? [64, 64, 3] });
+  let x = new Conv2D({ filters: 8, kernelSize: 4, padding: 'same', useBias: false, kernelInitializer: glorot, name: 'W1' }).apply(x0);
+  x = new Activation({ activation: 'relu' }).apply(x);
+  x = new MaxPooling2D({ poolSize: 8, strides: 8, padding: 'same' }).apply(x);
+  x = new Conv2D({ filters: 16, kernelSize: 2, padding: 'same', useBias: false, kernelInitializer: glorot, name: 'W2' }).apply(x);
+  x = new Activation({ activation: 'relu' }).apply(x);
+  x = new MaxPooling2D({ poolSize: 4, strides: 4, padding: 'same' }).apply(x);
+  x = new Flatten().apply(x);
+  // The tutorial's fully_connected layer: glorot kernel, zero bias, no activation.
+  const out = new Dense({ units: args.classes ?? 6, kernelInitializer: glorot, name: 'fc' }).apply(x);
+  return new Model({ inputs: x0, outputs: out, name: 'ConvNet', runtime: args.runtime });
+}

@@ -1,0 +1,84 @@
+// The memory plan of one step (forward, or forward + loss + backward) for a given number of
+// samples: byte offsets, relative to the start of a region, of every activation, gradient,
+// per-layer state and scratch buffer. Made once per batch size and reused every step.
+//
+// Time runs forward through nodes 0..L-1, the loss at L, backward through nodes L-1..0 at
+// 2L-i. A buffer lives from its first to its last use; gradients are freed as soon as their
+// producer has consumed them, activations nobody saves for backward as soon as they are read.
+
+import { sizeOf } from '../layers/layer.js';
+import type { Graph } from './graph.js';
+import { packIntervals, type Interval } from './interval-packing.js';
+
+export interface StepPlan {
+  readonly rows: number;
+  readonly training: boolean;
+  readonly activation: number[]; // per node output
+  readonly gradient: number[];   // per node output, -1 where no gradient is computed
+  readonly state: number[];      // per node, -1 where the layer keeps none
+  readonly gradTemp: number;     // for the second and later consumers of a tensor, -1 if unused
+  readonly scratch: number;
+  readonly syncSlot: number[];   // first SumReducer slot of each node
+  readonly syncSlots: number;    // slots used per step
+  readonly bytes: number;        // size of the region
+}
+
+export function planStep(graph: Graph, rows: number, training: boolean): StepPlan {
+  const L = graph.nodes.length;
+  const bwd = (i: number) => 2 * L - i;
+  const items: Interval[] = [];
+  const add = (bytes: number, first: number, last: number) => (items.push({ bytes, first, last }), items.length - 1);
+  const needsGrad = graph.needsGrad();
+
+  const actItem: number[] = [], gradItem: number[] = [], stateItem: number[] = [];
+  for (const [i, n] of graph.nodes.entries()) {
+    const layer = n.layer;
+    const bytes = rows * sizeOf(layer.outputShape) * 4;
+    let last = i;
+    for (const c of n.consumers) {
+      last = Math.max(last, c);
+      if (training && graph.nodes[c].layer.needsInputsForBackward()) last = Math.max(last, bwd(c));
+    }
+    // The loss reads the model output, or the logits that a softmax output layer was fed.
+    if (i === graph.outputNode || (training && n.consumers.includes(graph.outputNode))) last = Math.max(last, L);
+    if (training && layer.needsOutputForBackward()) last = Math.max(last, bwd(i));
+    actItem[i] = add(bytes, i, last);
+
+    gradItem[i] = -1;
+    if (training && needsGrad[i] && i !== graph.inputNode) {
+      // Written by the first consumer to run backward (or the loss), read by this node's backward.
+      const first = i === graph.outputNode ? L : Math.min(...n.consumers.map(bwd));
+      gradItem[i] = add(bytes, first, bwd(i));
+    }
+    const sb = layer.stateBytes(rows, training);
+    stateItem[i] = sb > 0 ? add(sb, i, training ? bwd(i) : i) : -1;
+  }
+
+  let gradTempBytes = 0, scratchBytes = 0;
+  for (const [i, n] of graph.nodes.entries()) {
+    if (gradItem[i] >= 0 && n.consumers.length > 1) gradTempBytes = Math.max(gradTempBytes, items[gradItem[i]].bytes);
+    scratchBytes = Math.max(scratchBytes, n.layer.scratchBytes(rows, training));
+  }
+  const gradTempItem = gradTempBytes > 0 ? add(gradTempBytes, L, 2 * L) : -1;
+  const scratchItem = add(scratchBytes, 0, 2 * L);
+
+  const { offsets, total } = packIntervals(items);
+  const at = (item: number) => (item >= 0 ? offsets[item] : -1);
+  const syncSlot: number[] = [];
+  let slots = 0;
+  for (const n of graph.nodes) {
+    syncSlot.push(slots);
+    slots += n.layer.syncSlots();
+  }
+  return {
+    rows, training,
+    activation: actItem.map(at),
+    gradient: gradItem.map(at),
+    state: stateItem.map(at),
+    gradTemp: at(gradTempItem),
+    scratch: at(scratchItem),
+    syncSlot,
+    syncSlots: slots,
+    bytes: total,
+  };
+}

@@ -1,0 +1,36 @@
+// A dense float32 tensor in row-major (NHWC) order: what users pass to and get from models.
+
+export class Tensor {
+  readonly data: Float32Array;
+  readonly shape: number[];
+
+  constructor(data: Float32Array, shape: number[]) {
+    if (!(data instanceof Float32Array)) throw new Error('simdnet: tensor data must be a Float32Array');
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+      throw new Error(`simdnet: tensor shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
+    }
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (size !== data.length) {
+      throw new Error(`simdnet: tensor shape (${shape.join(', ')}) holds ${size} values but the data has ${data.length}`);
+    }
+    this.data = data;
+    this.shape = [...shape];
+  }
+
+  get size(): number { return this.data.length; }
+  get rank(): number { return this.shape.length; }
+
+  // Rows [start, end) along the first axis, sharing memory.
+  slice(start: number, end: number): Tensor {
+    const row = this.data.length / (this.shape[0] || 1);
+    return new Tensor(this.data.subarray(start * row, end * row), [end - start, ...this.shape.slice(1)]);
+  }
+
+  toString(): string {
+    return `Tensor(shape=[${this.shape.join(', ')}])`;
+  }
+}
+
+export function tensor(data: Float32Array | number[], shape: number[]): Tensor {
+  return new Tensor(data instanceof Float32Array ? data : Float32Array.from(data), shape);
+}
