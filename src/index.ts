@@ -19,4 +19,4 @@ export { convNet, type ConvNetArgs } from './models/convnet.js';
 export { resNet50, identityBlock, convolutionalBlock, type ResNet50Args } from './models/resnet50.js';
 export { Adam, SGD, optimizers, type Optimizer } from './training/optimizers.js';
 export { History, type Callback, type Logs } from './training/callbacks.js';
-export { Runtime, defaultRuntime } from './kernels/index.js';
+export { Runtime } from './kernels/index.js';

@@ -48,10 +48,3 @@ export class Runtime {
     return this.f32(ptr, n).slice();
   }
 }
-
-let shared: Runtime | undefined;
-// The process's default runtime, created on first use.
-export function defaultRuntime(): Runtime {
-  shared ??= Runtime.create();
-  return shared;
-}

@@ -1,6 +1,6 @@
 // The functional Model: Keras's compile / fit / evaluate / predict / summary over a layer graph.
 
-import { defaultRuntime, type Runtime } from '../kernels/index.js';
+import { Runtime } from '../kernels/index.js';
 import { Activation } from '../layers/activation.js';
 import { Conv2D } from '../layers/conv2d.js';
 import { Dense } from '../layers/dense.js';
@@ -75,7 +75,8 @@ export class Model {
     this.name = args.name ?? 'model';
     this.graph = new Graph(args.inputs, args.outputs);
     this.layout = new ParamLayout(this.graph);
-    const runtime = args.runtime ?? defaultRuntime();
+    // Each model owns its memory (unless given a runtime), so a dropped model frees all of it.
+    const runtime = args.runtime ?? Runtime.create();
     const params = runtime.arena.allocF32(this.layout.totalFloats);
     const outShape = this.graph.nodes[this.graph.outputNode].layer.outputShape;
     if (outShape.length !== 1) {

@@ -1,5 +1,6 @@
 // Reads the PyTorch goldens (../shared/reference/goldens.h5) for tests.
 import h5wasm from 'h5wasm/node';
+import type { Dataset, File as H5File, Group } from 'h5wasm/node';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
@@ -15,8 +16,8 @@ export interface GoldenCase {
   has(name: string): boolean;
 }
 
-let file: h5wasm.File | undefined;
-async function open(): Promise<h5wasm.File> {
+let file: H5File | undefined;
+async function open(): Promise<H5File> {
   if (file) return file;
   if (!existsSync(goldensPath)) throw new Error(`goldens not found at ${goldensPath} (set SIMDNET_SHARED)`);
   await h5wasm.ready;
@@ -24,7 +25,7 @@ async function open(): Promise<h5wasm.File> {
   return file;
 }
 
-function attrsOf(obj: h5wasm.Group): Record<string, number | string> {
+function attrsOf(obj: Group): Record<string, number | string> {
   const out: Record<string, number | string> = {};
   for (const [k, a] of Object.entries(obj.attrs)) {
     const v = a.value as unknown;
@@ -33,13 +34,13 @@ function attrsOf(obj: h5wasm.Group): Record<string, number | string> {
   return out;
 }
 
-function caseOf(g: h5wasm.Group, name: string): GoldenCase {
+function caseOf(g: Group, name: string): GoldenCase {
   return {
     name,
     attrs: attrsOf(g),
     has: (k) => g.keys().includes(k),
     get(k) {
-      const d = g.get(k) as h5wasm.Dataset;
+      const d = g.get(k) as Dataset;
       if (!d) throw new Error(`golden ${name}/${k} missing`);
       const v = d.value as unknown;
       const data = v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>);
@@ -51,17 +52,17 @@ function caseOf(g: h5wasm.Group, name: string): GoldenCase {
 // Every case under a group, e.g. cases('conv2d').
 export async function cases(group: string): Promise<GoldenCase[]> {
   const f = await open();
-  const g = f.get(group) as h5wasm.Group;
-  return g.keys().map((k) => caseOf(g.get(k) as h5wasm.Group, `${group}/${k}`));
+  const g = f.get(group) as Group;
+  return g.keys().map((k) => caseOf(g.get(k) as Group, `${group}/${k}`));
 }
 
 // A group that is itself one case, e.g. golden('convnet').
 export async function golden(group: string): Promise<GoldenCase> {
   const f = await open();
-  return caseOf(f.get(group) as h5wasm.Group, group);
+  return caseOf(f.get(group) as Group, group);
 }
 
 export async function goldenStrings(path: string): Promise<string[]> {
   const f = await open();
-  return (f.get(path) as h5wasm.Dataset).value as string[];
+  return (f.get(path) as Dataset).value as string[];
 }

@@ -1,0 +1,108 @@
+// The SIGNS dataset (hand signs for 0-5, 64x64 RGB): train_signs.h5 and test_signs.h5 as the
+// deep-learning course ships them, pixels scaled to [0, 1] and labels one-hot.
+
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Tensor } from '../tensor.js';
+import { datasetIn, openHdf5, readValue } from '../io/hdf5.js';
+import { packageRoot } from '../io/paths.js';
+
+export const SIGNS_CLASSES = 6;
+export const SIGNS_FILES = ['train_signs.h5', 'test_signs.h5'];
+
+export interface LabeledImages {
+  x: Tensor;         // (N, H, W, 3) in [0, 1]
+  y: Tensor;         // (N, classes) one-hot
+  labels: Int32Array; // (N,) class indices
+}
+
+export interface SignsData {
+  train: LabeledImages;
+  test: LabeledImages;
+  classes: number[];
+  dir: string;
+}
+
+// Where the SIGNS files are: --data, then SIMDNET_DATA, then ./data/signs, then ../shared/data/signs
+// (from the working directory, then from the package). Throws, listing the places it looked.
+export function findSignsDir(explicit?: string): string {
+  const candidates: string[] = [];
+  if (explicit !== undefined) candidates.push(resolve(explicit));
+  else {
+    if (process.env.SIMDNET_DATA) candidates.push(resolve(process.env.SIMDNET_DATA));
+    for (const base of [process.cwd(), packageRoot()]) {
+      candidates.push(resolve(base, 'data/signs'), resolve(base, '../shared/data/signs'));
+    }
+  }
+  const unique = [...new Set(candidates)];
+  for (const dir of unique) if (SIGNS_FILES.every((f) => existsSync(join(dir, f)))) return dir;
+  throw new Error(`simdnet: cannot find the SIGNS data (${SIGNS_FILES.join(' and ')}). Looked in:\n` +
+    unique.map((d) => `  ${d}`).join('\n') + '\nPass --data DIR or set SIMDNET_DATA to the folder that holds them.');
+}
+
+export function oneHot(labels: Int32Array, classes: number): Tensor {
+  const y = new Float32Array(labels.length * classes);
+  for (let i = 0; i < labels.length; i++) y[i * classes + labels[i]] = 1;
+  return new Tensor(y, [labels.length, classes]);
+}
+
+// HDF5 type classes, as h5wasm's metadata reports them.
+const H5T_INTEGER = 0;
+const H5T_FLOAT = 1;
+
+function describe(m: { type: number; size: number; signed?: boolean }): string {
+  if (m.type === H5T_INTEGER) return `${m.signed ? 'int' : 'uint'}${8 * m.size}`;
+  if (m.type === H5T_FLOAT) return `float${8 * m.size}`;
+  return `HDF5 type class ${m.type}`;
+}
+
+function toInts(v: unknown, path: string, name: string): Int32Array {
+  if (v instanceof BigInt64Array || v instanceof BigUint64Array) return Int32Array.from(v as ArrayLike<bigint>, (b) => Number(b));
+  if (ArrayBuffer.isView(v) && !(v instanceof Float32Array) && !(v instanceof Float64Array)) return Int32Array.from(v as unknown as ArrayLike<number>);
+  throw new Error(`simdnet: ${path}: "${name}" must hold integers`);
+}
+
+// One split of a SIGNS-layout file: `{prefix}_x` uint8 (N, 64, 64, 3), `{prefix}_y` int (N,).
+export async function loadSignsFile(path: string, prefix: 'train_set' | 'test_set', classes = SIGNS_CLASSES): Promise<LabeledImages> {
+  const f = await openHdf5(path);
+  try {
+    const dx = datasetIn(f, path, `${prefix}_x`), dy = datasetIn(f, path, `${prefix}_y`);
+    const xs = dx.shape as number[], ys = dy.shape as number[];
+    if (xs.length !== 4 || xs[3] !== 3 || xs[1] < 1 || xs[2] < 1) {
+      throw new Error(`simdnet: ${path}: "${prefix}_x" has shape (${xs.join(', ')}); expected (N, height, width, 3)`);
+    }
+    const mx = dx.metadata, my = dy.metadata;
+    if (mx.type !== H5T_INTEGER || mx.size !== 1 || mx.signed) {
+      throw new Error(`simdnet: ${path}: "${prefix}_x" has dtype ${describe(mx)}; expected uint8 pixels`);
+    }
+    if (ys.length !== 1 || ys[0] !== xs[0]) {
+      throw new Error(`simdnet: ${path}: "${prefix}_y" has shape (${ys.join(', ')}); expected (${xs[0]},), one label per image`);
+    }
+    if (my.type !== H5T_INTEGER) {
+      throw new Error(`simdnet: ${path}: "${prefix}_y" has dtype ${describe(my)}; expected integer labels`);
+    }
+    const pixels = readValue(dx, path) as Uint8Array;
+    if (!(pixels instanceof Uint8Array) || pixels.length !== xs.reduce((a, b) => a * b, 1)) {
+      throw new Error(`simdnet: ${path}: "${prefix}_x" could not be read whole; the file may be truncated`);
+    }
+    const labels = toInts(readValue(dy, path), path, `${prefix}_y`);
+    for (let i = 0; i < labels.length; i++) {
+      if (!(labels[i] >= 0 && labels[i] < classes)) {
+        throw new Error(`simdnet: ${path}: label ${labels[i]} of image ${i} is out of range (expected 0 to ${classes - 1})`);
+      }
+    }
+    const x = new Float32Array(pixels.length);
+    for (let i = 0; i < pixels.length; i++) x[i] = pixels[i] / 255;
+    return { x: new Tensor(x, xs), y: oneHot(labels, classes), labels };
+  } finally {
+    f.close();
+  }
+}
+
+// Both splits, from `dir` or the first place findSignsDir finds them.
+export async function loadSigns(dir?: string): Promise<SignsData> {
+  const d = findSignsDir(dir);
+  const train = await loadSignsFile(join(d, 'train_signs.h5'), 'train_set');
+  const test = await loadSignsFile(join(d, 'test_signs.h5'), 'test_set');
+  return { train, test, classes: [0, 1, 2, 3, 4, 5], dir: d };
+}
