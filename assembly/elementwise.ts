@@ -119,3 +119,16 @@ export function count_nonfinite(x: usize, n: i32): i32 {
   }
   return k;
 }
+
+// dst[i] += src[i] over n float64 values (combining per-channel sums across workers).
+export function add_to_f64(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const o = <usize>i << 3;
+    v128.store(dst + o, f64x2.add(v128.load(dst + o), v128.load(src + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 3;
+    store<f64>(dst + o, load<f64>(dst + o) + load<f64>(src + o));
+  }
+}

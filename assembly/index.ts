@@ -16,7 +16,7 @@ export {
 } from "./batchnorm";
 export {
   add_to, add, scale, relu_forward, relu_backward, bias_add, col_sum, zero, copy,
-  sum_squares, count_nonfinite,
+  sum_squares, count_nonfinite, add_to_f64,
 } from "./elementwise";
 export { softmax_forward, softmax_backward, softmax_xent } from "./loss";
 export { adam_update, sgd_update } from "./optimizer";

@@ -57,6 +57,7 @@ export interface KernelExports {
   bn_param_grads(sumDy: Ptr, sumDyXhat: Ptr, C: number, dgamma: Ptr, dbeta: Ptr, accumulate: Bool): void;
 
   add_to(dst: Ptr, src: Ptr, n: number): void;
+  add_to_f64(dst: Ptr, src: Ptr, n: number): void;
   add(a: Ptr, b: Ptr, y: Ptr, n: number): void;
   scale(x: Ptr, s: number, y: Ptr, n: number): void;
   relu_forward(x: Ptr, y: Ptr, n: number): void;

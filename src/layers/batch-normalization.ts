@@ -71,6 +71,7 @@ export class BatchNormalization extends Layer {
   // Two float64 sums [C] and the backward coefficients [3C].
   scratchBytes(): number { return 2 * this.channels * 8 + 3 * this.channels * 4; }
   syncSlots(): number { return 2; }
+  syncWidth(): number { return this.channels; }
 
   forward(ctx: StepContext, b: LayerBuffers): void {
     const C = this.channels, M = ctx.rows * this.rowsPerSample();

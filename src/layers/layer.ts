@@ -127,8 +127,10 @@ export abstract class Layer {
   needsOutputForBackward(): boolean { return false; }
   stateBytes(_rows: number, _training: boolean): number { return 0; }
   scratchBytes(_rows: number, _training: boolean): number { return 0; }
-  // How many SumReducer slots a training step of this layer uses.
+  // How many SumReducer slots a training step of this layer uses, and how many float64 pairs
+  // each combines.
   syncSlots(): number { return 0; }
+  syncWidth(): number { return 0; }
   // Where the logits are kept when the output is a softmax (for a fused cross-entropy), else 0.
   logitsOf(_b: LayerBuffers): number { return 0; }
 

@@ -21,12 +21,15 @@ export const singleWorker: SumReducer = { allReduce() { /* one worker holds the 
 export class Executor {
   private readonly buffers: LayerBuffers[];
   private readonly ctx: StepContext;
+  // Called before each layer runs, so that a failure can name the layer.
+  private readonly trace?: (node: number, backward: boolean) => void;
 
   constructor(
     readonly graph: Graph, readonly layout: ParamLayout, readonly plan: StepPlan,
     private readonly k: KernelExports, readonly mem: ExecutorMemory,
-    options: { totalRows: number; reducer: SumReducer; updatesSharedState: boolean },
+    options: { totalRows: number; reducer: SumReducer; updatesSharedState: boolean; trace?: (node: number, backward: boolean) => void },
   ) {
+    this.trace = options.trace;
     const r = (off: number) => (off >= 0 ? mem.region + off : 0);
     this.ctx = {
       k, gemmWorkspace: mem.gemmWorkspace, scratch: r(plan.scratch), training: plan.training,
@@ -56,7 +59,10 @@ export class Executor {
   }
 
   forward(): void {
-    for (const [i, n] of this.graph.nodes.entries()) n.layer.forward(this.ctx, this.buffers[i]);
+    for (const [i, n] of this.graph.nodes.entries()) {
+      this.trace?.(i, false);
+      n.layer.forward(this.ctx, this.buffers[i]);
+    }
   }
 
   // Backward from the gradient at outputGradPtr; `gradIsLogits` when it is the logits' gradient.
@@ -72,6 +78,7 @@ export class Executor {
       const dInputs = b.dInputs;
       const redirected = dInputs.map((d, k) => (d && written[nodes[i].inputs[k]] ? temp : d));
       b.dInputs = redirected;
+      this.trace?.(i, true);
       nodes[i].layer.backward(this.ctx, b);
       b.dInputs = dInputs;
       for (const [k, j] of nodes[i].inputs.entries()) {

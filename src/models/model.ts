@@ -9,6 +9,8 @@ import { Tensor } from '../tensor.js';
 import { callAll, History, type Callback, type Logs } from '../training/callbacks.js';
 import { NonFiniteLossError, type Batch, type StepEngine } from '../training/engine.js';
 import { LocalEngine, type ModelCore } from '../training/local-engine.js';
+import { ParallelEngine } from '../parallel/parallel-engine.js';
+import { availableParallelism } from 'node:os';
 import { checkLoss, type LossName } from '../training/losses.js';
 import { checkMetrics, countCorrect, type MetricName } from '../training/metrics.js';
 import { getOptimizer, type Optimizer } from '../training/optimizers.js';
@@ -47,13 +49,6 @@ export interface FitArgs {
 
 export interface EvaluateArgs { batchSize?: number; threads?: number }
 
-// Creates the engine that runs steps for `threads` workers; the parallel trainer installs one.
-export type EngineFactory = (core: ModelCore, threads: number) => StepEngine;
-let parallelEngineFactory: EngineFactory | undefined;
-export function setParallelEngineFactory(f: EngineFactory): void {
-  parallelEngineFactory = f;
-}
-
 const positive = (what: string, v: unknown): number => {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`simdnet: ${what} must be a positive integer, got ${JSON.stringify(v)}`);
   return v;
@@ -84,7 +79,7 @@ export class Model {
     }
     const inShape = this.graph.nodes[this.graph.inputNode].layer.outputShape;
     this.core = {
-      graph: this.graph, layout: this.layout, runtime, params, grads: 0, slots: [], fusedSoftmax: false,
+      graph: this.graph, config: graphConfig(this.name, this.graph), layout: this.layout, runtime, params, grads: 0, slots: [], fusedSoftmax: false,
       inputSize: inShape.reduce((a, b) => a * b, 1), outputSize: outShape[0],
     };
     for (const s of this.layout.slots) runtime.f32(params + 4 * s.offset, s.weight.size).set(s.weight.initializer.init(s.weight.fullName, s.weight.shape));
@@ -205,10 +200,8 @@ export class Model {
     const n = threads ?? defaultThreads();
     positive('threads', n);
     let e = this.engines.get(n);
-    if (!e) {
-      if (n === 1) e = new LocalEngine(this.core);
-      else if (parallelEngineFactory) e = parallelEngineFactory(this.core, n);
-      else throw new Error('simdnet: parallel execution is not available (import simdnet, which installs it)');
+    if (!e || e.failed) {
+      e = n === 1 ? new LocalEngine(this.core) : new ParallelEngine(this.core, n);
       this.engines.set(n, e);
     }
     return e;
@@ -386,7 +379,7 @@ export function defaultThreads(): number {
     if (!Number.isInteger(v) || v < 1) throw new Error(`simdnet: SIMDNET_THREADS must be a positive integer, got "${env}"`);
     return v;
   }
-  return 1;
+  return availableParallelism();
 }
 
 function firstNonFinite(a: Float32Array): number {

@@ -15,6 +15,8 @@ export interface TrainResult {
 
 export interface StepEngine {
   readonly threads: number;
+  // Set once a step failed in a way that left the engine unusable (a dead worker).
+  readonly failed?: boolean;
   // Forward and backward over the batch; leaves the batch's gradient in the model's gradient
   // vector, then applies `update` to the trainable parameters unless it is null.
   trainStep(batch: Batch, update: OptimizerUpdate | null): Promise<TrainResult>;

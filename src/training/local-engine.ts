@@ -3,6 +3,7 @@
 import type { Runtime } from '../kernels/index.js';
 import { Executor, singleWorker } from '../models/executor.js';
 import type { Graph } from '../models/graph.js';
+import type { ModelConfig } from '../models/config.js';
 import type { ParamLayout } from '../models/param-layout.js';
 import { planStep } from '../models/step-plan.js';
 import { NonFiniteLossError, type Batch, type StepEngine, type TrainResult } from './engine.js';
@@ -11,6 +12,7 @@ import { applyUpdate, type OptimizerUpdate } from './optimizers.js';
 // The parts of a model that engines work on: its graph and its memory.
 export interface ModelCore {
   readonly graph: Graph;
+  readonly config: ModelConfig;  // to rebuild the graph in worker threads
   readonly layout: ParamLayout;
   readonly runtime: Runtime;
   readonly params: number;       // byte offset of the parameter vector
