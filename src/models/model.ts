@@ -98,6 +98,12 @@ export class Model {
   get inputShape(): number[] { return this.graph.nodes[this.graph.inputNode].layer.outputShape; }
   get outputShape(): number[] { return this.graph.nodes[this.graph.outputNode].layer.outputShape; }
 
+  // Whether the model outputs probabilities (a softmax output layer) rather than logits.
+  get outputIsSoftmax(): boolean {
+    const out = this.graph.nodes[this.graph.outputNode].layer;
+    return (out instanceof Dense || out instanceof Conv2D || out instanceof Activation) && out.activation === 'softmax';
+  }
+
   getLayer(name: string): Layer {
     const l = this.layers.find((x) => x.name === name);
     if (!l) throw new Error(`simdnet: no layer named "${name}" in model "${this.name}"`);
@@ -148,7 +154,7 @@ export class Model {
     const metrics = checkMetrics(args.metrics);
     const optimizer = getOptimizer(args.optimizer);
     const out = this.graph.nodes[this.graph.outputNode].layer;
-    const softmaxOut = (out instanceof Dense || out instanceof Conv2D || out instanceof Activation) && out.activation === 'softmax';
+    const softmaxOut = this.outputIsSoftmax;
     if (loss === 'categoricalCrossentropy' && !softmaxOut) {
       throw new Error(`simdnet: loss "categoricalCrossentropy" needs a softmax output layer, but "${out.name}" is not one; ` +
         'use loss "softmaxCrossEntropy" for a model that outputs logits');
@@ -261,7 +267,7 @@ export class Model {
     const initialEpoch = args.initialEpoch ?? 0;
     const verbose = args.verbose ?? 1;
     const shuffle = args.shuffle ?? true;
-    const random = seededRandom(args.seed ?? 0);
+    const seed = args.seed ?? 0;
     const callbacks = args.callbacks === undefined ? [] : Array.isArray(args.callbacks) ? args.callbacks : [args.callbacks];
     if (args.validationData) this.checkData(args.validationData[0], args.validationData[1], 'fit validationData');
     const engine = this.engine(args.threads);
@@ -275,7 +281,8 @@ export class Model {
       const t0 = performance.now();
       if (verbose > 0) sink.write(`Epoch ${epoch + 1}/${epochs}\n`);
       await callAll(callbacks, 'onEpochBegin', epoch);
-      const order = shuffle ? permutation(n, random) : null;
+      // Each epoch's order depends on (seed, epoch) alone, so a resumed run shuffles as an unbroken one.
+      const order = shuffle ? permutation(n, seededRandom(Math.imul(seed ^ 0x5bd1e995, 0x9e3779b1) + epoch)) : null;
       const bar = verbose === 1 ? new ProgressBar(steps, sink) : undefined;
       let lossSum = 0, correct = 0, seen = 0;
       for (let b = 0; b < steps; b++) {
@@ -301,11 +308,13 @@ export class Model {
       }
       const logs = this.logs(lossSum / seen, correct, seen);
       bar?.finish(logs);
+      // The epoch's training time, as Keras reports it: validation comes after.
+      const seconds = (performance.now() - t0) / 1000;
       if (args.validationData) {
         const v = await this.evaluate(args.validationData[0], args.validationData[1], { batchSize, threads: args.threads });
         for (const [k, val] of Object.entries(v)) logs[`val_${k}`] = val;
       }
-      logs.time = (performance.now() - t0) / 1000;
+      logs.time = seconds;
       if (verbose === 2) sink.write(`${seen}/${n} - ${logs.time.toFixed(0)}s - ${Object.entries(logs).filter(([k]) => k !== 'time').map(([k, v]) => `${k}: ${v.toFixed(4)}`).join(' - ')}\n`);
       history.record(epoch, logs);
       await callAll(callbacks, 'onEpochEnd', epoch, logs);

@@ -9,3 +9,16 @@ export function checkLoss(loss: unknown): LossName {
   if (loss === 'softmaxCrossEntropy') return 'softmaxCrossEntropy';
   throw new Error(`simdnet: unknown loss ${JSON.stringify(loss)} (expected "categoricalCrossentropy" or "softmaxCrossEntropy")`);
 }
+
+// Softmax of each row of [n, K] logits, in double precision.
+export function softmaxRows(logits: Float32Array, K: number): Float32Array {
+  const out = new Float32Array(logits.length);
+  for (let r = 0; r < logits.length / K; r++) {
+    let m = -Infinity;
+    for (let k = 0; k < K; k++) m = Math.max(m, logits[r * K + k]);
+    let s = 0;
+    for (let k = 0; k < K; k++) s += Math.exp(logits[r * K + k] - m);
+    for (let k = 0; k < K; k++) out[r * K + k] = Math.exp(logits[r * K + k] - m) / s;
+  }
+  return out;
+}

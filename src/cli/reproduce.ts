@@ -1,0 +1,52 @@
+// `simdnet reproduce` (npm start): the tutorial end to end. Part 1 trains the 3-layer ConvNet
+// (Adam 0.009, 100 epochs, minibatch 64), part 2 the ResNet-50 (Adam 0.001, 20 epochs, batch
+// 32), then a table sets our figures beside the article's.
+
+import { join, resolve } from 'node:path';
+import { loadSigns } from '../data/signs.js';
+import { intOption, parse, UsageError } from './options.js';
+import { recipes } from './recipes.js';
+import { runTraining, type TrainOutcome } from './train.js';
+
+export const reproduceHelp = `Usage: simdnet reproduce [--data DIR] [--out DIR] [--threads N] [--seed N]
+
+Reproduces the tutorial: trains the ConvNet (part 1) then the ResNet-50 (part 2) with the
+article's settings, and prints our train and test accuracy and seconds per epoch beside the
+article's. Each run's model, history and report go under --out (runs/reproduce).
+  --epochs-scale X   run X times the article's epochs (for a quick look; default 1)
+`;
+
+export async function reproduceCommand(argv: string[], log: (s: string) => void): Promise<void> {
+  const { values, flags, positionals } = parse(argv, {
+    data: { type: 'string' }, out: { type: 'string' }, threads: { type: 'string' }, seed: { type: 'string' }, 'epochs-scale': { type: 'string' },
+  }, 'reproduce');
+  if (flags.help) return log(reproduceHelp);
+  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}" (see "simdnet reproduce --help")`);
+  const scale = values['epochs-scale'] === undefined ? 1 : Number(values['epochs-scale']);
+  if (!(scale > 0 && scale <= 1)) throw new UsageError(`--epochs-scale must be in (0, 1], got "${values['epochs-scale']}"`);
+  const threads = values.threads === undefined ? undefined : intOption(values.threads, 'threads', 1);
+  const seed = intOption(values.seed, 'seed', 0, 0);
+  const out = resolve(values.out ?? join('runs', 'reproduce'));
+  const data = await loadSigns(values.data);
+  log(`SIGNS: ${data.train.labels.length} training and ${data.test.labels.length} test images from ${data.dir}`);
+  const rows: [string, TrainOutcome][] = [];
+  for (const [part, r] of [[1, recipes.convnet], [2, recipes.resnet50]] as const) {
+    const epochs = Math.max(1, Math.round(r.epochs * scale));
+    log(`\nPart ${part}: ${r.title}, Adam ${r.learningRate}, ${epochs} epochs, minibatch ${r.batchSize}`);
+    const outcome = await runTraining({ recipe: r, epochs, batchSize: r.batchSize, seed, threads, data, outDir: join(out, r.name), log });
+    log(`Train Accuracy: ${outcome.train.accuracy.toFixed(6)}`);
+    log(`Test Accuracy: ${outcome.test.accuracy.toFixed(6)}`);
+    rows.push([r.name, outcome]);
+    await outcome.model.dispose();
+  }
+  log('\nsimdnet against the article');
+  log('| model    | train acc (ours / article) | test acc (ours / article) | s per epoch (ours / article) |');
+  log('|:---------|---------------------------:|--------------------------:|-----------------------------:|');
+  for (const [name, o] of rows) {
+    const a = recipes[name].article;
+    log(`| ${name.padEnd(8)} | ${o.train.accuracy.toFixed(3)} / ${a.trainAccuracy.toFixed(3)} | ${o.test.accuracy.toFixed(3)} / ${a.testAccuracy.toFixed(3)} | ` +
+      `${o.secondsPerEpoch.toFixed(1)} / ${a.secondsPerEpoch ?? '-'} |`);
+  }
+  log('\nTrain accuracy is measured after training in inference mode; the article\'s ResNet-50 figure is its last epoch\'s running training accuracy.');
+  log(`Reports: ${join(out, 'convnet', 'report.html')} and ${join(out, 'resnet50', 'report.html')}`);
+}

@@ -1,0 +1,106 @@
+// Image files for prediction and image-folder datasets: JPEG (jpeg-js) and PNG (pngjs), both pure
+// JavaScript, decoded to RGB and resized (bilinear) to the model's input.
+
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import jpeg from 'jpeg-js';
+import { PNG } from 'pngjs';
+import { Tensor } from '../tensor.js';
+import { oneHot, type LabeledImages } from './signs.js';
+
+export interface RgbImage { width: number; height: number; data: Uint8Array } // RGB, row-major
+
+// Decoding limits: a 64x64 model needs nothing near this; it refuses absurd files early.
+const MAX_PIXELS = 50_000_000;
+
+export function decodeImage(path: string): RgbImage {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    throw new Error(`simdnet: cannot read image ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  const isJpeg = bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+  const isPng = bytes.length > 8 && bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+  try {
+    if (isJpeg) {
+      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_PIXELS / 1e6, maxMemoryUsageInMB: 1024 });
+      return { width: img.width, height: img.height, data: rgbaToRgb(img.data, img.width * img.height) };
+    }
+    if (isPng) {
+      const img = PNG.sync.read(bytes);
+      return { width: img.width, height: img.height, data: rgbaToRgb(img.data, img.width * img.height) };
+    }
+  } catch (err) {
+    throw new Error(`simdnet: cannot decode image ${path}: ${(err as Error).message}`);
+  }
+  throw new Error(`simdnet: ${path} is not a JPEG or PNG image`);
+}
+
+function rgbaToRgb(rgba: Uint8Array | Buffer, pixels: number): Uint8Array {
+  const out = new Uint8Array(pixels * 3);
+  for (let i = 0; i < pixels; i++) {
+    out[3 * i] = rgba[4 * i]; out[3 * i + 1] = rgba[4 * i + 1]; out[3 * i + 2] = rgba[4 * i + 2];
+  }
+  return out;
+}
+
+// Bilinear resize to height x width, pixel centres aligned (as TensorFlow's half_pixel_centers),
+// scaled to [0, 1]. The same size is a plain scaling.
+export function resizeToUnit(img: RgbImage, height: number, width: number): Float32Array {
+  const out = new Float32Array(height * width * 3);
+  const sy = img.height / height, sx = img.width / width;
+  for (let y = 0; y < height; y++) {
+    const fy = Math.min(Math.max((y + 0.5) * sy - 0.5, 0), img.height - 1);
+    const y0 = Math.floor(fy), y1 = Math.min(y0 + 1, img.height - 1), wy = fy - y0;
+    for (let x = 0; x < width; x++) {
+      const fx = Math.min(Math.max((x + 0.5) * sx - 0.5, 0), img.width - 1);
+      const x0 = Math.floor(fx), x1 = Math.min(x0 + 1, img.width - 1), wx = fx - x0;
+      for (let c = 0; c < 3; c++) {
+        const p = (yy: number, xx: number) => img.data[(yy * img.width + xx) * 3 + c];
+        const top = p(y0, x0) * (1 - wx) + p(y0, x1) * wx;
+        const bottom = p(y1, x0) * (1 - wx) + p(y1, x1) * wx;
+        out[(y * width + x) * 3 + c] = (top * (1 - wy) + bottom * wy) / 255;
+      }
+    }
+  }
+  return out;
+}
+
+// Images as one (N, height, width, 3) tensor in [0, 1].
+export function loadImages(paths: string[], height: number, width: number): Tensor {
+  const data = new Float32Array(paths.length * height * width * 3);
+  for (const [i, p] of paths.entries()) {
+    const img = decodeImage(p);
+    if (img.width * img.height > MAX_PIXELS) throw new Error(`simdnet: image ${p} is too large (${img.width}x${img.height})`);
+    data.set(resizeToUnit(img, height, width), i * height * width * 3);
+  }
+  return new Tensor(data, [paths.length, height, width, 3]);
+}
+
+const IMAGE_NAME = /^(\d+)_.*\.(jpe?g|png)$/i;
+
+// A folder of `{label}_*.jpg|png` files (the SIGNS JPEG export's naming), sorted by name.
+export function loadImageFolder(dir: string, height: number, width: number, classes: number): LabeledImages & { files: string[] } {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((f) => ['.jpg', '.jpeg', '.png'].includes(extname(f).toLowerCase())).sort();
+  } catch (err) {
+    throw new Error(`simdnet: cannot read image folder ${dir}: ${(err as Error).message}`);
+  }
+  const files: string[] = [];
+  const labels: number[] = [];
+  for (const name of names) {
+    const m = IMAGE_NAME.exec(name);
+    if (!m) throw new Error(`simdnet: ${join(dir, name)}: image names must start with their label, as "3_IMG_5942.jpg"`);
+    const label = Number(m[1]);
+    if (label >= classes) throw new Error(`simdnet: ${join(dir, name)}: label ${label} is out of range (expected 0 to ${classes - 1})`);
+    const path = join(dir, name);
+    if (!statSync(path).isFile()) continue;
+    files.push(path);
+    labels.push(label);
+  }
+  if (files.length === 0) throw new Error(`simdnet: ${dir} holds no {label}_*.jpg or .png images`);
+  const l = Int32Array.from(labels);
+  return { x: loadImages(files, height, width), y: oneHot(l, classes), labels: l, files };
+}

@@ -1,0 +1,171 @@
+// Model files: HDF5 in Keras's layout, written with h5wasm.
+//
+//   /                       attrs: model_config (JSON), training_config (JSON), keras_version, backend,
+//                                  simdnet_training (JSON: epochs done, history, fit settings)
+//   /model_weights          attr layer_names; /model_weights/<layer> attr weight_names
+//   /model_weights/<layer>/<layer>/<weight>:0
+//   /optimizer_weights/<Optimizer>/iterations:0 and /<layer>/<weight>/<slot>:0
+//
+// Files are written to a temporary name and renamed, so a crash never leaves a broken model.
+
+import { renameSync, rmSync } from 'node:fs';
+import { dirname, basename, join } from 'node:path';
+import type { Dataset, Group } from 'h5wasm/node';
+import { Model } from '../models/model.js';
+import type { Runtime } from '../kernels/index.js';
+import { checkLoss } from '../training/losses.js';
+import { optimizerFromConfig } from '../training/optimizers.js';
+import { hdf5, openHdf5, readValue } from './hdf5.js';
+import { fromKerasConfig, toKerasConfig } from './keras-config.js';
+import { packageVersion } from './paths.js';
+
+// What a training run needs to continue where it stopped.
+export interface TrainingState {
+  epochsDone: number;
+  history: Record<string, number[]>;
+  seed: number;
+  batchSize: number;
+  modelName: string;
+}
+
+// Writes `path` through a temporary file in the same folder; removes the temporary on failure.
+export async function writeAtomically(path: string, write: (tmp: string) => Promise<void> | void): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    await write(tmp);
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+export async function saveModel(model: Model, path: string, training?: TrainingState): Promise<void> {
+  const h5 = await hdf5();
+  await writeAtomically(path, (tmp) => {
+    const f = new h5.File(tmp, 'w');
+    try {
+      f.create_attribute('model_config', JSON.stringify(toKerasConfig(model.getConfig())));
+      f.create_attribute('keras_version', `simdnet ${packageVersion()}`);
+      f.create_attribute('backend', 'simdnet (WebAssembly SIMD)');
+      const mw = f.create_group('model_weights');
+      const layers = model.layers.filter((l) => l.weights.length > 0);
+      mw.create_attribute('layer_names', model.layers.map((l) => l.name));
+      const weights = model.getWeights();
+      for (const layer of model.layers) {
+        const g = mw.create_group(layer.name);
+        g.create_attribute('weight_names', layer.weights.length ? layer.weights.map((w) => `${layer.name}/${w.name}:0`) : ['']);
+        if (!layers.includes(layer)) continue;
+        const inner = g.create_group(layer.name);
+        for (const w of layer.weights) {
+          const t = weights[w.fullName];
+          inner.create_dataset({ name: `${w.name}:0`, data: t.data, shape: t.shape, dtype: '<f' });
+        }
+      }
+      if (model.optimizer && model.loss) {
+        const opt = model.optimizer;
+        f.create_attribute('training_config', JSON.stringify({
+          optimizer_config: { class_name: opt.className, config: opt.getConfig() },
+          loss: model.loss, metrics: model.metrics,
+        }));
+        const og = f.create_group('optimizer_weights').create_group(opt.className);
+        og.create_dataset({ name: 'iterations:0', data: BigInt64Array.from([BigInt(opt.iterations)]), shape: [], dtype: '<q' });
+        for (const [key, data] of Object.entries(model.getOptimizerState())) {
+          // key: "m/conv1/kernel" -> optimizer_weights/Adam/conv1/kernel/m:0
+          const slash = key.indexOf('/');
+          const [layerName, weightName] = key.slice(slash + 1).split('/');
+          const lg = og.keys().includes(layerName) ? (og.get(layerName) as Group) : og.create_group(layerName);
+          const wg = lg.keys().includes(weightName) ? (lg.get(weightName) as Group) : lg.create_group(weightName);
+          wg.create_dataset({ name: `${key.slice(0, slash)}:0`, data, shape: [data.length], dtype: '<f' });
+        }
+      }
+      if (training) f.create_attribute('simdnet_training', JSON.stringify(training));
+    } finally {
+      f.close();
+    }
+  });
+}
+
+function attrJson(g: Group, name: string, path: string): unknown {
+  const a = g.attrs[name];
+  if (!a) return undefined;
+  try {
+    return JSON.parse(String(a.value));
+  } catch {
+    throw new Error(`simdnet: ${path}: attribute "${name}" is not valid JSON; the file is corrupt`);
+  }
+}
+
+// Reads every weight of `model` from an open file; checks that the architectures match.
+function readWeights(model: Model, f: Group, path: string): Record<string, Float32Array> {
+  const mw = f.get('model_weights') as Group | null;
+  if (!mw || !('keys' in mw)) throw new Error(`simdnet: ${path}: no model_weights group; not a model file`);
+  const out: Record<string, Float32Array> = {};
+  for (const layer of model.layers) {
+    if (layer.weights.length === 0) continue;
+    for (const w of layer.weights) {
+      const at = `model_weights/${layer.name}/${layer.name}/${w.name}:0`;
+      let d: Dataset | null = null;
+      try { d = f.get(at) as Dataset | null; } catch { d = null; }
+      if (!d || !('shape' in d)) {
+        throw new Error(`simdnet: ${path} does not fit this model: it has no weight "${w.fullName}" (a model file from a different architecture?)`);
+      }
+      const shape = d.shape as number[];
+      if (shape.join(',') !== w.shape.join(',')) {
+        throw new Error(`simdnet: ${path} does not fit this model: weight "${w.fullName}" is (${shape.join(', ')}) in the file, ` +
+          `(${w.shape.join(', ')}) in the model (a model file from a different architecture?)`);
+      }
+      const v = readValue(d, path);
+      if (!(v instanceof Float32Array)) throw new Error(`simdnet: ${path}: weight "${w.fullName}" is not float32`);
+      out[w.fullName] = v;
+    }
+  }
+  return out;
+}
+
+export interface LoadedModel { model: Model; training?: TrainingState }
+
+export async function loadModel(path: string, options: { runtime?: Runtime } = {}): Promise<LoadedModel> {
+  const f = await openHdf5(path);
+  try {
+    const cfg = attrJson(f, 'model_config', path);
+    if (cfg === undefined) throw new Error(`simdnet: ${path}: no model_config attribute; not a Keras/simdnet model file`);
+    const model = Model.fromConfig(fromKerasConfig(cfg, path), options.runtime);
+    model.setWeights(readWeights(model, f, path));
+    const tc = attrJson(f, 'training_config', path) as { optimizer_config?: { class_name: string; config: Record<string, number | boolean> }; loss?: string; metrics?: string[] } | undefined;
+    if (tc?.optimizer_config && tc.loss) {
+      const optimizer = optimizerFromConfig(tc.optimizer_config.class_name, tc.optimizer_config.config);
+      model.compile({ optimizer, loss: checkLoss(tc.loss), metrics: tc.metrics });
+      const og = f.get(`optimizer_weights/${optimizer.className}`) as Group | null;
+      if (og && 'keys' in og) {
+        const state: Record<string, Float32Array> = {};
+        for (const s of model.layout.slots) {
+          if (!s.weight.trainable) continue;
+          for (const slot of optimizer.slotNames) {
+            const d = og.get(`${s.weight.fullName}/${slot}:0`) as Dataset | null;
+            if (!d) throw new Error(`simdnet: ${path}: optimizer state "${slot}" of "${s.weight.fullName}" is missing`);
+            state[`${slot}/${s.weight.fullName}`] = readValue(d, path) as Float32Array;
+          }
+        }
+        const it = og.get('iterations:0') as Dataset | null;
+        const iterations = it ? Number(readValue(it, path) as bigint) : 0;
+        model.setOptimizerState(state, iterations);
+      }
+    }
+    const training = attrJson(f, 'simdnet_training', path) as TrainingState | undefined;
+    return { model, training };
+  } finally {
+    f.close();
+  }
+}
+
+// Loads the weights of a model file into an existing model of the same architecture.
+export async function loadWeights(model: Model, path: string): Promise<void> {
+  const f = await openHdf5(path);
+  try {
+    model.setWeights(readWeights(model, f, path));
+  } finally {
+    f.close();
+  }
+}
+
