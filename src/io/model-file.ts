@@ -15,7 +15,7 @@ import { Model } from '../models/model.js';
 import type { Runtime } from '../kernels/index.js';
 import { checkLoss } from '../training/losses.js';
 import { optimizerFromConfig } from '../training/optimizers.js';
-import { hdf5, openHdf5, readValue } from './hdf5.js';
+import { entityAt, hdf5, openHdf5, readValue } from './hdf5.js';
 import { fromKerasConfig, toKerasConfig } from './keras-config.js';
 import { packageVersion } from './paths.js';
 
@@ -98,15 +98,14 @@ function attrJson(g: Group, name: string, path: string): unknown {
 
 // Reads every weight of `model` from an open file; checks that the architectures match.
 function readWeights(model: Model, f: Group, path: string): Record<string, Float32Array> {
-  const mw = f.get('model_weights') as Group | null;
+  const mw = entityAt(f, 'model_weights') as Group | null;
   if (!mw || !('keys' in mw)) throw new Error(`simdnet: ${path}: no model_weights group; not a model file`);
   const out: Record<string, Float32Array> = {};
   for (const layer of model.layers) {
     if (layer.weights.length === 0) continue;
     for (const w of layer.weights) {
       const at = `model_weights/${layer.name}/${layer.name}/${w.name}:0`;
-      let d: Dataset | null = null;
-      try { d = f.get(at) as Dataset | null; } catch { d = null; }
+      const d = entityAt(f, at) as Dataset | null;
       if (!d || !('shape' in d)) {
         throw new Error(`simdnet: ${path} does not fit this model: it has no weight "${w.fullName}" (a model file from a different architecture?)`);
       }
@@ -136,18 +135,18 @@ export async function loadModel(path: string, options: { runtime?: Runtime } = {
     if (tc?.optimizer_config && tc.loss) {
       const optimizer = optimizerFromConfig(tc.optimizer_config.class_name, tc.optimizer_config.config);
       model.compile({ optimizer, loss: checkLoss(tc.loss), metrics: tc.metrics });
-      const og = f.get(`optimizer_weights/${optimizer.className}`) as Group | null;
+      const og = entityAt(f, `optimizer_weights/${optimizer.className}`) as Group | null;
       if (og && 'keys' in og) {
         const state: Record<string, Float32Array> = {};
         for (const s of model.layout.slots) {
           if (!s.weight.trainable) continue;
           for (const slot of optimizer.slotNames) {
-            const d = og.get(`${s.weight.fullName}/${slot}:0`) as Dataset | null;
+            const d = entityAt(og, `${s.weight.fullName}/${slot}:0`) as Dataset | null;
             if (!d) throw new Error(`simdnet: ${path}: optimizer state "${slot}" of "${s.weight.fullName}" is missing`);
             state[`${slot}/${s.weight.fullName}`] = readValue(d, path) as Float32Array;
           }
         }
-        const it = og.get('iterations:0') as Dataset | null;
+        const it = entityAt(og, 'iterations:0') as Dataset | null;
         const iterations = it ? Number(readValue(it, path) as bigint) : 0;
         model.setOptimizerState(state, iterations);
       }
