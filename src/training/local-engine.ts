@@ -1,6 +1,6 @@
 // Runs every step on the calling thread, over the whole batch.
 
-import type { Runtime } from '../kernels/index.js';
+import type { KernelExports, Runtime } from '../kernels/index.js';
 import { Executor, singleWorker } from '../models/executor.js';
 import type { Graph } from '../models/graph.js';
 import type { ModelConfig } from '../models/config.js';
@@ -23,8 +23,14 @@ export interface ModelCore {
   readonly outputSize: number;   // outputs per sample
 }
 
+export interface LocalEngineOptions {
+  kernels?: KernelExports;                               // e.g. a timing proxy (the profiler)
+  trace?: (node: number, backward: boolean) => void;     // called before each layer runs
+}
+
 export class LocalEngine implements StepEngine {
   readonly threads = 1;
+  private readonly k: KernelExports;
   private readonly executors = new Map<string, Executor>();
   private region = 0;
   private regionBytes = 0;
@@ -32,7 +38,9 @@ export class LocalEngine implements StepEngine {
   private probs = 0;
   private labelRows = 0;
 
-  constructor(private readonly core: ModelCore) {}
+  constructor(private readonly core: ModelCore, private readonly options: LocalEngineOptions = {}) {
+    this.k = options.kernels ?? core.runtime.k;
+  }
 
   private executor(rows: number, training: boolean): Executor {
     const key = `${rows}:${training}`;
@@ -46,9 +54,9 @@ export class LocalEngine implements StepEngine {
         this.regionBytes = plan.bytes;
         this.executors.clear();
       }
-      ex = new Executor(this.core.graph, this.core.layout, plan, rt.k,
+      ex = new Executor(this.core.graph, this.core.layout, plan, this.k,
         { region: this.region, params: this.core.params, grads: training ? this.core.grads : 0, gemmWorkspace: rt.gemmWorkspace },
-        { totalRows: rows, reducer: singleWorker, updatesSharedState: true });
+        { totalRows: rows, reducer: singleWorker, updatesSharedState: true, trace: this.options.trace });
       this.executors.set(key, ex);
     }
     return ex;
@@ -71,13 +79,13 @@ export class LocalEngine implements StepEngine {
     this.labelBuffers(batch.rows);
     rt.f32(this.labels, batch.rows * K).set(batch.y!);
     const logits = this.core.fusedSoftmax ? ex.logitsPtr : ex.outputPtr;
-    const loss = rt.k.softmax_xent(logits, this.labels, batch.rows, K, 1 / batch.rows, this.probs, ex.outputGradPtr);
+    const loss = this.k.softmax_xent(logits, this.labels, batch.rows, K, 1 / batch.rows, this.probs, ex.outputGradPtr);
     if (!Number.isFinite(loss)) throw new NonFiniteLossError(loss);
     // The output buffer is free for reuse once the loss has read it.
     const outputs = rt.download(ex.outputPtr, batch.rows * K);
     ex.backward(this.core.fusedSoftmax);
     if (update) {
-      applyUpdate(rt.k, update, this.core.params, this.core.grads, this.core.slots, this.core.layout.trainableFloats);
+      applyUpdate(this.k, update, this.core.params, this.core.grads, this.core.slots, this.core.layout.trainableFloats);
     }
     return { loss, outputs };
   }

@@ -1,0 +1,156 @@
+// Whole-model benchmarks, simdnet side by side with TensorFlow.js (wasm and cpu backends) in the
+// same run: ResNet-50 training and inference at batch 32, ConvNet training at batch 64, with 1
+// worker and all. Each case runs in a fresh process, so its peak RSS is its own. Prints a table
+// with our ratio to each competitor and writes bench/results/models.json.
+//
+//   npm run bench:models [-- --quick] [-- --only simdnet|tfjs]
+
+import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { machine, table, writeResults } from './report.js';
+
+type System = 'simdnet' | 'tfjs-wasm' | 'tfjs-cpu';
+interface Case { system: System; model: 'resnet50' | 'convnet'; mode: 'train' | 'predict'; batch: number; threads: number; reps: number; note?: string }
+interface Result extends Case {
+  seconds?: number[];  // per measured step
+  error?: string;
+  peakRssMiB: number;
+  flopsPerImage: number;
+}
+
+const SIGNS_TRAIN = 1080;
+
+async function runCase(c: Case): Promise<Result> {
+  const seconds: number[] = [];
+  let flopsPerImage = 0;
+  let error: string | undefined;
+  if (c.system === 'simdnet') {
+    const { resNet50 } = await import('../src/models/resnet50.js');
+    const { convNet } = await import('../src/models/convnet.js');
+    const { tensor } = await import('../src/tensor.js');
+    const { flopsPerSample } = await import('./flops.js');
+    const model = c.model === 'resnet50' ? resNet50() : convNet();
+    model.compile({ optimizer: 'adam', loss: c.model === 'resnet50' ? 'categoricalCrossentropy' : 'softmaxCrossEntropy' });
+    flopsPerImage = flopsPerSample(model, c.mode === 'train');
+    const x = tensor(Float32Array.from({ length: c.batch * 64 * 64 * 3 }, (_, i) => ((i * 2654435761) % 1000) / 1000), [c.batch, 64, 64, 3]);
+    const y = tensor(Float32Array.from({ length: c.batch * 6 }, (_, i) => (i % 6 === Math.floor(i / 6) % 6 ? 1 : 0)), [c.batch, 6]);
+    const step = () => (c.mode === 'train' ? model.trainOnBatch(x, y, { threads: c.threads }) : model.predict(x, { threads: c.threads, batchSize: c.batch }));
+    await step(); // warm-up: plans, worker start-up
+    for (let r = 0; r < c.reps; r++) {
+      const t0 = performance.now();
+      await step();
+      seconds.push((performance.now() - t0) / 1000);
+    }
+    await model.dispose();
+  } else {
+    const tf = await import('@tensorflow/tfjs-core');
+    await import('@tensorflow/tfjs-backend-cpu');
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    const { createRequire } = await import('node:module');
+    const { dirname } = await import('node:path');
+    const require = createRequire(import.meta.url);
+    wasm.setWasmPaths(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + '/');
+    await tf.setBackend(c.system === 'tfjs-wasm' ? 'wasm' : 'cpu');
+    await tf.ready();
+    const { tfjsResNet50, tfjsConvNet } = await import('./tfjs-models.js');
+    const model = c.model === 'resnet50' ? tfjsResNet50() : tfjsConvNet();
+    const x = tf.randomUniform([c.batch, 64, 64, 3]);
+    const y = tf.cast(tf.oneHot(tf.tensor1d(Array.from({ length: c.batch }, (_, i) => i % 6), 'int32'), 6), 'float32');
+    const step = async () => {
+      if (c.mode === 'train') await model.trainOnBatch(x, y);
+      else tf.tidy(() => (model.predict(x) as import('@tensorflow/tfjs-core').Tensor).dataSync());
+    };
+    try {
+      if (c.reps > 1) await step();
+      for (let r = 0; r < c.reps; r++) {
+        const t0 = performance.now();
+        await step();
+        seconds.push((performance.now() - t0) / 1000);
+      }
+    } catch (err) {
+      error = (err as Error).message.split('\n')[0];
+    }
+  }
+  return { ...c, seconds: error ? undefined : seconds, error, peakRssMiB: process.resourceUsage().maxRSS / 1024, flopsPerImage };
+}
+
+function cases(quick: boolean, only?: string): Case[] {
+  const all = availableParallelism();
+  const reps = quick ? 2 : 5;
+  const list: Case[] = [];
+  const threadCounts = all > 1 ? [1, all] : [1];
+  if (only !== 'tfjs') {
+    for (const threads of threadCounts) {
+      list.push({ system: 'simdnet', model: 'resnet50', mode: 'train', batch: 32, threads, reps });
+      list.push({ system: 'simdnet', model: 'resnet50', mode: 'predict', batch: 32, threads, reps });
+      list.push({ system: 'simdnet', model: 'convnet', mode: 'train', batch: 64, threads, reps: reps * 4 });
+    }
+  }
+  if (only !== 'simdnet') {
+    list.push({ system: 'tfjs-wasm', model: 'resnet50', mode: 'train', batch: 32, threads: 1, reps: 1 });
+    list.push({ system: 'tfjs-wasm', model: 'resnet50', mode: 'predict', batch: 32, threads: 1, reps });
+    list.push({ system: 'tfjs-wasm', model: 'convnet', mode: 'train', batch: 64, threads: 1, reps: 1 });
+    // The cpu backend needs minutes per ResNet-50 step at batch 32: smaller batches, said in the table.
+    if (!quick) list.push({ system: 'tfjs-cpu', model: 'resnet50', mode: 'train', batch: 2, threads: 1, reps: 1, note: 'batch 2' });
+    list.push({ system: 'tfjs-cpu', model: 'resnet50', mode: 'predict', batch: quick ? 2 : 8, threads: 1, reps: 1, note: quick ? 'batch 2' : 'batch 8' });
+    list.push({ system: 'tfjs-cpu', model: 'convnet', mode: 'train', batch: quick ? 8 : 64, threads: 1, reps: quick ? 1 : 2, note: quick ? 'batch 8' : undefined });
+  }
+  return list;
+}
+
+const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv[0] === '--case') {
+    console.log(JSON.stringify(await runCase(JSON.parse(argv[1]))));
+    return;
+  }
+  const quick = argv.includes('--quick');
+  const onlyAt = argv.indexOf('--only');
+  const only = onlyAt >= 0 ? argv[onlyAt + 1] : undefined;
+  for (const a of argv) if (!['--quick', '--only', 'simdnet', 'tfjs'].includes(a)) throw new Error(`bench/models: unknown argument ${a}`);
+  const self = fileURLToPath(import.meta.url);
+  const results: Result[] = [];
+  console.log(`simdnet model benchmarks${quick ? ' (quick)' : ''}: ${availableParallelism()} cores, Node ${process.version}`);
+  for (const c of cases(quick, only)) {
+    process.stdout.write(`  ${c.system} ${c.model} ${c.mode} batch ${c.batch}, ${c.threads} thread(s) ... `);
+    const r = spawnSync(process.execPath, [self, '--case', JSON.stringify(c)], { encoding: 'utf8', timeout: 30 * 60_000 });
+    const line = r.stdout.trim().split('\n').pop() ?? '';
+    let res: Result;
+    try {
+      res = JSON.parse(line);
+    } catch {
+      res = { ...c, error: (r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').pop(), peakRssMiB: 0, flopsPerImage: 0 };
+    }
+    console.log(res.seconds ? `${(c.batch / median(res.seconds)).toFixed(1)} images/s` : `failed: ${res.error}`);
+    results.push(res);
+  }
+  const ours = (model: string, mode: string) => {
+    const mine = results.filter((r) => r.system === 'simdnet' && r.model === model && r.mode === mode && r.seconds);
+    return Math.max(0, ...mine.map((r) => r.batch / median(r.seconds!)));
+  };
+  const flopsOf = (model: string, mode: string) => results.find((r) => r.system === 'simdnet' && r.model === model && r.mode === mode)?.flopsPerImage ?? 0;
+  const rows = results.map((r) => {
+    const what = `${r.model} ${r.mode}`;
+    if (!r.seconds) {
+      const why = /Conv2DBackpropFilter/.test(r.error ?? '') ? 'cannot train: no Conv2DBackpropFilter' : `failed: ${r.error}`;
+      return [what, r.system, r.batch, r.threads, '-', '-', '-', why, '-', '-', r.peakRssMiB ? r.peakRssMiB.toFixed(0) : '-', '-'];
+    }
+    const s = [...r.seconds].sort((a, b) => a - b);
+    const ips = r.batch / median(s);
+    const epoch = r.mode === 'train' ? (SIGNS_TRAIN / ips).toFixed(1) : '-';
+    const gflops = (ips * (r.flopsPerImage || flopsOf(r.model, r.mode))) / 1e9;
+    const ratio = r.system === 'simdnet' ? '-' : `${(ours(r.model, r.mode) / ips).toFixed(1)}x`;
+    return [what, r.system + (r.note ? ` (${r.note})` : ''), r.batch, r.threads, s[0].toFixed(3), median(s).toFixed(3), s[s.length - 1].toFixed(3), ips.toFixed(1), epoch, gflops.toFixed(1), r.peakRssMiB.toFixed(0), ratio];
+  });
+  console.log('\n' + table(['case', 'system', 'batch', 'threads', 'min s/step', 'median s/step', 'max s/step', 'images/s', 's per SIGNS epoch', 'GFLOP/s', 'peak RSS MiB', 'simdnet is'], rows));
+  console.log('"simdnet is": simdnet\'s best images/s for the case (any thread count) over this system\'s.');
+  console.log(`\nwrote ${writeResults('models.json', { machine: machine(), quick, results })}`);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

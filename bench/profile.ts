@@ -1,0 +1,45 @@
+// A per-layer and per-kernel profile of one ResNet-50 training step (one thread, batch 32), to
+// pick the next optimization from data. Writes bench/results/profile.json.
+//
+//   npm run bench:profile [-- --batch N] [-- --model convnet]
+
+import { resNet50 } from '../src/models/resnet50.js';
+import { convNet } from '../src/models/convnet.js';
+import { tensor } from '../src/tensor.js';
+import { profileTrainingStep } from '../src/training/profiler.js';
+import { table, writeResults, machine } from './report.js';
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const batchAt = argv.indexOf('--batch');
+  const batch = batchAt >= 0 ? Number(argv[batchAt + 1]) : 32;
+  const which = argv.includes('convnet') ? 'convnet' : 'resnet50';
+  const model = which === 'convnet' ? convNet() : resNet50();
+  model.compile({ optimizer: 'adam', loss: which === 'convnet' ? 'softmaxCrossEntropy' : 'categoricalCrossentropy' });
+  const x = tensor(Float32Array.from({ length: batch * 64 * 64 * 3 }, (_, i) => ((i * 2654435761) % 1000) / 1000), [batch, 64, 64, 3]);
+  const y = tensor(Float32Array.from({ length: batch * 6 }, (_, i) => (i % 6 === Math.floor(i / 6) % 6 ? 1 : 0)), [batch, 6]);
+  const p = await profileTrainingStep(model, x, y);
+  console.log(`${which} training step, batch ${batch}, one thread, ${model.core.runtime.variant} kernels: ${p.totalMs.toFixed(0)} ms`);
+
+  const byType = new Map<string, { ms: number; layers: number }>();
+  for (const l of p.layers) {
+    const key = `${l.type} ${l.phase}`;
+    const e = byType.get(key) ?? { ms: 0, layers: 0 };
+    e.ms += l.ms; e.layers++;
+    byType.set(key, e);
+  }
+  const types = [...byType.entries()].sort((a, b) => b[1].ms - a[1].ms);
+  console.log('\nTime per layer type and pass');
+  console.log(table(['layer type, pass', 'layers', 'ms', 'share'], types.map(([k, v]) => [k, v.layers, v.ms, `${((100 * v.ms) / p.totalMs).toFixed(1)}%`])));
+  console.log('\nTime per kernel');
+  console.log(table(['kernel', 'calls', 'ms', 'share'], p.kernels.map((k) => [k.kernel, k.calls, k.ms, `${((100 * k.ms) / p.totalMs).toFixed(1)}%`])));
+  const top = [...p.layers].sort((a, b) => b.ms - a.ms).slice(0, 12);
+  console.log('\nSlowest layers');
+  console.log(table(['layer', 'type', 'pass', 'ms'], top.map((l) => [l.layer, l.type, l.phase, l.ms])));
+  console.log(`\nwrote ${writeResults(`profile-${which}.json`, { machine: machine(), model: which, batch, ...p })}`);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
