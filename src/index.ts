@@ -20,3 +20,7 @@ export { resNet50, identityBlock, convolutionalBlock, type ResNet50Args } from '
 export { Adam, SGD, optimizers, type Optimizer } from './training/optimizers.js';
 export { History, type Callback, type Logs } from './training/callbacks.js';
 export { Runtime } from './kernels/index.js';
+export { loadSigns, loadSignsFile, findSignsDir, oneHot, type SignsData, type LabeledImages } from './data/signs.js';
+export { decodeImage, loadImages, loadImageFolder } from './data/images.js';
+export { saveModel, loadModel, loadWeights, type TrainingState } from './io/model-file.js';
+export { profileTrainingStep, type StepProfile } from './training/profiler.js';
