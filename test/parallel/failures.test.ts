@@ -18,3 +18,13 @@ test('a worker killed in the middle of a step ends the step with an error naming
   expect(out).toMatch(/RECOVERED loss \d/);
   expect(Date.now() - t0).toBeLessThan(90_000);
 });
+
+test('a barrier that waits past its timeout ends the step with an error naming the worker and the layer', () => {
+  const script = resolve(import.meta.dirname, '../fixtures/barrier-timeout.mjs');
+  const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 90_000, env: { ...process.env, SIMDNET_BARRIER_TIMEOUT_MS: '1' } });
+  const out = r.stdout + r.stderr;
+  expect(r.signal, `the process hung:\n${out}`).toBeNull();
+  expect(r.status, out).toBe(0);
+  expect(out).toMatch(/RESULT error: simdnet: worker [01] failed in layer "[a-z0-9_]+" \((forward|backward)\): timed out after 1 ms waiting for the other workers at (layer "[a-z0-9_]+"|the loss|the gradient reduction)/);
+  expect(out).toContain('WEIGHTS unchanged');
+});
