@@ -143,7 +143,8 @@ async function main(): Promise<void> {
     const epoch = r.mode === 'train' ? (SIGNS_TRAIN / ips).toFixed(1) : '-';
     const gflops = (ips * (r.flopsPerImage || flopsOf(r.model, r.mode))) / 1e9;
     const ratio = r.system === 'simdnet' ? '-' : `${(ours(r.model, r.mode) / ips).toFixed(1)}x`;
-    return [what, r.system + (r.note ? ` (${r.note})` : ''), r.batch, r.threads, s[0].toFixed(3), median(s).toFixed(3), s[s.length - 1].toFixed(3), ips.toFixed(1), epoch, gflops.toFixed(1), r.peakRssMiB.toFixed(0), ratio];
+    const sig = (v: number) => (v >= 100 ? v.toFixed(0) : v.toPrecision(3));
+    return [what, r.system + (r.note ? ` (${r.note})` : ''), r.batch, r.threads, s[0].toFixed(3), median(s).toFixed(3), s[s.length - 1].toFixed(3), sig(ips), epoch, sig(gflops), r.peakRssMiB.toFixed(0), ratio];
   });
   console.log('\n' + table(['case', 'system', 'batch', 'threads', 'min s/step', 'median s/step', 'max s/step', 'images/s', 's per SIGNS epoch', 'GFLOP/s', 'peak RSS MiB', 'simdnet is'], rows));
   console.log('"simdnet is": simdnet\'s best images/s for the case (any thread count) over this system\'s.');
