@@ -79,6 +79,18 @@ describe('train -> save -> evaluate -> predict -> resume', () => {
   });
 });
 
+describe('reproduce (npm start), shortened', () => {
+  test('trains both models with progress and ends with the comparison table', () => {
+    const out = join(work, 'reproduce');
+    const r = run('reproduce', '--epochs-scale', '0.01', '--data', signsDir, '--out', out);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/Part 1: 3-layer ConvNet[\s\S]*Epoch 1\/1[\s\S]*Part 2: ResNet-50[\s\S]*34\/34 \[=+\]/);
+    expect(r.out).toMatch(/\| convnet +\| +0\.\d{3} \/ 0\.894 \| +0\.\d{3} \/ 0\.842 \|/);
+    expect(r.out).toMatch(/\| resnet50 +\| +0\.\d{3} \/ 0\.956 \| +0\.\d{3} \/ 0\.892 \| +\d+\.\d \/ 140 \|/);
+    for (const m of ['convnet', 'resnet50']) expect(existsSync(join(out, m, 'report.html'))).toBe(true);
+  });
+});
+
 describe('summary and help', () => {
   test('summary of a named model and of a saved one', () => {
     const r = run('summary', '--model', 'resnet50');
