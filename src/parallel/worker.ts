@@ -84,7 +84,7 @@ export default function runShard(t: StepTask): StepReply {
   const probs = L.probs[t.shard];
   const partial = k.softmax_xent(logits, L.batchY + 4 * t.start * K, t.rows, K, 1 / t.totalRows, probs, ex.outputGradPtr);
   // Every shard learns the batch's loss, so that all skip the update together if it is not finite.
-  const lossAt = probs + 4 * t.rows * K;
+  const lossAt = probs + 8 * Math.ceil((t.rows * K) / 2); // float64-aligned, after the probabilities
   const loss64 = new Float64Array(L.memory.buffer, lossAt, 2);
   loss64[0] = partial;
   loss64[1] = 0;

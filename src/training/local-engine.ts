@@ -75,12 +75,18 @@ export class LocalEngine implements StepEngine {
     if (!this.core.grads) throw new Error('simdnet: compile the model before training it');
     const ex = this.executor(batch.rows, true);
     rt.f32(ex.inputPtr, batch.x.length).set(batch.x);
+    // The forward pass updates the moving statistics: keep them, to undo a step whose loss is not finite.
+    const p = this.core.layout;
+    const nonTrainable = rt.download(this.core.params + 4 * p.trainableFloats, p.totalFloats - p.trainableFloats);
     ex.forward();
     this.labelBuffers(batch.rows);
     rt.f32(this.labels, batch.rows * K).set(batch.y!);
     const logits = this.core.fusedSoftmax ? ex.logitsPtr : ex.outputPtr;
     const loss = this.k.softmax_xent(logits, this.labels, batch.rows, K, 1 / batch.rows, this.probs, ex.outputGradPtr);
-    if (!Number.isFinite(loss)) throw new NonFiniteLossError(loss);
+    if (!Number.isFinite(loss)) {
+      rt.f32(this.core.params + 4 * p.trainableFloats, nonTrainable.length).set(nonTrainable);
+      throw new NonFiniteLossError(loss);
+    }
     // The output buffer is free for reuse once the loss has read it.
     const outputs = rt.download(ex.outputPtr, batch.rows * K);
     ex.backward(this.core.fusedSoftmax);
