@@ -26,7 +26,7 @@ Options:
   --batch-size N     minibatch size (convnet 64, resnet50 32)
   --lr X             Adam learning rate (convnet 0.009, resnet50 0.001)
   --seed N           seed of the initial weights and of the shuffling (0)
-  --threads N        worker threads (default: all cores)
+  --threads N        worker threads (default: the cores, up to 8)
   --data DIR         folder with train_signs.h5 and test_signs.h5
   --out DIR          output folder (runs/<model>)
   --resume FILE      continue the run saved in FILE where it stopped
@@ -123,7 +123,7 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
     title: `simdnet: ${o.recipe.title} on SIGNS`,
     settings: {
       model: o.recipe.name, parameters: model.countParams().toLocaleString('en-US'), epochs: o.epochs, 'batch size': o.batchSize,
-      'learning rate': learningRate, seed, threads: o.threads ?? 'all cores', 'seconds per epoch': secondsPerEpoch.toFixed(1),
+      'learning rate': learningRate, seed, threads: o.threads ?? 'the cores, up to 8', 'seconds per epoch': secondsPerEpoch.toFixed(1),
       ...(o.resume ? { 'resumed from': o.resume.path } : {}),
     },
     history,

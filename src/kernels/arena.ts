@@ -25,7 +25,7 @@ export class Arena {
         this.memory.grow(pages);
       } catch {
         throw new Error(`simdnet: out of WebAssembly memory: ${(end / 2 ** 20).toFixed(0)} MiB needed ` +
-          `(the limit is 4096 MiB); use a smaller batch size`);
+          `(the limit is 4096 MiB); use a smaller batch size or fewer threads`);
       }
     }
     this.top = end;

@@ -388,7 +388,9 @@ export function defaultThreads(): number {
     if (!Number.isInteger(v) || v < 1) throw new Error(`simdnet: SIMDNET_THREADS must be a positive integer, got "${env}"`);
     return v;
   }
-  return availableParallelism();
+  // Each worker keeps a gradient vector of its own (94 MB for ResNet-50): past 8, more cores
+  // would cost more memory than a batch of 32 can use.
+  return Math.min(availableParallelism(), 8);
 }
 
 function firstNonFinite(a: Float32Array): number {
