@@ -46,6 +46,12 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
+// `simdnet summary --model resnet50 | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (err: unknown) => {
