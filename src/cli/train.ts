@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadSigns, type SignsData } from '../data/signs.js';
 import { loadModel, saveModel, writeAtomically, type LoadedModel, type TrainingState } from '../io/model-file.js';
-import type { Model } from '../models/model.js';
+import { defaultThreads, type Model } from '../models/model.js';
 import { softmaxRows } from '../training/losses.js';
 import { argmaxRow, confusionMatrix } from '../training/metrics.js';
 import type { Logs } from '../training/callbacks.js';
@@ -123,7 +123,7 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
     title: `simdnet: ${o.recipe.title} on SIGNS`,
     settings: {
       model: o.recipe.name, parameters: model.countParams().toLocaleString('en-US'), epochs: o.epochs, 'batch size': o.batchSize,
-      'learning rate': learningRate, seed, threads: o.threads ?? 'the cores, up to 8', 'seconds per epoch': secondsPerEpoch.toFixed(1),
+      'learning rate': learningRate, seed, threads: o.threads ?? defaultThreads(), 'seconds per epoch': secondsPerEpoch.toFixed(1),
       ...(o.resume ? { 'resumed from': o.resume.path } : {}),
     },
     history,

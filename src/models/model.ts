@@ -298,22 +298,22 @@ export class Model {
           if (err instanceof NonFiniteLossError) throw new Error(`simdnet: the loss became ${err.message} at epoch ${epoch + 1}, batch ${b + 1}; the trainable weights were left as before that batch (try a lower learning rate)`);
           throw err;
         }
+        const right = countCorrect(r.outputs, batch.y!, rows, K);
         lossSum += r.loss * rows;
-        correct += countCorrect(r.outputs, batch.y!, rows, K);
+        correct += right;
         seen += rows;
-        const logs = this.logs(lossSum / seen, correct, seen);
-        bar?.update(b + 1, logs);
-        await callAll(callbacks, 'onBatchEnd', b, { ...this.logs(r.loss, countCorrect(r.outputs, batch.y!, rows, K), rows), size: rows });
+        bar?.update(b + 1, this.logs(lossSum / seen, correct, seen));
+        await callAll(callbacks, 'onBatchEnd', b, { ...this.logs(r.loss, right, rows), size: rows });
         if (this.stopTraining) break;
       }
       const logs = this.logs(lossSum / seen, correct, seen);
-      bar?.finish(logs);
       // The epoch's training time, as Keras reports it: validation comes after.
       const seconds = (performance.now() - t0) / 1000;
       if (args.validationData) {
         const v = await this.evaluate(args.validationData[0], args.validationData[1], { batchSize, threads: args.threads });
         for (const [k, val] of Object.entries(v)) logs[`val_${k}`] = val;
       }
+      bar?.finish(logs);
       logs.time = seconds;
       if (verbose === 2) sink.write(`${seen}/${n} - ${logs.time.toFixed(0)}s - ${Object.entries(logs).filter(([k]) => k !== 'time').map(([k, v]) => `${k}: ${v.toFixed(4)}`).join(' - ')}\n`);
       history.record(epoch, logs);

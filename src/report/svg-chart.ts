@@ -37,11 +37,13 @@ export function lineChart(title: string, series: Series[], yLabel: string, width
   parts.push(`<line x1="${m.left}" x2="${width - m.right}" y1="${height - m.bottom}" y2="${height - m.bottom}" stroke="#333"/>`);
   parts.push(`<text x="${(m.left + width - m.right) / 2}" y="${height - 8}" text-anchor="middle">epoch</text>`);
   parts.push(`<text transform="translate(14 ${(m.top + height - m.bottom) / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`);
+  // Accuracy curves end near the top: their legend goes to the bottom right.
+  const legendTop = yLabel === 'accuracy' ? height - m.bottom - 12 - 18 * series.length : m.top + 4;
   for (const [k, s] of series.entries()) {
     const pts = s.values.map((v, i) => (Number.isFinite(v) ? `${x(i).toFixed(1)},${y(v).toFixed(1)}` : '')).filter(Boolean).join(' ');
     parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${pts}"/>`);
-    parts.push(`<rect x="${width - m.right - 120}" y="${m.top + 4 + 18 * k}" width="12" height="3" fill="${s.color}"/>`);
-    parts.push(`<text x="${width - m.right - 102}" y="${m.top + 9 + 18 * k}">${esc(s.name)}</text>`);
+    parts.push(`<rect x="${width - m.right - 120}" y="${legendTop + 18 * k}" width="12" height="3" fill="${s.color}"/>`);
+    parts.push(`<text x="${width - m.right - 102}" y="${legendTop + 5 + 18 * k}">${esc(s.name)}</text>`);
   }
   parts.push('</svg>');
   return parts.join('\n');
