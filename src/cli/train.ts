@@ -8,7 +8,7 @@ import { loadModel, saveModel, writeAtomically, type LoadedModel, type TrainingS
 import { defaultThreads, type Model } from '../models/model.js';
 import { softmaxRows } from '../training/losses.js';
 import { argmaxRow, confusionMatrix } from '../training/metrics.js';
-import type { Logs } from '../training/callbacks.js';
+import { History, type Logs } from '../training/callbacks.js';
 import { accuracyChart, lossChart, renderReport, type Misclassified } from '../report/training-report.js';
 import { compileRecipe, recipe, type Recipe } from './recipes.js';
 import { floatOption, intOption, parse, UsageError } from './options.js';
@@ -89,10 +89,8 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
     },
   });
   const fitSeconds = (performance.now() - fitStart) / 1000;
-  const history: Record<string, number[]> = {};
-  for (const k of new Set([...Object.keys(past?.history ?? {}), ...Object.keys(h.history)])) {
-    history[k] = [...(past?.history[k] ?? []), ...(h.history[k] ?? [])];
-  }
+  const full = History.concat(past?.history ?? {}, h);
+  const history = full.history;
   const times = h.history.time ?? [];
   const secondsPerEpoch = times.length ? times.reduce((a, b) => a + b, 0) / times.length : fitSeconds;
 
@@ -114,9 +112,8 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
   const state: TrainingState = { epochsDone: o.epochs, history, seed, batchSize: o.batchSize, modelName: o.recipe.name };
   await saveModel(model, join(o.outDir, 'model.h5'), state);
   const write = (name: string, text: string) => writeAtomically(join(o.outDir, name), (tmp) => writeFileSync(tmp, text));
-  await write('history.json', JSON.stringify({ epoch: history.loss.map((_, i) => i), history }, null, 2) + '\n');
-  const keys = Object.keys(history);
-  await write('history.csv', [['epoch', ...keys].join(','), ...history.loss.map((_, i) => [i, ...keys.map((k) => history[k][i] ?? '')].join(','))].join('\n') + '\n');
+  await write('history.json', JSON.stringify(full.toJSON(), null, 2) + '\n');
+  await write('history.csv', full.toCSV());
   await write('loss.svg', lossChart(history));
   await write('accuracy.svg', accuracyChart(history));
   await write('report.html', renderReport({

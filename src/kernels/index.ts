@@ -32,10 +32,6 @@ export class Runtime {
     return new Float64Array(this.memory.buffer, ptr, n);
   }
 
-  i32(ptr: number, n: number): Int32Array {
-    return new Int32Array(this.memory.buffer, ptr, n);
-  }
-
   // Copies `data` into a new block and returns its offset.
   upload(data: Float32Array): number {
     const ptr = this.arena.allocF32(data.length);

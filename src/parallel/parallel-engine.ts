@@ -9,7 +9,7 @@ import { Piscina } from 'piscina';
 import { packageRoot } from '../io/paths.js';
 import { planStep } from '../models/step-plan.js';
 import { NonFiniteLossError, type Batch, type StepEngine, type TrainResult } from '../training/engine.js';
-import type { ModelCore } from '../training/local-engine.js';
+import { NonTrainableSnapshot, type ModelCore } from '../training/local-engine.js';
 import type { OptimizerUpdate } from '../training/optimizers.js';
 import { Barrier, BARRIER_WORDS } from './barrier.js';
 import { LOSS_SLOT_WIDTH, type EngineLayout, type StepReply, type StepTask } from './protocol.js';
@@ -38,8 +38,10 @@ export class ParallelEngine implements StepEngine {
   failed = false;
   private layout?: EngineLayout;
   private capacity = 0; // rows per batch the current layout holds
+  private readonly snapshot: NonTrainableSnapshot;
 
   constructor(private readonly core: ModelCore, readonly threads: number) {
+    this.snapshot = new NonTrainableSnapshot(core);
     this.pool = new Piscina({
       filename: workerFile(), minThreads: threads, maxThreads: threads, idleTimeout: 2 ** 31 - 1,
       concurrentTasksPerWorker: 1,
@@ -103,8 +105,7 @@ export class ParallelEngine implements StepEngine {
     const progress = new Int32Array(rt.memory.buffer, L.progress, this.threads);
     progress.fill(-1);
     // Moving statistics change during the forward pass: keep them, to undo a failed step.
-    const p = this.core.layout;
-    const nonTrainable = mode === 'train' ? rt.download(this.core.params + 4 * p.trainableFloats, p.totalFloats - p.trainableFloats) : undefined;
+    if (mode === 'train') this.snapshot.save();
 
     const tasks = ranges.map(([start, rows], shard) => {
       const task: StepTask = { layout: L, mode, shard, shards: ranges.length, start, rows, totalRows: batch.rows, update };
@@ -116,7 +117,7 @@ export class ParallelEngine implements StepEngine {
     const settled = await Promise.allSettled(tasks);
     const failures = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failures.length > 0) {
-      if (nonTrainable) rt.f32(this.core.params + 4 * p.trainableFloats, nonTrainable.length).set(nonTrainable);
+      if (mode === 'train') this.snapshot.restore();
       // The first cause: a worker that failed on its own rather than by the abort it triggered.
       const reasons = failures.map((f) => f.reason as Error & { shard: number });
       const first = reasons.find((r) => !/aborted (before|while)/.test(r.message)) ?? reasons[0];
@@ -130,7 +131,7 @@ export class ParallelEngine implements StepEngine {
         'The step was abandoned, the model left as before it, and the worker pool shut down.');
     }
     const reply = (settled[0] as PromiseFulfilledResult<StepReply>).value;
-    if (nonTrainable && !Number.isFinite(reply.loss)) rt.f32(this.core.params + 4 * p.trainableFloats, nonTrainable.length).set(nonTrainable);
+    if (mode === 'train' && !Number.isFinite(reply.loss)) this.snapshot.restore();
     return reply;
   }
 

@@ -17,6 +17,17 @@ export class History {
   readonly epoch: number[] = [];
   readonly history: Record<string, number[]> = {};
 
+  // A history continued from an earlier run's: its epochs first, then this one's.
+  static concat(before: Record<string, number[]>, after: History): History {
+    const h = new History();
+    const n = (before.loss ?? []).length;
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after.history)])];
+    for (let i = 0; i < n + after.epoch.length; i++) {
+      h.record(i, Object.fromEntries(keys.map((k) => [k, i < n ? before[k]?.[i] : after.history[k]?.[i - n]]).filter(([, v]) => v !== undefined)) as Logs);
+    }
+    return h;
+  }
+
   record(epoch: number, logs: Logs): void {
     this.epoch.push(epoch);
     for (const [k, v] of Object.entries(logs)) (this.history[k] ??= []).push(v);

@@ -23,6 +23,27 @@ export interface ModelCore {
   readonly outputSize: number;   // outputs per sample
 }
 
+// The non-trainable weights (batch norm's moving statistics), which a training forward pass
+// changes: saved before each step into one reused buffer, restored when the step is abandoned.
+export class NonTrainableSnapshot {
+  private readonly saved: Float32Array;
+  private readonly at: number;
+
+  constructor(private readonly core: ModelCore) {
+    const p = core.layout;
+    this.at = core.params + 4 * p.trainableFloats;
+    this.saved = new Float32Array(p.totalFloats - p.trainableFloats);
+  }
+
+  save(): void {
+    this.saved.set(this.core.runtime.f32(this.at, this.saved.length));
+  }
+
+  restore(): void {
+    this.core.runtime.f32(this.at, this.saved.length).set(this.saved);
+  }
+}
+
 export interface LocalEngineOptions {
   kernels?: KernelExports;                               // e.g. a timing proxy (the profiler)
   trace?: (node: number, backward: boolean) => void;     // called before each layer runs
@@ -38,8 +59,11 @@ export class LocalEngine implements StepEngine {
   private probs = 0;
   private labelRows = 0;
 
+  private readonly snapshot: NonTrainableSnapshot;
+
   constructor(private readonly core: ModelCore, private readonly options: LocalEngineOptions = {}) {
     this.k = options.kernels ?? core.runtime.k;
+    this.snapshot = new NonTrainableSnapshot(core);
   }
 
   private executor(rows: number, training: boolean): Executor {
@@ -76,15 +100,14 @@ export class LocalEngine implements StepEngine {
     const ex = this.executor(batch.rows, true);
     rt.f32(ex.inputPtr, batch.x.length).set(batch.x);
     // The forward pass updates the moving statistics: keep them, to undo a step whose loss is not finite.
-    const p = this.core.layout;
-    const nonTrainable = rt.download(this.core.params + 4 * p.trainableFloats, p.totalFloats - p.trainableFloats);
+    this.snapshot.save();
     ex.forward();
     this.labelBuffers(batch.rows);
     rt.f32(this.labels, batch.rows * K).set(batch.y!);
     const logits = this.core.fusedSoftmax ? ex.logitsPtr : ex.outputPtr;
     const loss = this.k.softmax_xent(logits, this.labels, batch.rows, K, 1 / batch.rows, this.probs, ex.outputGradPtr);
     if (!Number.isFinite(loss)) {
-      rt.f32(this.core.params + 4 * p.trainableFloats, nonTrainable.length).set(nonTrainable);
+      this.snapshot.restore();
       throw new NonFiniteLossError(loss);
     }
     // The output buffer is free for reuse once the loss has read it.
