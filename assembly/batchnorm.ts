@@ -7,7 +7,7 @@
 //   bn_backward_sums -> (combine) -> bn_backward_dx, bn_param_grads
 // Sums are accumulated in float64, so their combination order costs no visible precision.
 
-// x [M,C] -> acc [C] += x[m, c] * w for 4 channels at a time, in float64.
+// acc[c .. c+4) += the four lanes of v, in float64.
 @inline function accumulateRowF64(acc: usize, v: v128, c: i32): void {
   const o = <usize>c << 3;
   const lo = f64x2.promote_low_f32x4(v);

@@ -2,14 +2,15 @@
 //
 // Padding is given as explicit top/left amounts (the caller turns `same`/`valid` into numbers;
 // the bottom/right padding is whatever OH/OW imply, so TensorFlow's odd `same` padding works).
-// A convolution is a GEMM over the im2col matrix cols [N*OH*OW, KH*KW*C]; a 1x1 stride-1
-// unpadded convolution is a GEMM straight on x, which is already that matrix.
+// A convolution is a GEMM over the im2col matrix cols [N*OH*OW, KH*KW*C]; for a 1x1 stride-1
+// unpadded convolution x is already that matrix, and the caller passes cols = 0 (the layer
+// decides, since it sizes the scratch; the debug build checks the geometry).
 
 import { sgemm } from "./gemm";
 import { add_to, col_sum, bias_add } from "./elementwise";
 
-@inline function isPointwise(KH: i32, KW: i32, stride: i32, padT: i32, padL: i32): bool {
-  return KH == 1 && KW == 1 && stride == 1 && padT == 0 && padL == 0;
+@inline function checkPointwise(cols: usize, KH: i32, KW: i32, stride: i32, padT: i32, padL: i32): void {
+  if (cols == 0) assert(KH == 1 && KW == 1 && stride == 1 && padT == 0 && padL == 0);
 }
 
 // x [N,H,W,C] -> cols [N*OH*OW, KH*KW*C]; window cells in the padding read as zero.
@@ -73,7 +74,7 @@ export function col2im(
 }
 
 // y [N,OH,OW,F] = conv(x [N,H,W,C], w [KH,KW,C,F]) + b [F]   (b = 0: no bias)
-// cols: scratch of N*OH*OW*KH*KW*C floats (unused for pointwise convolutions); ws: GEMM scratch.
+// cols: scratch of N*OH*OW*KH*KW*C floats, 0 for a pointwise convolution; ws: GEMM scratch.
 export function conv2d_forward(
   x: usize, w: usize, b: usize, y: usize,
   N: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32, F: i32,
@@ -81,8 +82,9 @@ export function conv2d_forward(
 ): void {
   const M = N * OH * OW;
   const K = KH * KW * C;
+  checkPointwise(cols, KH, KW, stride, padT, padL);
   let a = x;
-  if (!isPointwise(KH, KW, stride, padT, padL)) {
+  if (cols != 0) {
     im2col(x, N, H, W, C, KH, KW, stride, padT, padL, OH, OW, cols);
     a = cols;
   }
@@ -99,7 +101,8 @@ export function conv2d_backward_input(
   const M = N * OH * OW;
   const K = KH * KW * C;
   // dcols [M,K] = dy [M,F] · wᵀ, where w is [K,F] row-major.
-  if (isPointwise(KH, KW, stride, padT, padL)) {
+  checkPointwise(cols, KH, KW, stride, padT, padL);
+  if (cols == 0) {
     sgemm(M, K, F, dy, F, 1, w, 1, F, dx, K, false, ws);
   } else {
     sgemm(M, K, F, dy, F, 1, w, 1, F, cols, K, false, ws);
@@ -116,8 +119,9 @@ export function conv2d_backward_kernel(
 ): void {
   const M = N * OH * OW;
   const K = KH * KW * C;
+  checkPointwise(cols, KH, KW, stride, padT, padL);
   let a = x;
-  if (!isPointwise(KH, KW, stride, padT, padL)) {
+  if (cols != 0) {
     im2col(x, N, H, W, C, KH, KW, stride, padT, padL, OH, OW, cols);
     a = cols;
   }

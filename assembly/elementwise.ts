@@ -27,20 +27,6 @@ export function add(a: usize, b: usize, y: usize, n: i32): void {
   }
 }
 
-// y[i] = s * x[i], i < n
-export function scale(x: usize, s: f32, y: usize, n: i32): void {
-  const sv = f32x4.splat(s);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = <usize>i << 2;
-    v128.store(y + o, f32x4.mul(v128.load(x + o), sv));
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    store<f32>(y + o, load<f32>(x + o) * s);
-  }
-}
-
 // y[i] = max(x[i], 0), i < n
 export function relu_forward(x: usize, y: usize, n: i32): void {
   const z = f32x4.splat(0);
@@ -98,26 +84,6 @@ export function zero(dst: usize, n: i32): void {
 // dst [n] = src [n]
 export function copy(dst: usize, src: usize, n: i32): void {
   memory.copy(dst, src, <usize>n << 2);
-}
-
-// Sum of squares of x [n], in float64: used for gradient norms.
-export function sum_squares(x: usize, n: i32): f64 {
-  let s: f64 = 0;
-  for (let i = 0; i < n; i++) {
-    const v = <f64>load<f32>(x + (<usize>i << 2));
-    s += v * v;
-  }
-  return s;
-}
-
-// Number of entries of x [n] that are NaN or infinite.
-export function count_nonfinite(x: usize, n: i32): i32 {
-  let k = 0;
-  for (let i = 0; i < n; i++) {
-    const v = load<f32>(x + (<usize>i << 2));
-    if (!isFinite(v)) k++;
-  }
-  return k;
 }
 
 // dst[i] += src[i] over n float64 values (combining per-channel sums across workers).

@@ -6,12 +6,14 @@
 //
 // Structure (Goto / BLIS): B is packed KC x NC at a time into panels NR=8 columns wide, A is
 // packed MC x KC at a time into panels MR rows tall, and a register-tiled microkernel multiplies
-// one A panel by one B panel. Microkernels are named by their tile, as XNNPACK does. A tile keeps
-// MR*2 accumulators plus two B vectors and one broadcast A value live. Measured on Zen 4 with
-// Node 20 (docs/gemm.md): 4x8 runs at 95% of the SIMD peak with mul+add and 90% with relaxed
-// madd; V8's register allocator already spills in 5x8 and 6x8, which run 30-40% slower.
+// one A panel by one B panel. The microkernels are generated (generate-microkernels.mjs writes
+// gen/), one per tile, named as XNNPACK names them. A tile keeps MR*2 accumulators plus two B
+// vectors and one broadcast A value live. Measured on Zen 4 with Node 20 (docs/gemm.md): 4x8
+// runs at 77-81% of the relaxed-SIMD peak loop; V8's register allocator already spills in 5x8
+// and 6x8, which run 30-40% slower.
 
 import { madd } from "./simd";
+import { microkernel } from "./gen/gemm-microkernels";
 
 export const NR: i32 = 8;
 // A KC x NR panel of B (8 KiB) stays in L1; an MC x KC block of A (120 KiB) stays in L2.
@@ -29,114 +31,6 @@ const TILE_BYTES: usize = <usize>(8 * NR * 4);
 // Bytes of scratch memory that every GEMM call needs at `ws`.
 export function gemm_workspace_bytes(): i32 {
   return <i32>(PACKED_B_BYTES + PACKED_A_BYTES + TILE_BYTES);
-}
-
-@inline function storeRow(c: usize, lo: v128, hi: v128, accumulate: bool): void {
-  if (accumulate) {
-    lo = f32x4.add(lo, v128.load(c));
-    hi = f32x4.add(hi, v128.load(c, 16));
-  }
-  v128.store(c, lo);
-  v128.store(c, hi, 16);
-}
-
-// C[4,8] (+)= Apanel[kc,4]ᵀ · Bpanel[kc,8]
-function ukernel_4x8(kc: i32, a: usize, b: usize, c: usize, ldc: i32, accumulate: bool): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  for (let p = 0; p < kc; p++) {
-    const b0 = v128.load(b);
-    const b1 = v128.load(b, 16);
-    let av = v128.load32_splat(a);
-    c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
-    av = v128.load32_splat(a, 4);
-    c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
-    av = v128.load32_splat(a, 8);
-    c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
-    av = v128.load32_splat(a, 12);
-    c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
-    a += 16;
-    b += 32;
-  }
-  const rs = <usize>ldc << 2;
-  storeRow(c, c00, c01, accumulate); c += rs;
-  storeRow(c, c10, c11, accumulate); c += rs;
-  storeRow(c, c20, c21, accumulate); c += rs;
-  storeRow(c, c30, c31, accumulate);
-}
-
-// C[5,8] (+)= Apanel[kc,5]ᵀ · Bpanel[kc,8]
-function ukernel_5x8(kc: i32, a: usize, b: usize, c: usize, ldc: i32, accumulate: bool): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
-  for (let p = 0; p < kc; p++) {
-    const b0 = v128.load(b);
-    const b1 = v128.load(b, 16);
-    let av = v128.load32_splat(a);
-    c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
-    av = v128.load32_splat(a, 4);
-    c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
-    av = v128.load32_splat(a, 8);
-    c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
-    av = v128.load32_splat(a, 12);
-    c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
-    av = v128.load32_splat(a, 16);
-    c40 = madd(av, b0, c40); c41 = madd(av, b1, c41);
-    a += 20;
-    b += 32;
-  }
-  const rs = <usize>ldc << 2;
-  storeRow(c, c00, c01, accumulate); c += rs;
-  storeRow(c, c10, c11, accumulate); c += rs;
-  storeRow(c, c20, c21, accumulate); c += rs;
-  storeRow(c, c30, c31, accumulate); c += rs;
-  storeRow(c, c40, c41, accumulate);
-}
-
-// C[6,8] (+)= Apanel[kc,6]ᵀ · Bpanel[kc,8]
-function ukernel_6x8(kc: i32, a: usize, b: usize, c: usize, ldc: i32, accumulate: bool): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
-  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
-  for (let p = 0; p < kc; p++) {
-    const b0 = v128.load(b);
-    const b1 = v128.load(b, 16);
-    let av = v128.load32_splat(a);
-    c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
-    av = v128.load32_splat(a, 4);
-    c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
-    av = v128.load32_splat(a, 8);
-    c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
-    av = v128.load32_splat(a, 12);
-    c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
-    av = v128.load32_splat(a, 16);
-    c40 = madd(av, b0, c40); c41 = madd(av, b1, c41);
-    av = v128.load32_splat(a, 20);
-    c50 = madd(av, b0, c50); c51 = madd(av, b1, c51);
-    a += 24;
-    b += 32;
-  }
-  const rs = <usize>ldc << 2;
-  storeRow(c, c00, c01, accumulate); c += rs;
-  storeRow(c, c10, c11, accumulate); c += rs;
-  storeRow(c, c20, c21, accumulate); c += rs;
-  storeRow(c, c30, c31, accumulate); c += rs;
-  storeRow(c, c40, c41, accumulate); c += rs;
-  storeRow(c, c50, c51, accumulate);
-}
-
-@inline function ukernel(mr: i32, kc: i32, a: usize, b: usize, c: usize, ldc: i32, accumulate: bool): void {
-  if (mr == 4) ukernel_4x8(kc, a, b, c, ldc, accumulate);
-  else if (mr == 5) ukernel_5x8(kc, a, b, c, ldc, accumulate);
-  else ukernel_6x8(kc, a, b, c, ldc, accumulate);
 }
 
 // Packs B[kc, nc] (strides rsb, csb) into panels of NR columns: panel j holds, for each p, the
@@ -259,12 +153,13 @@ function mergeTile(m: i32, n: i32, tile: usize, c: usize, ldc: i32, accumulate: 
   }
 }
 
-function gemmBlocked(
+export function gemmBlocked(
   mr: i32, M: i32, N: i32, K: i32,
   a: usize, rsa: i32, csa: i32,
   b: usize, rsb: i32, csb: i32,
   c: usize, ldc: i32, accumulate: bool, ws: usize,
 ): void {
+  assert(M >= 0 && N >= 0 && K >= 0 && ws != 0);
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
     if (!accumulate) {
@@ -293,9 +188,9 @@ function gemmBlocked(
             const ap = pa + ((<usize>ir * kc) << 2);
             const cp = c + ((<usize>(ic + ir) * ldc + <usize>(jc + jr)) << 2);
             if (m == mr && nr == NR) {
-              ukernel(mr, kc, ap, bp, cp, ldc, acc);
+              microkernel(mr, kc, ap, bp, cp, ldc, acc);
             } else {
-              ukernel(mr, kc, ap, bp, tile, NR, false);
+              microkernel(mr, kc, ap, bp, tile, NR, false);
               mergeTile(m, nr, tile, cp, ldc, acc);
             }
           }
@@ -315,36 +210,8 @@ export function sgemm(
   gemmBlocked(DEFAULT_MR, M, N, K, a, rsa, csa, b, rsb, csb, c, ldc, accumulate, ws);
 }
 
-// The same GEMM pinned to one microkernel, for benchmarks.
-export function gemm_4x8(
-  M: i32, N: i32, K: i32,
-  a: usize, rsa: i32, csa: i32,
-  b: usize, rsb: i32, csb: i32,
-  c: usize, ldc: i32, accumulate: bool, ws: usize,
-): void {
-  gemmBlocked(4, M, N, K, a, rsa, csa, b, rsb, csb, c, ldc, accumulate, ws);
-}
-
-export function gemm_5x8(
-  M: i32, N: i32, K: i32,
-  a: usize, rsa: i32, csa: i32,
-  b: usize, rsb: i32, csb: i32,
-  c: usize, ldc: i32, accumulate: bool, ws: usize,
-): void {
-  gemmBlocked(5, M, N, K, a, rsa, csa, b, rsb, csb, c, ldc, accumulate, ws);
-}
-
-export function gemm_6x8(
-  M: i32, N: i32, K: i32,
-  a: usize, rsa: i32, csa: i32,
-  b: usize, rsb: i32, csb: i32,
-  c: usize, ldc: i32, accumulate: bool, ws: usize,
-): void {
-  gemmBlocked(6, M, N, K, a, rsa, csa, b, rsb, csb, c, ldc, accumulate, ws);
-}
-
 // The throughput ceiling: `iters` rounds of 12 independent 4-lane multiply-adds on registers.
-// Returns a value that depends on every lane so that nothing is optimized away.
+// Returns a value computed from the accumulators so that nothing is optimized away.
 // FLOPs = iters * 12 * 4 * 2.
 export function simd_peak(iters: i32, seed: f32): f32 {
   const x = f32x4.splat(seed);

@@ -2,7 +2,8 @@
 // The memory is imported (and shared), so several worker threads can run these kernels on one
 // set of weights; the kernels keep no state between calls.
 
-export { sgemm, gemm_4x8, gemm_5x8, gemm_6x8, gemm_workspace_bytes, simd_peak } from "./gemm";
+export { sgemm, gemm_workspace_bytes, simd_peak } from "./gemm";
+export { gemm_4x8, gemm_5x8, gemm_6x8 } from "./gen/gemm-variants";
 export { im2col, col2im, conv2d_forward, conv2d_backward_input, conv2d_backward_kernel } from "./conv";
 export { dense_forward, dense_backward } from "./dense";
 export {
@@ -15,11 +16,11 @@ export {
   bn_backward_sums, bn_backward_dx, bn_param_grads,
 } from "./batchnorm";
 export {
-  add_to, add, scale, relu_forward, relu_backward, bias_add, col_sum, zero, copy,
-  sum_squares, count_nonfinite, add_to_f64,
+  add_to, add, relu_forward, relu_backward, bias_add, col_sum, zero, copy, add_to_f64,
 } from "./elementwise";
 export { softmax_forward, softmax_backward, softmax_xent } from "./loss";
 export { adam_update, sgd_update } from "./optimizer";
+export { dropout_forward, dropout_backward } from "./dropout";
 
 // Which microkernel `sgemm` uses in this build (4 = gemm_4x8).
 export { DEFAULT_MR } from "./gemm";

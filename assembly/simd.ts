@@ -9,9 +9,3 @@
     return f32x4.add(f32x4.mul(a, b), c);
   }
 }
-
-// Sum of the four lanes, in a fixed order so that results are reproducible.
-@inline export function hsum(v: v128): f32 {
-  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) +
-         (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
-}

@@ -6,6 +6,7 @@
 
 import { Bench } from 'tinybench';
 import { Runtime, type KernelVariant } from '../src/kernels/index.js';
+import { isPointwise } from '../src/kernels/padding.js';
 import { machine, table, writeResults } from './report.js';
 import { resnetShapes } from './resnet-shapes.js';
 
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
       gemmRows.push([`${M}x${K}x${N} (${what})`, name, ms, gf, `${((100 * gf) / peak).toFixed(0)}%`]);
       gemmJson.push({ M, K, N, kernel: name, ms, gflops: gf, ofPeak: gf / peak });
     }
-    rt.arena.release(mark);
+    rt.arena.freeSince(mark);
   }
   console.log(table(['GEMM (M x K x N)', 'microkernel', 'median ms', 'GFLOP/s', 'of peak'], gemmRows));
 
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
     const xN = s.N * s.H * s.W * s.C, yN = s.N * s.OH * s.OW * s.F, wN = s.K * s.K * s.C * s.F;
     const x = rt.arena.allocF32(xN), w = rt.arena.allocF32(wN), b = rt.arena.allocF32(s.F), y = rt.arena.allocF32(yN);
     const dx = rt.arena.allocF32(xN), dw = rt.arena.allocF32(wN), db = rt.arena.allocF32(s.F);
-    const cols = rt.arena.allocF32(s.N * s.OH * s.OW * s.K * s.K * s.C);
+    const cols = isPointwise(s.K, s.K, s.stride, s.padT, s.padL) ? 0 : rt.arena.allocF32(s.N * s.OH * s.OW * s.K * s.K * s.C);
     fill(rt, x, xN, 3); fill(rt, w, wN, 4); fill(rt, y, yN, 5);
     const geo = [s.N, s.H, s.W, s.C, s.K, s.K, s.F, s.stride, s.padT, s.padL, s.OH, s.OW] as const;
     const passes = {
@@ -103,7 +104,7 @@ async function main(): Promise<void> {
       convJson.push({ ...s, pass, ms, gflops: gf, ofPeak: gf / peak });
       totals = { flops: totals.flops + s.flops * s.layers.length, ms: totals.ms + ms * s.layers.length };
     }
-    rt.arena.release(mark);
+    rt.arena.freeSince(mark);
   }
   console.log(`\nResNet-50 convolutions at batch ${args.batch} (layers: how many layers share the shape)`);
   console.log(table(['convolution (k/stride HxWxC->F)', 'pass', 'layers', 'median ms', 'GFLOP/s', 'of peak'], convRows));
@@ -139,7 +140,7 @@ async function main(): Promise<void> {
       bnJson.push({ ...s, pass, ms, gbPerS: bytes / (ms / 1e3) / 1e9 });
       bnTotal += ms * s.layers.length;
     }
-    rt.arena.release(mark);
+    rt.arena.freeSince(mark);
   }
   console.log('\nBatch norm at ResNet-50 shapes (rows x channels; GB/s of the passes over activations)');
   console.log(table(['rows x channels', 'pass', 'layers', 'median ms', 'GB/s'], bnRows));
@@ -166,7 +167,7 @@ async function main(): Promise<void> {
       poolRows.push([name, ms]);
       poolJson.push({ name, ms });
     }
-    rt.arena.release(mark);
+    rt.arena.freeSince(mark);
   }
   console.log('\nPooling and element-wise ops at ResNet-50 shapes');
   console.log(table(['op', 'median ms'], poolRows));

@@ -6,7 +6,7 @@
 import { resNet50 } from '../src/models/resnet50.js';
 import { convNet } from '../src/models/convnet.js';
 import { tensor } from '../src/tensor.js';
-import { profileTrainingStep } from '../src/training/profiler.js';
+import { profileTrainingStep } from '../src/models/profiler.js';
 import { table, writeResults, machine } from './report.js';
 
 async function main(): Promise<void> {

@@ -3,7 +3,6 @@
 
 import { loadSigns } from '../data/signs.js';
 import { loadModel } from '../io/model-file.js';
-import { softmaxRows } from '../training/losses.js';
 import { confusionMatrix, perClassAccuracy } from '../training/metrics.js';
 import { intOption, parse, UsageError } from './options.js';
 
@@ -28,8 +27,7 @@ export async function evaluateCommand(argv: string[], log: (s: string) => void):
   }
   const K = model.outputShape[0];
   const result = await model.evaluate(data.x, data.y, { threads });
-  const out = await model.predict(data.x, { threads });
-  const probs = model.outputIsSoftmax ? out.data : softmaxRows(out.data, K);
+  const probs = (await model.predictProbabilities(data.x, { threads })).data;
   const confusion = confusionMatrix(probs, data.y.data, data.labels.length, K);
   const perClass = perClassAccuracy(confusion);
   log(`${model.name} on the SIGNS ${split} set (${data.labels.length} images)`);

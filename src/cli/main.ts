@@ -7,7 +7,7 @@ import { predictCommand, predictHelp } from './predict.js';
 import { reproduceCommand, reproduceHelp } from './reproduce.js';
 import { summaryCommand, summaryHelp } from './summary.js';
 import { trainCommand, trainHelp } from './train.js';
-import { packageVersion } from '../io/paths.js';
+import { packageVersion } from '../package.js';
 
 const commands: Record<string, { run: (argv: string[], log: (s: string) => void) => Promise<void>; help: string; what: string }> = {
   train: { run: trainCommand, help: trainHelp, what: 'train the ConvNet or the ResNet-50 on SIGNS' },

@@ -2,7 +2,6 @@
 
 import { loadImages } from '../data/images.js';
 import { loadModel } from '../io/model-file.js';
-import { softmaxRows } from '../training/losses.js';
 import { argmaxRow } from '../training/metrics.js';
 import { parse, UsageError } from './options.js';
 
@@ -20,9 +19,8 @@ export async function predictCommand(argv: string[], log: (s: string) => void): 
   const { model } = await loadModel(file);
   const [H, W] = model.inputShape;
   const x = loadImages(images, H, W);
-  const out = await model.predict(x, { threads: 1 });
+  const probs = (await model.predictProbabilities(x, { threads: 1 })).data;
   const K = model.outputShape[0];
-  const probs = model.outputIsSoftmax ? out.data : softmaxRows(out.data, K);
   const results = images.map((path, i) => {
     const sign = argmaxRow(probs, i, K);
     return { image: path, sign, probabilities: Array.from(probs.subarray(i * K, (i + 1) * K), (p) => Number(p.toFixed(4))) };

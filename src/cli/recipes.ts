@@ -4,7 +4,7 @@ import { convNet } from '../models/convnet.js';
 import { resNet50 } from '../models/resnet50.js';
 import type { Model } from '../models/model.js';
 import { Adam } from '../training/optimizers.js';
-import type { LossName } from '../training/losses.js';
+import type { LossSpec } from '../training/losses.js';
 import { UsageError } from './options.js';
 
 export interface Recipe {
@@ -16,7 +16,7 @@ export interface Recipe {
   batchSize: number;
   learningRate: number;
   adamEpsilon: number;
-  loss: LossName;
+  loss: LossSpec;
   // What the article reports, for the comparison table.
   article: { trainAccuracy: number; testAccuracy: number; secondsPerEpoch?: number };
 }

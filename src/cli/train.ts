@@ -6,7 +6,6 @@ import { join, resolve } from 'node:path';
 import { loadSigns, type SignsData } from '../data/signs.js';
 import { loadModel, saveModel, writeAtomically, type LoadedModel, type TrainingState } from '../io/model-file.js';
 import { defaultThreads, type Model } from '../models/model.js';
-import { softmaxRows } from '../training/losses.js';
 import { argmaxRow, confusionMatrix } from '../training/metrics.js';
 import { History, type Logs } from '../training/callbacks.js';
 import { accuracyChart, lossChart, renderReport, type Misclassified } from '../report/training-report.js';
@@ -97,8 +96,7 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
   const trainEval = await model.evaluate(train.x, train.y, { threads: o.threads, batchSize: o.batchSize });
   const testEval = await model.evaluate(test.x, test.y, { threads: o.threads, batchSize: o.batchSize });
   const K = model.outputShape[0];
-  const pred = await model.predict(test.x, { threads: o.threads, batchSize: o.batchSize });
-  const probs = model.outputIsSoftmax ? pred.data : softmaxRows(pred.data, K);
+  const probs = (await model.predictProbabilities(test.x, { threads: o.threads, batchSize: o.batchSize })).data;
   const confusion = confusionMatrix(probs, test.y.data, test.labels.length, K);
   const [H, W] = model.inputShape;
   const misclassified: Misclassified[] = [];

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Tensor } from '../tensor.js';
 import { datasetIn, openHdf5, readValue } from '../io/hdf5.js';
-import { packageRoot } from '../io/paths.js';
+import { packageRoot } from '../package.js';
 
 export const SIGNS_CLASSES = 6;
 export const SIGNS_FILES = ['train_signs.h5', 'test_signs.h5'];

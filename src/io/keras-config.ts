@@ -1,7 +1,7 @@
 // simdnet's model config (camelCase, see models/config.ts) <-> Keras's model_config JSON
 // (snake_case keys, inbound nodes as [[["layer", 0, 0, {}]]]), so a Keras user recognises a file.
 
-import type { LayerConfig, ModelConfig } from '../models/config.js';
+import type { LayerConfig, ModelConfig } from '../engine/graph-config.js';
 
 const toSnake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 const toCamel = (k: string) => k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());

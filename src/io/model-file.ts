@@ -13,11 +13,11 @@ import { dirname, basename, join } from 'node:path';
 import type { Dataset, Group } from 'h5wasm/node';
 import { Model } from '../models/model.js';
 import type { Runtime } from '../kernels/index.js';
-import { checkLoss } from '../training/losses.js';
+import { lossFromConfig, serializeLoss } from '../training/losses.js';
 import { optimizerFromConfig } from '../training/optimizers.js';
 import { entityAt, hdf5, openHdf5, readValue } from './hdf5.js';
 import { fromKerasConfig, toKerasConfig } from './keras-config.js';
-import { packageVersion } from './paths.js';
+import { packageVersion } from '../package.js';
 
 // What a training run needs to continue where it stopped.
 export interface TrainingState {
@@ -69,7 +69,7 @@ export async function saveModel(model: Model, path: string, training?: TrainingS
         const opt = model.optimizer;
         f.create_attribute('training_config', JSON.stringify({
           optimizer_config: { class_name: opt.className, config: opt.getConfig() },
-          loss: model.loss, metrics: model.metrics,
+          loss: serializeLoss(model.loss), metrics: model.metrics,
         }));
         const og = f.create_group('optimizer_weights').create_group(opt.className);
         og.create_dataset({ name: 'iterations:0', data: BigInt64Array.from([BigInt(opt.iterations)]), shape: [], dtype: '<q' });
@@ -135,17 +135,17 @@ export async function loadModel(path: string, options: { runtime?: Runtime } = {
   try {
     const cfg = attrJson(f, 'model_config', path);
     if (cfg === undefined) throw new Error(`simdnet: ${path}: no model_config attribute; not a Keras/simdnet model file`);
-    const model = Model.fromConfig(fromKerasConfig(cfg, path), options.runtime);
+    const model = Model.fromConfig(fromKerasConfig(cfg, path), { runtime: options.runtime, initialize: false });
     readWeightsInto(model, f, path);
     const tc = attrJson(f, 'training_config', path) as { optimizer_config?: { class_name: string; config: Record<string, number | boolean> }; loss?: string; metrics?: string[] } | undefined;
     if (tc?.optimizer_config && tc.loss) {
       const optimizer = optimizerFromConfig(tc.optimizer_config.class_name, tc.optimizer_config.config);
-      model.compile({ optimizer, loss: checkLoss(tc.loss), metrics: tc.metrics });
+      model.compile({ optimizer, loss: lossFromConfig(tc.loss), metrics: tc.metrics });
       const og = entityAt(f, `optimizer_weights/${optimizer.className}`) as Group | null;
       if (og && 'keys' in og) {
         const it = entityAt(og, 'iterations:0') as Dataset | null;
         const iterations = it ? Number(readValue(it, path) as bigint) : 0;
-        for (const s of model.layout.slots) {
+        for (const s of model.layout.places) {
           if (!s.weight.trainable) continue;
           for (const slot of optimizer.slotNames) {
             const d = entityAt(og, `${s.weight.fullName}/${slot}:0`) as Dataset | null;

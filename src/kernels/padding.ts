@@ -1,5 +1,7 @@
 // Output sizes and padding of windowed ops (convolution, pooling) as TensorFlow computes them.
 
+import { ArgumentError } from '../errors.js';
+
 export type Padding = 'valid' | 'same';
 
 export interface Window1D {
@@ -17,9 +19,9 @@ export function window1d(size: number, kernel: number, stride: number, padding: 
     const before = Math.floor(total / 2);
     return { out, before, after: total - before };
   }
-  if (padding !== 'valid') throw new Error(`simdnet: padding must be "valid" or "same", got ${JSON.stringify(padding)}`);
+  if (padding !== 'valid') throw new ArgumentError(`padding must be "valid" or "same", got ${JSON.stringify(padding)}`);
   const out = Math.floor((size - kernel) / stride) + 1;
-  if (out < 1) throw new Error(`simdnet: window ${kernel} with stride ${stride} does not fit an input of size ${size} with "valid" padding`);
+  if (out < 1) throw new ArgumentError(`window ${kernel} with stride ${stride} does not fit an input of size ${size} with "valid" padding`);
   return { out, before: 0, after: 0 };
 }
 
@@ -31,4 +33,10 @@ export function window2d(H: number, W: number, KH: number, KW: number, stride: n
   const h = window1d(H, KH, stride, padding);
   const w = window1d(W, KW, stride, padding);
   return { OH: h.out, OW: w.out, padT: h.before, padB: h.after, padL: w.before, padR: w.after };
+}
+
+// A 1x1 stride-1 unpadded convolution reads its input as the GEMM matrix itself: no im2col, no
+// scratch (the kernels take cols = 0 for it).
+export function isPointwise(KH: number, KW: number, stride: number, padT: number, padL: number): boolean {
+  return KH === 1 && KW === 1 && stride === 1 && padT === 0 && padL === 0;
 }

@@ -1,18 +1,21 @@
 // Loads the AssemblyScript kernel module and instantiates it over a shared WebAssembly.Memory.
 //
-// Two builds exist: `simdnet.wasm` (plain SIMD) and `simdnet-relaxed.wasm` (relaxed-SIMD fused
-// multiply-add, ~20% faster GEMM). The relaxed one is used when the runtime accepts it; Node 20
-// accepts it only behind a V8 flag, which is set here before validating.
+// Three builds exist: `simdnet.wasm` (plain SIMD), `simdnet-relaxed.wasm` (relaxed-SIMD fused
+// multiply-add, ~20% faster GEMM) and `simdnet-debug.wasm` (plain SIMD with the kernels'
+// assertions compiled in: a failed one traps with "unreachable"; the kernel tests use it). The
+// relaxed one is used when the runtime accepts it; Node 20 accepts it only behind a V8 flag,
+// which is set here before validating.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import v8 from 'node:v8';
 import type { KernelExports } from './exports.js';
-import { packageRoot } from '../io/paths.js';
+import { ArgumentError, SimdnetError } from '../errors.js';
+import { packageRoot } from '../package.js';
 
-export type KernelVariant = 'simd' | 'relaxed-simd';
+export type KernelVariant = 'simd' | 'relaxed-simd' | 'debug';
 
-const fileOf: Record<KernelVariant, string> = { 'simd': 'simdnet.wasm', 'relaxed-simd': 'simdnet-relaxed.wasm' };
+const fileOf: Record<KernelVariant, string> = { 'simd': 'simdnet.wasm', 'relaxed-simd': 'simdnet-relaxed.wasm', 'debug': 'simdnet-debug.wasm' };
 
 // One WebAssembly page is 64 KiB; the module's own constants live below HEAP_BASE.
 export const PAGE_BYTES = 65536;
@@ -26,7 +29,7 @@ function readModuleBytes(variant: KernelVariant): Uint8Array<ArrayBuffer> {
   try {
     return new Uint8Array(readFileSync(path));
   } catch (err) {
-    throw new Error(`simdnet: cannot read the kernel module ${path} (${(err as Error).message}); ` +
+    throw new SimdnetError(`cannot read the kernel module ${path} (${(err as Error).message}); ` +
       `run "npm run build" (npm ci runs it) to compile assembly/ to WebAssembly`);
   }
 }
@@ -42,16 +45,16 @@ function relaxedAvailable(): boolean {
   return relaxedChecked;
 }
 
-// The variant to use: SIMDNET_KERNELS=simd|relaxed-simd forces one, otherwise the fastest that runs.
+// The variant to use: SIMDNET_KERNELS=simd|relaxed-simd|debug forces one, otherwise the fastest that runs.
 export function chooseVariant(requested?: KernelVariant | 'auto'): KernelVariant {
   const want = requested && requested !== 'auto' ? requested : (process.env.SIMDNET_KERNELS as KernelVariant | undefined);
-  if (want === 'simd') return 'simd';
+  if (want === 'simd' || want === 'debug') return want;
   if (want === 'relaxed-simd') {
-    if (!relaxedAvailable()) throw new Error('simdnet: SIMDNET_KERNELS=relaxed-simd, but this runtime rejects relaxed SIMD');
+    if (!relaxedAvailable()) throw new ArgumentError('SIMDNET_KERNELS=relaxed-simd, but this runtime rejects relaxed SIMD');
     return 'relaxed-simd';
   }
   if (want !== undefined && want !== 'auto' as string) {
-    throw new Error(`simdnet: unknown kernel variant "${want}" (expected simd, relaxed-simd or auto)`);
+    throw new ArgumentError(`unknown kernel variant "${want}" (expected simd, relaxed-simd, debug or auto)`);
   }
   return relaxedAvailable() ? 'relaxed-simd' : 'simd';
 }
@@ -70,7 +73,7 @@ export function compileKernels(variant: KernelVariant): WebAssembly.Module {
   let mod = compiled.get(variant);
   if (!mod) {
     optimizeEagerly();
-    if (variant === 'relaxed-simd' && !relaxedAvailable()) throw new Error('simdnet: relaxed SIMD is not supported here');
+    if (variant === 'relaxed-simd' && !relaxedAvailable()) throw new SimdnetError('relaxed SIMD is not supported here');
     mod = new WebAssembly.Module(readModuleBytes(variant));
     compiled.set(variant, mod);
   }

@@ -1,5 +1,6 @@
 // Activations applied in place on a layer's output [rows, cols] (the last axis is `cols`).
 
+import { ArgumentError, describe } from '../errors.js';
 import type { StepContext } from './layer.js';
 
 export type ActivationName = 'linear' | 'relu' | 'softmax';
@@ -7,7 +8,7 @@ const names: ActivationName[] = ['linear', 'relu', 'softmax'];
 
 export function checkActivation(layer: string, a: unknown): ActivationName {
   if (!names.includes(a as ActivationName)) {
-    throw new Error(`simdnet: layer "${layer}": unknown activation ${JSON.stringify(a)} (expected ${names.join(', ')})`);
+    throw new ArgumentError(`layer "${layer}": unknown activation ${describe(a)} (expected ${names.join(', ')})`);
   }
   return a as ActivationName;
 }

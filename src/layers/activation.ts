@@ -1,15 +1,19 @@
 import { checkActivation, type ActivationName } from './activation-functions.js';
-import { expectInputs, Layer, sizeOf, type LayerBuffers, type Shape, type StepContext } from './layer.js';
+import { expectInputs, Layer, sizeOf, type LayerArgs, type LayerBuffers, type Shape, type StepContext } from './layer.js';
+import { registerLayer } from './registry.js';
 
-export interface ActivationArgs { activation: ActivationName; name?: string }
+export interface ActivationArgs extends LayerArgs {
+  /** `'linear'`, `'relu'` or `'softmax'` (over the last axis). Required. */
+  activation: ActivationName;
+}
 
 // An activation as a layer of its own: Activation('relu'), or ReLU().
 export class Activation extends Layer {
-  readonly className: string = 'Activation';
+  static override readonly className: string = 'Activation';
   readonly activation: ActivationName;
 
-  constructor(args: ActivationArgs, className = 'Activation') {
-    super(args, className);
+  constructor(args: ActivationArgs) {
+    super(args);
     this.activation = checkActivation(this.name, args.activation);
   }
 
@@ -19,8 +23,9 @@ export class Activation extends Layer {
   }
 
   getConfig(): Record<string, unknown> { return { name: this.name, activation: this.activation }; }
-  needsInputsForBackward(): boolean { return false; }
-  needsOutputForBackward(): boolean { return true; }
+  override get outputActivation(): ActivationName { return this.activation; }
+  override needsInputsForBackward(): boolean { return false; }
+  override needsOutputForBackward(): boolean { return true; }
 
   private dims(rows: number): [number, number] {
     const cols = this.outputShape[this.outputShape.length - 1];
@@ -28,7 +33,7 @@ export class Activation extends Layer {
   }
 
   // A softmax fused with cross-entropy needs its input, the logits, kept.
-  logitsOf(b: LayerBuffers): number { return this.activation === 'softmax' ? b.inputs[0] : 0; }
+  override logitsOf(b: LayerBuffers): number { return this.activation === 'softmax' ? b.inputs[0] : 0; }
 
   forward(ctx: StepContext, b: LayerBuffers): void {
     const [rows, cols] = this.dims(ctx.rows);
@@ -47,9 +52,11 @@ export class Activation extends Layer {
 }
 
 export class ReLU extends Activation {
-  override readonly className = 'ReLU';
-  constructor(args: { name?: string } = {}) {
-    super({ activation: 'relu', name: args.name }, 'ReLU');
+  static override readonly className = 'ReLU';
+  constructor(args: LayerArgs = {}) {
+    super({ activation: 'relu', name: args.name });
   }
   override getConfig(): Record<string, unknown> { return { name: this.name }; }
 }
+registerLayer(Activation);
+registerLayer(ReLU);

@@ -1,23 +1,25 @@
-import { Layer, sizeOf, type LayerBuffers, type Shape, type StepContext } from './layer.js';
+import { ArgumentError } from '../errors.js';
+import { Layer, sizeOf, type LayerArgs, type LayerBuffers, type Shape, type StepContext } from './layer.js';
+import { registerLayer } from './registry.js';
 
 // Element-wise sum of two or more tensors of one shape (the residual connection).
 export class Add extends Layer {
-  readonly className = 'Add';
-  constructor(args: { name?: string } = {}) { super(args, 'Add'); }
+  static override readonly className = 'Add';
+  constructor(args: LayerArgs = {}) { super(args); }
 
   computeOutputShape(inputShapes: Shape[]): Shape {
-    if (inputShapes.length < 2) throw new Error(`simdnet: layer "${this.name}" (Add) needs at least two inputs`);
+    if (inputShapes.length < 2) throw new ArgumentError(`layer "${this.name}" (Add) needs at least two inputs`);
     const first = inputShapes[0].join(',');
     for (const s of inputShapes) {
       if (s.join(',') !== first) {
-        throw new Error(`simdnet: layer "${this.name}" (Add) got inputs of different shapes: ${inputShapes.map((x) => `(${x.join(', ')})`).join(' and ')}`);
+        throw new ArgumentError(`layer "${this.name}" (Add) got inputs of different shapes: ${inputShapes.map((x) => `(${x.join(', ')})`).join(' and ')}`);
       }
     }
     return [...inputShapes[0]];
   }
 
   getConfig() { return { name: this.name }; }
-  needsInputsForBackward(): boolean { return false; }
+  override needsInputsForBackward(): boolean { return false; }
 
   forward(ctx: StepContext, b: LayerBuffers): void {
     const n = ctx.rows * sizeOf(this.outputShape);
@@ -30,3 +32,4 @@ export class Add extends Layer {
     for (const dx of b.dInputs) if (dx) ctx.k.copy(dx, b.dOutput, n);
   }
 }
+registerLayer(Add);

@@ -1,33 +1,51 @@
-import { getInitializer, initializers, type Initializer, type InitializerName } from './initializers.js';
-import { Layer, positiveInt, type LayerBuffers, type Shape, type StepContext } from './layer.js';
+import { ArgumentError, describe } from '../errors.js';
+import { getInitializer, initializers, serializeInitializer, type Initializer, type InitializerSpec } from './initializers.js';
+import { Layer, positiveInt, type LayerArgs, type LayerBuffers, type Shape, type StepContext, type SumRequest } from './layer.js';
+import { registerLayer } from './registry.js';
 
-export interface BatchNormalizationArgs {
+export interface BatchNormalizationArgs extends LayerArgs {
+  /** The axis normalized: only the last (channel) axis is supported, as `-1` or its index (Keras writes 3 for NHWC images). Default -1. */
   axis?: number;
+  /**
+   * Weight of the old value in the moving averages: `moving = momentum * moving + (1 - momentum) * batch`.
+   * Default 0.99, Keras's: the moving statistics then average over roughly the last 100 steps, so
+   * they trail the weights while those still move fast; early in training, inference-mode
+   * accuracy can sit far below the training-mode figure (see the README's results).
+   */
   momentum?: number;
+  /** Added to the variance before its square root. Default 1e-3 (Keras's). */
   epsilon?: number;
-  betaInitializer?: InitializerName | Initializer;
-  gammaInitializer?: InitializerName | Initializer;
-  movingMeanInitializer?: InitializerName | Initializer;
-  movingVarianceInitializer?: InitializerName | Initializer;
-  name?: string;
+  /** Initializer of beta (the learned offset). Default `'zeros'`. */
+  betaInitializer?: InitializerSpec;
+  /** Initializer of gamma (the learned scale). Default `'ones'`. */
+  gammaInitializer?: InitializerSpec;
+  /** Initializer of the moving mean. Default `'zeros'`. */
+  movingMeanInitializer?: InitializerSpec;
+  /** Initializer of the moving variance. Default `'ones'`. */
+  movingVarianceInitializer?: InitializerSpec;
 }
 
-// Batch normalization over the last axis. Training normalizes with the statistics of the whole
-// batch (combined across workers) and updates the moving statistics; inference uses them.
+// Batch normalization over the last axis.
+// - Training (fit, trainOnBatch, computeGradients): each channel is normalized with the mean and
+//   (biased) variance of the whole minibatch, gathered across every worker's shard, then scaled by
+//   gamma and shifted by beta; the moving mean and variance move toward the batch's by
+//   `1 - momentum`.
+// - Inference (evaluate, predict): the moving statistics are used instead, so one sample's output
+//   does not depend on the others in its batch.
 export class BatchNormalization extends Layer {
-  readonly className = 'BatchNormalization';
+  static override readonly className = 'BatchNormalization';
   readonly momentum: number;
   readonly epsilon: number;
   readonly axis: number;
   private readonly inits: Initializer[];
 
   constructor(args: BatchNormalizationArgs = {}) {
-    super(args, 'BatchNormalization');
+    super(args);
     this.axis = args.axis ?? -1;
     this.momentum = args.momentum ?? 0.99;
     this.epsilon = args.epsilon ?? 1e-3;
-    if (!(this.momentum >= 0 && this.momentum <= 1)) throw new Error(`simdnet: layer "${this.name}": momentum must be in [0, 1]`);
-    if (!(this.epsilon > 0)) throw new Error(`simdnet: layer "${this.name}": epsilon must be positive`);
+    if (!(this.momentum >= 0 && this.momentum <= 1)) throw new ArgumentError(`layer "${this.name}": momentum must be in [0, 1], got ${describe(args.momentum)}`);
+    if (!(this.epsilon > 0 && Number.isFinite(this.epsilon))) throw new ArgumentError(`layer "${this.name}": epsilon must be positive, got ${describe(args.epsilon)}`);
     this.inits = [
       getInitializer(args.gammaInitializer, initializers.ones()),
       getInitializer(args.betaInitializer, initializers.zeros()),
@@ -37,11 +55,10 @@ export class BatchNormalization extends Layer {
   }
 
   computeOutputShape(inputShapes: Shape[]): Shape {
-    if (inputShapes.length !== 1) throw new Error(`simdnet: layer "${this.name}" takes one input`);
+    if (inputShapes.length !== 1) throw new ArgumentError(`layer "${this.name}" takes one input`);
     const rank = inputShapes[0].length + 1;
-    // Keras writes axis=3 for NHWC images; only the channel (last) axis is supported.
     if (this.axis !== -1 && this.axis !== rank - 1) {
-      throw new Error(`simdnet: layer "${this.name}": only the last axis can be normalized (axis -1 or ${rank - 1}), got ${this.axis}`);
+      throw new ArgumentError(`layer "${this.name}": only the last axis can be normalized (axis -1 or ${rank - 1}), got ${this.axis}`);
     }
     return [...inputShapes[0]];
   }
@@ -55,11 +72,10 @@ export class BatchNormalization extends Layer {
   }
 
   getConfig() {
-    const init = (i: Initializer) => ({ className: i.className, config: i.getConfig() });
     return {
       name: this.name, axis: this.axis, momentum: this.momentum, epsilon: this.epsilon,
-      gammaInitializer: init(this.inits[0]), betaInitializer: init(this.inits[1]),
-      movingMeanInitializer: init(this.inits[2]), movingVarianceInitializer: init(this.inits[3]),
+      gammaInitializer: serializeInitializer(this.inits[0]), betaInitializer: serializeInitializer(this.inits[1]),
+      movingMeanInitializer: serializeInitializer(this.inits[2]), movingVarianceInitializer: serializeInitializer(this.inits[3]),
     };
   }
 
@@ -67,13 +83,13 @@ export class BatchNormalization extends Layer {
   private rowsPerSample(): number { return this.outputShape.slice(0, -1).reduce((a, b) => a * b, 1); }
 
   // Training keeps mean, invstd and variance [C] from forward to backward.
-  stateBytes(_rows: number, training: boolean): number { return training ? 3 * this.channels * 4 : 0; }
+  override stateBytes(_rows: number, training: boolean): number { return training ? 3 * this.channels * 4 : 0; }
   // Two float64 sums [C] and the backward coefficients [3C].
-  scratchBytes(): number { return 2 * this.channels * 8 + 3 * this.channels * 4; }
-  syncSlots(): number { return 2; }
-  syncWidth(): number { return this.channels; }
+  override scratchBytes(): number { return 2 * this.channels * 8 + 3 * this.channels * 4; }
+  override reductions(): number { return 2; }
+  override reductionWidth(): number { return this.channels; }
 
-  forward(ctx: StepContext, b: LayerBuffers): void {
+  *forward(ctx: StepContext, b: LayerBuffers): Generator<SumRequest, void, void> {
     const C = this.channels, M = ctx.rows * this.rowsPerSample();
     const [gamma, beta, movingMean, movingVar] = b.weights;
     if (!ctx.training) {
@@ -83,22 +99,23 @@ export class BatchNormalization extends Layer {
     const mean = b.state, invstd = mean + 4 * C, variance = invstd + 4 * C;
     const sum = ctx.scratch, sumsq = sum + 8 * C;
     ctx.k.bn_forward_sums(b.inputs[0], M, C, sum, sumsq);
-    ctx.reducer.allReduce(b.syncSlot, sum, sumsq, C);
+    yield { reduction: b.firstReduction, a: sum, b: sumsq, C };
     ctx.k.bn_forward_stats(sum, sumsq, ctx.totalRows * this.rowsPerSample(), this.epsilon, C, mean, variance, invstd);
     ctx.k.bn_forward_normalize(b.inputs[0], M, C, mean, invstd, gamma, beta, b.output);
     if (ctx.updatesSharedState) ctx.k.bn_update_moving(mean, variance, movingMean, movingVar, C, this.momentum);
   }
 
-  backward(ctx: StepContext, b: LayerBuffers): void {
+  *backward(ctx: StepContext, b: LayerBuffers): Generator<SumRequest, void, void> {
     const C = this.channels, M = ctx.rows * this.rowsPerSample();
     const mean = b.state, invstd = mean + 4 * C;
     const sumDy = ctx.scratch, sumDyXhat = sumDy + 8 * C, coef = sumDyXhat + 8 * C;
     ctx.k.bn_backward_sums(b.dOutput, b.inputs[0], mean, invstd, M, C, sumDy, sumDyXhat);
-    // This worker's share of dgamma and dbeta: the trainer adds the workers' gradients.
+    // This shard's share of dgamma and dbeta: the engine adds the shards' gradients.
     ctx.k.bn_param_grads(sumDy, sumDyXhat, C, b.grads[0], b.grads[1], 0);
     if (!b.dInputs[0]) return;
-    ctx.reducer.allReduce(b.syncSlot + 1, sumDy, sumDyXhat, C);
+    yield { reduction: b.firstReduction + 1, a: sumDy, b: sumDyXhat, C };
     ctx.k.bn_backward_dx(b.dOutput, b.inputs[0], mean, invstd, b.weights[0], sumDy, sumDyXhat,
       ctx.totalRows * this.rowsPerSample(), M, C, coef, b.dInputs[0]);
   }
 }
+registerLayer(BatchNormalization);

@@ -1,23 +1,32 @@
-import { window2d, type Padding } from '../kernels/padding.js';
-import { getInitializer, initializers, type Initializer, type InitializerName } from './initializers.js';
-import { expectInputs, Layer, positiveInt, squareSize, type LayerBuffers, type Shape, type StepContext } from './layer.js';
-import { activationForward, activationBackward, checkActivation, logitsBytes, type ActivationName } from './activation-functions.js';
+import { ArgumentError } from '../errors.js';
+import { isPointwise, window2d, type Padding } from '../kernels/padding.js';
+import { activationBackward, activationForward, checkActivation, logitsBytes, type ActivationName } from './activation-functions.js';
+import { getInitializer, initializers, serializeInitializer, type Initializer, type InitializerSpec } from './initializers.js';
+import { expectInputs, Layer, positiveInt, squareSize, type LayerArgs, type LayerBuffers, type Shape, type StepContext } from './layer.js';
+import { registerLayer } from './registry.js';
 
-export interface Conv2DArgs {
+export interface Conv2DArgs extends LayerArgs {
+  /** Number of output channels. Required. */
   filters: number;
+  /** Window size, `k` or `[k, k]` (square windows only). Required. */
   kernelSize: number | [number, number];
+  /** Step of the window, `s` or `[s, s]`. Default 1. */
   strides?: number | [number, number];
+  /** `'valid'` (no padding) or `'same'` (output size ceil(input / stride), TensorFlow's split: the odd cell goes bottom/right). Default `'valid'`. */
   padding?: Padding;
+  /** Whether to add a bias per filter. Default true. */
   useBias?: boolean;
+  /** Activation applied to the output: `'linear'`, `'relu'` or `'softmax'`. Default `'linear'`. */
   activation?: ActivationName;
-  kernelInitializer?: InitializerName | Initializer;
-  biasInitializer?: InitializerName | Initializer;
-  name?: string;
+  /** Initializer of the kernel `(kh, kw, cin, filters)`. Default `'glorotUniform'`. */
+  kernelInitializer?: InitializerSpec;
+  /** Initializer of the bias. Default `'zeros'`. */
+  biasInitializer?: InitializerSpec;
 }
 
 // 2-D convolution: (N, H, W, C) -> (N, OH, OW, filters), kernel (kh, kw, C, filters).
 export class Conv2D extends Layer {
-  readonly className = 'Conv2D';
+  static override readonly className = 'Conv2D';
   readonly filters: number;
   readonly kernelSize: number;
   readonly strides: number;
@@ -28,12 +37,12 @@ export class Conv2D extends Layer {
   readonly biasInitializer: Initializer;
 
   constructor(args: Conv2DArgs) {
-    super(args, 'Conv2D');
+    super(args);
     this.filters = positiveInt(this.name, 'filters', args.filters);
     this.kernelSize = squareSize(this.name, 'kernelSize', args.kernelSize, 0);
     this.strides = squareSize(this.name, 'strides', args.strides, 1);
     this.padding = args.padding ?? 'valid';
-    if (this.padding !== 'valid' && this.padding !== 'same') throw new Error(`simdnet: layer "${this.name}": padding must be "valid" or "same"`);
+    if (this.padding !== 'valid' && this.padding !== 'same') throw new ArgumentError(`layer "${this.name}": padding must be "valid" or "same"`);
     this.useBias = args.useBias ?? true;
     this.activation = checkActivation(this.name, args.activation ?? 'linear');
     this.kernelInitializer = getInitializer(args.kernelInitializer, initializers.glorotUniform());
@@ -61,44 +70,54 @@ export class Conv2D extends Layer {
     return {
       name: this.name, filters: this.filters, kernelSize: [this.kernelSize, this.kernelSize],
       strides: [this.strides, this.strides], padding: this.padding, useBias: this.useBias, activation: this.activation,
-      kernelInitializer: { className: this.kernelInitializer.className, config: this.kernelInitializer.getConfig() },
-      biasInitializer: { className: this.biasInitializer.className, config: this.biasInitializer.getConfig() },
+      kernelInitializer: serializeInitializer(this.kernelInitializer), biasInitializer: serializeInitializer(this.biasInitializer),
     };
   }
 
-  private isPointwise(): boolean {
-    return this.kernelSize === 1 && this.strides === 1;
+  private pointwise(): boolean {
+    const g = this.geometry(this.inputShapes[0]);
+    return isPointwise(this.kernelSize, this.kernelSize, this.strides, g.padT, g.padL);
   }
 
-  needsOutputForBackward(): boolean { return this.activation !== 'linear'; }
+  override get outputActivation(): ActivationName { return this.activation; }
+  override multiplyAdds(): number {
+    const [OH, OW, F] = this.outputShape;
+    return OH * OW * F * this.kernelSize * this.kernelSize * this.inputShapes[0][2];
+  }
 
-  stateBytes(rows: number, training: boolean): number {
+  override needsOutputForBackward(): boolean { return this.activation !== 'linear'; }
+
+  override stateBytes(rows: number, training: boolean): number {
     return logitsBytes(this.activation, rows * this.outputShape[0] * this.outputShape[1], this.filters, training);
   }
 
-  logitsOf(b: LayerBuffers): number { return this.activation === 'softmax' ? b.state : 0; }
+  override logitsOf(b: LayerBuffers): number { return this.activation === 'softmax' ? b.state : 0; }
 
-  scratchBytes(rows: number): number {
-    if (this.isPointwise()) return 0;
+  // The im2col matrix.
+  override scratchBytes(rows: number): number {
+    if (this.pointwise()) return 0;
     const g = this.geometry(this.inputShapes[0]);
     return rows * g.OH * g.OW * this.kernelSize * this.kernelSize * g.C * 4;
   }
 
   forward(ctx: StepContext, b: LayerBuffers): void {
     const g = this.geometry(this.inputShapes[0]), K = this.kernelSize;
+    const cols = this.pointwise() ? 0 : ctx.scratch;
     ctx.k.conv2d_forward(b.inputs[0], b.weights[0], this.useBias ? b.weights[1] : 0, b.output, ctx.rows,
-      g.H, g.W, g.C, K, K, this.filters, this.strides, g.padT, g.padL, g.OH, g.OW, ctx.scratch, ctx.gemmWorkspace);
+      g.H, g.W, g.C, K, K, this.filters, this.strides, g.padT, g.padL, g.OH, g.OW, cols, ctx.gemmWorkspace);
     activationForward(ctx, this.activation, b.output, ctx.rows * g.OH * g.OW, this.filters, b.state);
   }
 
   backward(ctx: StepContext, b: LayerBuffers): void {
     const g = this.geometry(this.inputShapes[0]), K = this.kernelSize;
+    const cols = this.pointwise() ? 0 : ctx.scratch;
     const dy = activationBackward(ctx, this.activation, b.output, b.dOutput, ctx.rows * g.OH * g.OW, this.filters, b.gradIsLogits);
     ctx.k.conv2d_backward_kernel(b.inputs[0], dy, b.grads[0], this.useBias ? b.grads[1] : 0, ctx.rows,
-      g.H, g.W, g.C, K, K, this.filters, this.strides, g.padT, g.padL, g.OH, g.OW, 0, ctx.scratch, ctx.gemmWorkspace);
+      g.H, g.W, g.C, K, K, this.filters, this.strides, g.padT, g.padL, g.OH, g.OW, 0, cols, ctx.gemmWorkspace);
     if (b.dInputs[0]) {
       ctx.k.conv2d_backward_input(dy, b.weights[0], b.dInputs[0], ctx.rows,
-        g.H, g.W, g.C, K, K, this.filters, this.strides, g.padT, g.padL, g.OH, g.OW, ctx.scratch, ctx.gemmWorkspace);
+        g.H, g.W, g.C, K, K, this.filters, this.strides, g.padT, g.padL, g.OH, g.OW, cols, ctx.gemmWorkspace);
     }
   }
 }
+registerLayer(Conv2D);

@@ -1,19 +1,24 @@
-import { getInitializer, initializers, type Initializer, type InitializerName } from './initializers.js';
-import { expectInputs, Layer, positiveInt, type LayerBuffers, type Shape, type StepContext } from './layer.js';
 import { activationBackward, activationForward, checkActivation, logitsBytes, type ActivationName } from './activation-functions.js';
+import { getInitializer, initializers, serializeInitializer, type Initializer, type InitializerSpec } from './initializers.js';
+import { expectInputs, Layer, positiveInt, type LayerArgs, type LayerBuffers, type Shape, type StepContext } from './layer.js';
+import { registerLayer } from './registry.js';
 
-export interface DenseArgs {
+export interface DenseArgs extends LayerArgs {
+  /** Number of outputs. Required. */
   units: number;
+  /** Activation applied to the output: `'linear'`, `'relu'` or `'softmax'`. Default `'linear'`. */
   activation?: ActivationName;
+  /** Whether to add a bias. Default true. */
   useBias?: boolean;
-  kernelInitializer?: InitializerName | Initializer;
-  biasInitializer?: InitializerName | Initializer;
-  name?: string;
+  /** Initializer of the kernel `(inputs, units)`. Default `'glorotUniform'`. */
+  kernelInitializer?: InitializerSpec;
+  /** Initializer of the bias. Default `'zeros'`. */
+  biasInitializer?: InitializerSpec;
 }
 
 // Fully connected: (N, I) -> (N, units), kernel (I, units).
 export class Dense extends Layer {
-  readonly className = 'Dense';
+  static override readonly className = 'Dense';
   readonly units: number;
   readonly activation: ActivationName;
   readonly useBias: boolean;
@@ -21,7 +26,7 @@ export class Dense extends Layer {
   readonly biasInitializer: Initializer;
 
   constructor(args: DenseArgs) {
-    super(args, 'Dense');
+    super(args);
     this.units = positiveInt(this.name, 'units', args.units);
     this.activation = checkActivation(this.name, args.activation ?? 'linear');
     this.useBias = args.useBias ?? true;
@@ -42,14 +47,15 @@ export class Dense extends Layer {
   getConfig() {
     return {
       name: this.name, units: this.units, activation: this.activation, useBias: this.useBias,
-      kernelInitializer: { className: this.kernelInitializer.className, config: this.kernelInitializer.getConfig() },
-      biasInitializer: { className: this.biasInitializer.className, config: this.biasInitializer.getConfig() },
+      kernelInitializer: serializeInitializer(this.kernelInitializer), biasInitializer: serializeInitializer(this.biasInitializer),
     };
   }
 
-  needsOutputForBackward(): boolean { return this.activation !== 'linear'; }
-  stateBytes(rows: number, training: boolean): number { return logitsBytes(this.activation, rows, this.units, training); }
-  logitsOf(b: LayerBuffers): number { return this.activation === 'softmax' ? b.state : 0; }
+  override get outputActivation(): ActivationName { return this.activation; }
+  override multiplyAdds(): number { return this.inputShapes[0][0] * this.units; }
+  override needsOutputForBackward(): boolean { return this.activation !== 'linear'; }
+  override stateBytes(rows: number, training: boolean): number { return logitsBytes(this.activation, rows, this.units, training); }
+  override logitsOf(b: LayerBuffers): number { return this.activation === 'softmax' ? b.state : 0; }
 
   forward(ctx: StepContext, b: LayerBuffers): void {
     const I = this.inputShapes[0][0];
@@ -64,3 +70,4 @@ export class Dense extends Layer {
       ctx.rows, I, this.units, 0, ctx.gemmWorkspace);
   }
 }
+registerLayer(Dense);

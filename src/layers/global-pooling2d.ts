@@ -1,4 +1,5 @@
-import { expectInputs, Layer, type LayerBuffers, type Shape, type StepContext } from './layer.js';
+import { expectInputs, Layer, type LayerArgs, type LayerBuffers, type Shape, type StepContext } from './layer.js';
+import { registerLayer } from './registry.js';
 
 abstract class GlobalPooling2D extends Layer {
   computeOutputShape(inputShapes: Shape[]): Shape {
@@ -6,7 +7,7 @@ abstract class GlobalPooling2D extends Layer {
     return [inputShapes[0][2]];
   }
   getConfig() { return { name: this.name }; }
-  needsInputsForBackward(): boolean { return false; }
+  override needsInputsForBackward(): boolean { return false; }
   protected dims(): [number, number] {
     const [H, W, C] = this.inputShapes[0];
     return [H * W, C];
@@ -15,8 +16,8 @@ abstract class GlobalPooling2D extends Layer {
 
 // (N, H, W, C) -> (N, C): the mean over all positions.
 export class GlobalAveragePooling2D extends GlobalPooling2D {
-  readonly className = 'GlobalAveragePooling2D';
-  constructor(args: { name?: string } = {}) { super(args, 'GlobalAveragePooling2D'); }
+  static override readonly className = 'GlobalAveragePooling2D';
+  constructor(args: LayerArgs = {}) { super(args); }
 
   forward(ctx: StepContext, b: LayerBuffers): void {
     const [HW, C] = this.dims();
@@ -32,10 +33,10 @@ export class GlobalAveragePooling2D extends GlobalPooling2D {
 
 // (N, H, W, C) -> (N, C): the maximum over all positions, its index kept for backward.
 export class GlobalMaxPooling2D extends GlobalPooling2D {
-  readonly className = 'GlobalMaxPooling2D';
-  constructor(args: { name?: string } = {}) { super(args, 'GlobalMaxPooling2D'); }
+  static override readonly className = 'GlobalMaxPooling2D';
+  constructor(args: LayerArgs = {}) { super(args); }
 
-  stateBytes(rows: number): number { return rows * this.dims()[1] * 4; }
+  override stateBytes(rows: number): number { return rows * this.dims()[1] * 4; }
 
   forward(ctx: StepContext, b: LayerBuffers): void {
     const [HW, C] = this.dims();
@@ -48,3 +49,5 @@ export class GlobalMaxPooling2D extends GlobalPooling2D {
     ctx.k.maxpool_backward(b.dOutput, b.state, b.dInputs[0], ctx.rows * C, ctx.rows * HW * C);
   }
 }
+registerLayer(GlobalAveragePooling2D);
+registerLayer(GlobalMaxPooling2D);

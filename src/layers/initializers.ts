@@ -2,6 +2,8 @@
 // model's initial weights do not depend on the order in which its layers are built, and any
 // implementation can rebuild them (the scheme of the goldens' portable initializer).
 
+import { ArgumentError, describe } from '../errors.js';
+
 export type InitializerName = 'glorotUniform' | 'zeros' | 'ones';
 
 export interface Initializer {
@@ -77,23 +79,44 @@ export const initializers = {
   constant: (args: { value: number }) => new Constant(args.value),
 };
 
-export function getInitializer(spec: InitializerName | Initializer | undefined, fallback: Initializer): Initializer {
-  if (spec === undefined) return fallback;
-  if (typeof spec !== 'string') return spec;
-  switch (spec) {
-    case 'glorotUniform': return initializers.glorotUniform();
-    case 'zeros': return initializers.zeros();
-    case 'ones': return initializers.ones();
-    default: throw new Error(`simdnet: unknown initializer "${spec}" (expected glorotUniform, zeros or ones)`);
-  }
+// An initializer as it is serialized in a layer's config.
+export interface InitializerConfig { className: string; config: Record<string, unknown> }
+
+// What a layer option accepts: a name, an initializer, or its serialized config.
+export type InitializerSpec = InitializerName | Initializer | InitializerConfig;
+
+export function serializeInitializer(i: Initializer): InitializerConfig {
+  return { className: i.className, config: i.getConfig() };
 }
 
-export function initializerFromConfig(cfg: { className: string; config: Record<string, unknown> }): Initializer {
+export function getInitializer(spec: InitializerSpec | undefined, fallback: Initializer): Initializer {
+  if (spec === undefined || spec === null) return fallback;
+  if (typeof spec === 'string') {
+    switch (spec) {
+      case 'glorotUniform': return initializers.glorotUniform();
+      case 'zeros': return initializers.zeros();
+      case 'ones': return initializers.ones();
+      default: throw new ArgumentError(`unknown initializer ${describe(spec)} (expected glorotUniform, zeros or ones)`);
+    }
+  }
+  if (typeof (spec as Initializer).init === 'function') return spec as Initializer;
+  return initializerFromConfig(spec as InitializerConfig);
+}
+
+export function initializerFromConfig(cfg: InitializerConfig): Initializer {
+  if (!cfg || typeof cfg !== 'object' || typeof cfg.className !== 'string') {
+    throw new ArgumentError(`an initializer must be a name, an initializer or {className, config}, got ${describe(cfg)}`);
+  }
+  const c = cfg.config ?? {};
+  const finite = (v: unknown, what: string) => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(`initializer ${cfg.className}: ${what} must be a finite number, got ${describe(v)}`);
+    return v;
+  };
   switch (cfg.className) {
-    case 'GlorotUniform': return new GlorotUniform((cfg.config.seed as number) ?? 0);
+    case 'GlorotUniform': return new GlorotUniform(c.seed === undefined || c.seed === null ? 0 : finite(c.seed, 'seed'));
     case 'Zeros': return initializers.zeros();
     case 'Ones': return initializers.ones();
-    case 'Constant': return new Constant(cfg.config.value as number);
-    default: throw new Error(`simdnet: unknown initializer class "${cfg.className}"`);
+    case 'Constant': return new Constant(finite(c.value, 'value'));
+    default: throw new ArgumentError(`unknown initializer class ${describe(cfg.className)} (expected GlorotUniform, Zeros, Ones or Constant)`);
   }
 }

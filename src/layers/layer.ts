@@ -1,7 +1,9 @@
 // The base of every layer: configuration, weights, symbolic application (the functional API)
 // and the forward/backward contract the executor drives.
 
+import { ArgumentError, describe } from '../errors.js';
 import type { KernelExports } from '../kernels/index.js';
+import type { ActivationName } from './activation-functions.js';
 import type { Initializer } from './initializers.js';
 
 // A shape without the batch dimension, e.g. [64, 64, 3].
@@ -24,11 +26,19 @@ export interface Weight {
   readonly initializer: Initializer;
 }
 
-// Combines per-channel float64 sums over the workers that share a batch. After `allReduce`,
-// the C values at `a` and at `b` hold the totals, identical on every worker.
-export interface SumReducer {
-  allReduce(slot: number, a: number, b: number, C: number): void;
+// A layer that needs totals over the whole batch (batch norm's statistics) yields one of these
+// with its shard's float64 partial sums at `a` and `b` (C values each) and resumes with the
+// totals in their place: the engine adds every shard's partials in shard order, so every shard
+// gets bit-identical totals whatever thread ran which shard.
+export interface SumRequest {
+  readonly reduction: number; // which of the step's reductions (LayerBuffers.firstReduction + k)
+  readonly a: number;
+  readonly b: number;
+  readonly C: number;
 }
+
+// What forward and backward return: nothing, or (generator methods) the sums they wait for.
+export type StepWork = void | Generator<SumRequest, void, void>;
 
 // What a layer sees while it runs: the kernels, scratch memory and the batch it is part of.
 export interface StepContext {
@@ -36,10 +46,11 @@ export interface StepContext {
   readonly gemmWorkspace: number;
   readonly scratch: number;   // scratch memory shared by all layers, scratchBytes() of the largest
   readonly training: boolean;
-  readonly rows: number;      // samples in this worker's share of the batch
+  readonly rows: number;      // samples in this shard of the batch
   readonly totalRows: number; // samples in the whole batch
-  readonly reducer: SumReducer;
-  readonly updatesSharedState: boolean; // one worker per batch updates moving statistics
+  readonly firstRow: number;  // index in the batch of this shard's first sample
+  readonly step: number;      // the training step's number, to seed random layers (Dropout)
+  readonly updatesSharedState: boolean; // one shard per batch updates moving statistics
 }
 
 // Byte offsets of everything one layer reads and writes in one step.
@@ -51,7 +62,7 @@ export interface LayerBuffers {
   dInputs: number[];    // 0 where no gradient is needed (e.g. the model input)
   weights: number[];    // in the order of layer.weights
   grads: number[];      // 0 for non-trainable weights
-  syncSlot: number;     // the first SumReducer slot this layer may use
+  firstReduction: number; // the first of the step's reductions this layer may request
   gradIsLogits: boolean; // dOutput is the gradient of the logits of a softmax fused with its loss
 }
 
@@ -73,10 +84,15 @@ function snakeCase(className: string): string {
   return className.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z])([A-Z][a-z])/g, '$1_$2').toLowerCase();
 }
 
-export interface LayerArgs { name?: string }
+export interface LayerArgs {
+  /** The layer's name, unique in a model. Default: the class in snake case with a counter, as Keras names layers (`conv2d_3`). */
+  name?: string;
+}
 
+// What a layer class provides besides its instances: its Keras class name and a constructor from
+// its config (registered with registerLayer, looked up by Model.fromConfig and model files).
 export abstract class Layer {
-  abstract readonly className: string;
+  static readonly className: string = 'Layer';
   readonly name: string;
   inbound: SymbolicTensor[] = [];
   inputShapes: Shape[] = [];
@@ -84,19 +100,28 @@ export abstract class Layer {
   weights: Weight[] = [];
   output?: SymbolicTensor;
 
-  constructor(args: LayerArgs, className: string) {
+  constructor(args: LayerArgs = {}) {
     if (args.name !== undefined && (typeof args.name !== 'string' || !/^[A-Za-z0-9_.\-]+$/.test(args.name))) {
-      throw new Error(`simdnet: bad layer name ${JSON.stringify(args.name)} (letters, digits, _ . - only)`);
+      throw new ArgumentError(`bad layer name ${describe(args.name)} (letters, digits, _ . - only)`);
     }
-    this.name = args.name ?? uniqueName(snakeCase(className).replace(/(\d)_d$/, '$1d'));
+    this.name = args.name ?? uniqueName(snakeCase(this.className).replace(/(\d)_d$/, '$1d'));
+  }
+
+  get className(): string {
+    return (this.constructor as typeof Layer).className;
+  }
+
+  // Most layers take their config as constructor arguments; InputLayer overrides this.
+  static fromConfig(this: new (args: Record<string, unknown>) => Layer, config: Record<string, unknown>): Layer {
+    return new this(config);
   }
 
   // Connects the layer to its inputs (the functional API: `new Dense({units: 6}).apply(x)`).
   apply(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor {
-    if (this.output) throw new Error(`simdnet: layer "${this.name}" is already applied; sharing a layer is not supported`);
+    if (this.output) throw new ArgumentError(`layer "${this.name}" is already applied; sharing a layer is not supported`);
     const list = Array.isArray(inputs) ? inputs : [inputs];
     for (const t of list) {
-      if (!(t instanceof SymbolicTensor)) throw new Error(`simdnet: layer "${this.name}" was applied to something that is not a symbolic tensor`);
+      if (!(t instanceof SymbolicTensor)) throw new ArgumentError(`layer "${this.name}" was applied to something that is not a symbolic tensor`);
     }
     this.inbound = list;
     this.inputShapes = list.map((t) => t.shape);
@@ -127,23 +152,27 @@ export abstract class Layer {
   needsOutputForBackward(): boolean { return false; }
   stateBytes(_rows: number, _training: boolean): number { return 0; }
   scratchBytes(_rows: number, _training: boolean): number { return 0; }
-  // How many SumReducer slots a training step of this layer uses, and how many float64 pairs
-  // each combines.
-  syncSlots(): number { return 0; }
-  syncWidth(): number { return 0; }
+  // How many SumRequests a training step of this layer makes, and how many float64 pairs each
+  // combines at most.
+  reductions(): number { return 0; }
+  reductionWidth(): number { return 0; }
+  // The activation applied last, which the loss and predictProbabilities need to know about.
+  get outputActivation(): ActivationName { return 'linear'; }
   // Where the logits are kept when the output is a softmax (for a fused cross-entropy), else 0.
   logitsOf(_b: LayerBuffers): number { return 0; }
+  // Multiply-adds per sample of the forward pass (the FLOP counter's figure: 2 FLOPs each).
+  multiplyAdds(): number { return 0; }
 
-  abstract forward(ctx: StepContext, b: LayerBuffers): void;
-  abstract backward(ctx: StepContext, b: LayerBuffers): void;
+  abstract forward(ctx: StepContext, b: LayerBuffers): StepWork;
+  abstract backward(ctx: StepContext, b: LayerBuffers): StepWork;
 }
 
 export function expectInputs(layer: Layer, shapes: Shape[], n: number, rank?: number): void {
-  if (shapes.length !== n) throw new Error(`simdnet: layer "${layer.name}" (${layer.className}) takes ${n} input(s), got ${shapes.length}`);
+  if (shapes.length !== n) throw new ArgumentError(`layer "${layer.name}" (${layer.className}) takes ${n} input(s), got ${shapes.length}`);
   if (rank !== undefined) {
     for (const s of shapes) {
       if (s.length !== rank) {
-        throw new Error(`simdnet: layer "${layer.name}" (${layer.className}) expects inputs of rank ${rank + 1} ` +
+        throw new ArgumentError(`layer "${layer.name}" (${layer.className}) expects inputs of rank ${rank + 1} ` +
           `(batch, ${rank === 3 ? 'height, width, channels' : 'features'}), got (batch, ${s.join(', ')})`);
       }
     }
@@ -152,7 +181,7 @@ export function expectInputs(layer: Layer, shapes: Shape[], n: number, rank?: nu
 
 export function positiveInt(layer: string, what: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new Error(`simdnet: layer "${layer}": ${what} must be a positive integer, got ${JSON.stringify(v)}`);
+    throw new ArgumentError(`layer "${layer}": ${what} must be a positive integer, got ${describe(v)}`);
   }
   return v;
 }
@@ -161,7 +190,7 @@ export function positiveInt(layer: string, what: string, v: unknown): number {
 export function squareSize(layer: string, what: string, v: number | [number, number] | undefined, fallback: number): number {
   if (v === undefined) return fallback;
   if (Array.isArray(v)) {
-    if (v.length !== 2 || v[0] !== v[1]) throw new Error(`simdnet: layer "${layer}": ${what} must be square, got [${v}]`);
+    if (v.length !== 2 || v[0] !== v[1]) throw new ArgumentError(`layer "${layer}": ${what} must be square, got [${v}]`);
     return positiveInt(layer, what, v[0]);
   }
   return positiveInt(layer, what, v);

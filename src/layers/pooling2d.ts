@@ -1,11 +1,15 @@
+import { ArgumentError } from '../errors.js';
 import { window2d, type Padding } from '../kernels/padding.js';
-import { expectInputs, Layer, sizeOf, squareSize, type LayerBuffers, type Shape, type StepContext } from './layer.js';
+import { expectInputs, Layer, sizeOf, squareSize, type LayerArgs, type LayerBuffers, type Shape, type StepContext } from './layer.js';
+import { registerLayer } from './registry.js';
 
-export interface Pooling2DArgs {
+export interface Pooling2DArgs extends LayerArgs {
+  /** Window size, `p` or `[p, p]` (square windows only). Default 2. */
   poolSize?: number | [number, number];
+  /** Step of the window. Default: the pool size. */
   strides?: number | [number, number];
+  /** `'valid'` or `'same'`; padded cells never win a max and are not counted in a mean, as in TensorFlow. Default `'valid'`. */
   padding?: Padding;
-  name?: string;
 }
 
 abstract class Pooling2D extends Layer {
@@ -13,12 +17,12 @@ abstract class Pooling2D extends Layer {
   readonly strides: number;
   readonly padding: Padding;
 
-  constructor(args: Pooling2DArgs, className: string) {
-    super(args, className);
+  constructor(args: Pooling2DArgs) {
+    super(args);
     this.poolSize = squareSize(this.name, 'poolSize', args.poolSize, 2);
     this.strides = squareSize(this.name, 'strides', args.strides ?? undefined, this.poolSize);
     this.padding = args.padding ?? 'valid';
-    if (this.padding !== 'valid' && this.padding !== 'same') throw new Error(`simdnet: layer "${this.name}": padding must be "valid" or "same"`);
+    if (this.padding !== 'valid' && this.padding !== 'same') throw new ArgumentError(`layer "${this.name}": padding must be "valid" or "same"`);
   }
 
   protected geometry() {
@@ -40,11 +44,11 @@ abstract class Pooling2D extends Layer {
 
 // Window maximum. The index of each chosen cell is kept for the backward pass.
 export class MaxPooling2D extends Pooling2D {
-  readonly className = 'MaxPooling2D';
-  constructor(args: Pooling2DArgs = {}) { super(args, 'MaxPooling2D'); }
+  static override readonly className = 'MaxPooling2D';
+  constructor(args: Pooling2DArgs = {}) { super(args); }
 
-  needsInputsForBackward(): boolean { return false; }
-  stateBytes(rows: number): number { return rows * sizeOf(this.outputShape) * 4; }
+  override needsInputsForBackward(): boolean { return false; }
+  override stateBytes(rows: number): number { return rows * sizeOf(this.outputShape) * 4; }
 
   forward(ctx: StepContext, b: LayerBuffers): void {
     const g = this.geometry();
@@ -60,10 +64,10 @@ export class MaxPooling2D extends Pooling2D {
 
 // Window mean over the cells inside the image.
 export class AveragePooling2D extends Pooling2D {
-  readonly className = 'AveragePooling2D';
-  constructor(args: Pooling2DArgs = {}) { super(args, 'AveragePooling2D'); }
+  static override readonly className = 'AveragePooling2D';
+  constructor(args: Pooling2DArgs = {}) { super(args); }
 
-  needsInputsForBackward(): boolean { return false; }
+  override needsInputsForBackward(): boolean { return false; }
 
   forward(ctx: StepContext, b: LayerBuffers): void {
     const g = this.geometry();
@@ -78,3 +82,5 @@ export class AveragePooling2D extends Pooling2D {
       this.strides, g.padT, g.padL, g.OH, g.OW);
   }
 }
+registerLayer(MaxPooling2D);
+registerLayer(AveragePooling2D);

@@ -1,58 +1,90 @@
 // The functional Model: Keras's compile / fit / evaluate / predict / summary over a layer graph.
 
+import { availableParallelism } from 'node:os';
+import { Engine, type Batch } from '../engine/engine.js';
+import { buildFromConfig, graphConfig, type ModelConfig } from '../engine/graph-config.js';
+import { Graph } from '../engine/graph.js';
+import type { ModelCore } from '../engine/model-core.js';
+import { ParamLayout } from '../engine/param-layout.js';
+import { ArgumentError, describe, NonFiniteLossError, NonFiniteOutputError, WorkerFailure } from '../errors.js';
 import { Runtime } from '../kernels/index.js';
-import { Activation } from '../layers/activation.js';
-import { Conv2D } from '../layers/conv2d.js';
-import { Dense } from '../layers/dense.js';
 import type { Layer, SymbolicTensor } from '../layers/layer.js';
 import { Tensor } from '../tensor.js';
 import { callAll, History, type Callback, type Logs } from '../training/callbacks.js';
-import { NonFiniteLossError, type Batch, type StepEngine } from '../training/engine.js';
-import { LocalEngine, type ModelCore } from '../training/local-engine.js';
-import { ParallelEngine } from '../parallel/parallel-engine.js';
-import { availableParallelism } from 'node:os';
-import { checkLoss, type LossName } from '../training/losses.js';
+import { getLoss, softmaxRows, type Loss, type LossSpec } from '../training/losses.js';
 import { checkMetrics, countCorrect, type MetricName } from '../training/metrics.js';
 import { getOptimizer, type Optimizer } from '../training/optimizers.js';
 import { ProgressBar, stdoutSink, type ProgressSink } from '../training/progress.js';
 import { permutation, seededRandom } from '../training/random.js';
-import { buildFromConfig, graphConfig, type ModelConfig } from './config.js';
-import { Graph } from './graph.js';
-import { ParamLayout } from './param-layout.js';
 import { summaryText } from './summary.js';
 
 export interface ModelArgs {
+  /** The input tensor, from `input({shape})`. Required. */
   inputs: SymbolicTensor;
+  /** The output tensor: (batch, classes). Required. */
   outputs: SymbolicTensor;
+  /** Default `'model'`. */
   name?: string;
+  /** The kernels and memory to use. Default: a new runtime of the model's own, freed with the model. */
   runtime?: Runtime;
+  /** Whether to run the weight initializers. Default true. */
+  initialize?: boolean;
 }
 
 export interface CompileArgs {
+  /** `'adam'`, `'sgd'` (with their defaults) or an optimizer object. Required. */
   optimizer: 'adam' | 'sgd' | Optimizer;
-  loss: LossName | 'categorical_crossentropy';
+  /** `'categoricalCrossentropy'` (softmax output layer), `'softmaxCrossEntropy'` (logits output) or a loss object. Required. */
+  loss: LossSpec;
+  /** Metrics to report besides the loss: `['accuracy']`. Default none. */
   metrics?: string[];
 }
 
-export interface FitArgs {
-  epochs?: number;
-  batchSize?: number;
-  shuffle?: boolean;
-  seed?: number;
-  validationData?: [Tensor, Tensor];
-  callbacks?: Callback | Callback[];
-  verbose?: 0 | 1 | 2;
-  initialEpoch?: number;
+// How a step runs: on how many threads, and whether its result may depend on that number.
+export interface RunArgs {
+  /** Worker threads that share each batch; 1 runs on the calling thread. Default: SIMDNET_THREADS, or the available cores up to 8. */
   threads?: number;
+  /**
+   * Results that do not depend on `threads`, to the bit: each batch is cut into a fixed number of
+   * shards (true: 4; or a number) whatever the thread count, and every sum is taken in one fixed
+   * order. Costs one gradient vector per shard (94 MB each for ResNet-50). Default false: one
+   * shard per thread, equal across thread counts up to float rounding.
+   */
+  deterministic?: boolean | number;
+}
+
+export interface FitArgs extends RunArgs {
+  /** Epochs to train up to (counting initialEpoch). Default 1. */
+  epochs?: number;
+  /** Samples per gradient step. Default 32. */
+  batchSize?: number;
+  /** Shuffle the samples every epoch (the order depends on seed and epoch only). Default true. */
+  shuffle?: boolean;
+  /** Seed of the shuffling and of Dropout's masks. Default 0. */
+  seed?: number;
+  /** Data evaluated after each epoch (`val_loss`, `val_accuracy`). Default none. */
+  validationData?: [Tensor, Tensor];
+  /** Called at the start and end of training, epochs and batches. Default none. */
+  callbacks?: Callback | Callback[];
+  /** 0 silent, 1 a progress bar per epoch, 2 one line per epoch. Default 1. */
+  verbose?: 0 | 1 | 2;
+  /** The epoch to start at (to resume a run). Default 0. */
+  initialEpoch?: number;
+  /** Where progress goes. Default stdout. */
   progress?: ProgressSink;
 }
 
-export interface EvaluateArgs { batchSize?: number; threads?: number }
+export interface EvaluateArgs extends RunArgs {
+  /** Samples per step. Default 32. */
+  batchSize?: number;
+}
 
 const positive = (what: string, v: unknown): number => {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`simdnet: ${what} must be a positive integer, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ArgumentError(`${what} must be a positive integer, got ${describe(v)}`);
   return v;
 };
+
+const DEFAULT_DETERMINISTIC_SHARDS = 4;
 
 export class Model {
   readonly name: string;
@@ -60,11 +92,10 @@ export class Model {
   readonly layout: ParamLayout;
   readonly core: ModelCore;
   optimizer?: Optimizer;
-  loss?: LossName;
   metrics: MetricName[] = [];
   // Set by a callback to end fit after the current batch (tfjs-layers' model.stopTraining).
   stopTraining = false;
-  private engines = new Map<number, StepEngine>();
+  private engines = new Map<string, Engine>();
 
   constructor(args: ModelArgs) {
     this.name = args.name ?? 'model';
@@ -72,41 +103,45 @@ export class Model {
     this.layout = new ParamLayout(this.graph);
     // Each model owns its memory (unless given a runtime), so a dropped model frees all of it.
     const runtime = args.runtime ?? Runtime.create();
-    const params = runtime.arena.allocF32(this.layout.totalFloats);
-    const outShape = this.graph.nodes[this.graph.outputNode].layer.outputShape;
+    const outShape = this.graph.outputLayer.outputShape;
     if (outShape.length !== 1) {
-      throw new Error(`simdnet: the model output must be (batch, classes); got (batch, ${outShape.join(', ')}) — add a Flatten and a Dense layer`);
+      throw new ArgumentError(`the model output must be (batch, classes); got (batch, ${outShape.join(', ')}) — add a Flatten and a Dense layer`);
     }
-    const inShape = this.graph.nodes[this.graph.inputNode].layer.outputShape;
+    const params = runtime.arena.allocF32(this.layout.totalFloats);
+    const inShape = this.graph.inputLayer.outputShape;
     this.core = {
-      graph: this.graph, config: graphConfig(this.name, this.graph), layout: this.layout, runtime, params, grads: 0, slots: [], fusedSoftmax: false,
+      graph: this.graph, config: graphConfig(this.name, this.graph), layout: this.layout, runtime, params, grads: 0, slots: [],
       inputSize: inShape.reduce((a, b) => a * b, 1), outputSize: outShape[0],
     };
-    for (const s of this.layout.slots) runtime.f32(params + 4 * s.offset, s.weight.size).set(s.weight.initializer.init(s.weight.fullName, s.weight.shape));
+    if (args.initialize ?? true) {
+      for (const s of this.layout.places) runtime.f32(params + 4 * s.offset, s.weight.size).set(s.weight.initializer.init(s.weight.fullName, s.weight.shape));
+    }
   }
 
-  static fromConfig(config: ModelConfig, runtime?: Runtime): Model {
+  // `initialize: false` leaves the weights at zero (a model whose weights are loaded next).
+  static fromConfig(config: ModelConfig, options: { runtime?: Runtime; initialize?: boolean } = {}): Model {
     const { name, input, output } = buildFromConfig(config);
-    return new Model({ inputs: input, outputs: output, name, runtime });
+    return new Model({ inputs: input, outputs: output, name, runtime: options.runtime, initialize: options.initialize });
   }
+
+  get loss(): Loss | undefined { return this.core.loss; }
 
   getConfig(): ModelConfig {
     return graphConfig(this.name, this.graph);
   }
 
   get layers(): Layer[] { return this.graph.layers; }
-  get inputShape(): number[] { return this.graph.nodes[this.graph.inputNode].layer.outputShape; }
-  get outputShape(): number[] { return this.graph.nodes[this.graph.outputNode].layer.outputShape; }
+  get inputShape(): number[] { return this.graph.inputLayer.outputShape; }
+  get outputShape(): number[] { return this.graph.outputLayer.outputShape; }
 
   // Whether the model outputs probabilities (a softmax output layer) rather than logits.
   get outputIsSoftmax(): boolean {
-    const out = this.graph.nodes[this.graph.outputNode].layer;
-    return (out instanceof Dense || out instanceof Conv2D || out instanceof Activation) && out.activation === 'softmax';
+    return this.graph.outputLayer.outputActivation === 'softmax';
   }
 
   getLayer(name: string): Layer {
     const l = this.layers.find((x) => x.name === name);
-    if (!l) throw new Error(`simdnet: no layer named "${name}" in model "${this.name}"`);
+    if (!l) throw new ArgumentError(`no layer named "${name}" in model "${this.name}"`);
     return l;
   }
 
@@ -135,43 +170,45 @@ export class Model {
     const staged: [number, Float32Array][] = [];
     for (const [name, value] of Object.entries(weights)) {
       const s = this.layout.byName.get(name);
-      if (!s) throw new Error(`simdnet: model "${this.name}" has no weight "${name}"`);
+      if (!s) throw new ArgumentError(`model "${this.name}" has no weight "${name}"`);
       const data = value instanceof Tensor ? value.data : value;
       if (!(data instanceof Float32Array) || data.length !== s.weight.size) {
-        throw new Error(`simdnet: weight "${name}" has shape (${s.weight.shape.join(', ')}), ${s.weight.size} values; got ${data?.length}`);
+        throw new ArgumentError(`weight "${name}" has shape (${s.weight.shape.join(', ')}), ${s.weight.size} values; got ${data?.length}`);
       }
       if (value instanceof Tensor && value.shape.join(',') !== s.weight.shape.join(',')) {
-        throw new Error(`simdnet: weight "${name}" has shape (${s.weight.shape.join(', ')}), got (${value.shape.join(', ')})`);
+        throw new ArgumentError(`weight "${name}" has shape (${s.weight.shape.join(', ')}), got (${value.shape.join(', ')})`);
       }
+      const bad = firstNonFinite(data);
+      if (bad >= 0) throw new ArgumentError(`weight "${name}" holds a non-finite value (${data[bad]}) at index ${bad}`);
       staged.push([s.offset, data]);
     }
     for (const [offset, data] of staged) this.core.runtime.f32(this.core.params + 4 * offset, data.length).set(data);
   }
 
   compile(args: CompileArgs): void {
-    if (!args || typeof args !== 'object') throw new Error('simdnet: compile takes {optimizer, loss, metrics}');
-    const loss = checkLoss(args.loss);
+    if (!args || typeof args !== 'object') throw new ArgumentError('compile takes {optimizer, loss, metrics}');
+    const loss = getLoss(args.loss);
     const metrics = checkMetrics(args.metrics);
     const optimizer = getOptimizer(args.optimizer);
-    const out = this.graph.nodes[this.graph.outputNode].layer;
+    const out = this.graph.outputLayer;
     const softmaxOut = this.outputIsSoftmax;
-    if (loss === 'categoricalCrossentropy' && !softmaxOut) {
-      throw new Error(`simdnet: loss "categoricalCrossentropy" needs a softmax output layer, but "${out.name}" is not one; ` +
-        'use loss "softmaxCrossEntropy" for a model that outputs logits');
+    if (!loss.fromLogits && !softmaxOut) {
+      throw new ArgumentError(`loss "${loss.name ?? loss.className}" needs a softmax output layer, but "${out.name}" is not one; ` +
+        'use loss "softmaxCrossEntropy" (or fromLogits: true) for a model that outputs logits');
     }
-    if (loss === 'softmaxCrossEntropy' && softmaxOut) {
-      throw new Error(`simdnet: loss "softmaxCrossEntropy" takes logits, but "${out.name}" applies a softmax; use "categoricalCrossentropy"`);
+    if (loss.fromLogits && softmaxOut) {
+      throw new ArgumentError(`loss "${loss.name ?? loss.className}" takes logits, but "${out.name}" applies a softmax; use "categoricalCrossentropy"`);
     }
     const rt = this.core.runtime;
     if (!this.core.grads) this.core.grads = rt.arena.allocF32(this.layout.trainableFloats);
     // Optimizer state starts at zero; vectors are reused when the optimizer keeps their number.
     if (this.core.slots.length !== optimizer.slotNames.length) {
+      for (const p of this.core.slots) rt.arena.free(p);
       this.core.slots = optimizer.slotNames.map(() => rt.arena.allocF32(this.layout.trainableFloats));
     }
     for (const p of this.core.slots) rt.k.zero(p, this.layout.trainableFloats);
-    this.core.fusedSoftmax = softmaxOut;
+    this.core.loss = loss;
     this.optimizer = optimizer;
-    this.loss = loss;
     this.metrics = metrics;
   }
 
@@ -180,7 +217,7 @@ export class Model {
     const out: Record<string, Float32Array> = {};
     if (!this.optimizer) return out;
     for (const [k, name] of this.optimizer.slotNames.entries()) {
-      for (const s of this.layout.slots) {
+      for (const s of this.layout.places) {
         if (!s.weight.trainable) continue;
         out[`${name}/${s.weight.fullName}`] = this.core.runtime.download(this.core.slots[k] + 4 * s.offset, s.weight.size);
       }
@@ -189,31 +226,36 @@ export class Model {
   }
 
   setOptimizerState(state: Record<string, Float32Array>, iterations: number): void {
-    if (!this.optimizer) throw new Error('simdnet: compile the model before restoring optimizer state');
+    if (!this.optimizer) throw new ArgumentError('compile the model before restoring optimizer state');
     for (const [key, data] of Object.entries(state)) {
       const slash = key.indexOf('/');
       const k = this.optimizer.slotNames.indexOf(key.slice(0, slash));
       const s = this.layout.byName.get(key.slice(slash + 1));
       if (k < 0 || !s || !s.weight.trainable || data.length !== s.weight.size) {
-        throw new Error(`simdnet: optimizer state "${key}" does not fit this model and optimizer`);
+        throw new ArgumentError(`optimizer state "${key}" does not fit this model and optimizer`);
       }
+      const bad = firstNonFinite(data);
+      if (bad >= 0) throw new ArgumentError(`optimizer state "${key}" holds a non-finite value (${data[bad]}) at index ${bad}`);
       this.core.runtime.f32(this.core.slots[k] + 4 * s.offset, data.length).set(data);
     }
     this.optimizer.iterations = iterations;
   }
 
-  private engine(threads: number | undefined): StepEngine {
-    const n = threads ?? defaultThreads();
-    positive('threads', n);
-    let e = this.engines.get(n);
+  private engine(args: RunArgs): Engine {
+    const threads = positive('threads', args.threads ?? defaultThreads());
+    const d = args.deterministic ?? false;
+    if (typeof d !== 'boolean') positive('deterministic (shards)', d);
+    const shards = d === true ? DEFAULT_DETERMINISTIC_SHARDS : d === false ? 0 : d;
+    const key = `${threads}:${shards}`;
+    let e = this.engines.get(key);
     if (!e || e.failed) {
-      e = n === 1 ? new LocalEngine(this.core) : new ParallelEngine(this.core, n);
-      this.engines.set(n, e);
+      e = new Engine(this.core, { threads, shards });
+      this.engines.set(key, e);
     }
     return e;
   }
 
-  // Frees the worker threads; the model stays usable.
+  // Frees the worker threads and the memory of their steps; the model stays usable.
   async dispose(): Promise<void> {
     const engines = [...this.engines.values()];
     this.engines.clear();
@@ -221,28 +263,31 @@ export class Model {
   }
 
   private checkData(x: Tensor, y: Tensor | undefined, what: string): number {
-    if (!(x instanceof Tensor)) throw new Error(`simdnet: ${what}: x must be a Tensor`);
+    if (!(x instanceof Tensor)) throw new ArgumentError(`${what}: x must be a Tensor`);
     const want = this.inputShape.join(', ');
     if (x.rank !== this.inputShape.length + 1 || x.shape.slice(1).join(', ') !== want) {
-      throw new Error(`simdnet: ${what}: x has shape (${x.shape.join(', ')}), the model takes (N, ${want})`);
+      throw new ArgumentError(`${what}: x has shape (${x.shape.join(', ')}), the model takes (N, ${want})`);
     }
     const n = x.shape[0];
-    if (n === 0) throw new Error(`simdnet: ${what}: x holds no samples`);
+    if (n === 0) throw new ArgumentError(`${what}: x holds no samples`);
     const bad = firstNonFinite(x.data);
-    if (bad >= 0) throw new Error(`simdnet: ${what}: x holds a non-finite value (${x.data[bad]}) at sample ${Math.floor(bad / (x.size / n))}`);
+    if (bad >= 0) throw new ArgumentError(`${what}: x holds a non-finite value (${x.data[bad]}) at sample ${Math.floor(bad / (x.size / n))}`);
     if (y !== undefined) {
-      if (!(y instanceof Tensor)) throw new Error(`simdnet: ${what}: y must be a Tensor`);
+      if (!(y instanceof Tensor)) throw new ArgumentError(`${what}: y must be a Tensor`);
       const K = this.outputShape[0];
-      if (y.rank !== 2 || y.shape[1] !== K) throw new Error(`simdnet: ${what}: y has shape (${y.shape.join(', ')}), the model outputs (N, ${K}) (one-hot labels)`);
-      if (y.shape[0] !== n) throw new Error(`simdnet: ${what}: x has ${n} samples but y has ${y.shape[0]}`);
+      if (y.rank !== 2 || y.shape[1] !== K) throw new ArgumentError(`${what}: y has shape (${y.shape.join(', ')}), the model outputs (N, ${K}) (one-hot labels)`);
+      if (y.shape[0] !== n) throw new ArgumentError(`${what}: x has ${n} samples but y has ${y.shape[0]}`);
       const badY = firstNonFinite(y.data);
-      if (badY >= 0) throw new Error(`simdnet: ${what}: y holds a non-finite value at sample ${Math.floor(badY / K)}`);
+      if (badY >= 0) throw new ArgumentError(`${what}: y holds a non-finite value at sample ${Math.floor(badY / K)}`);
+      for (let i = 0; i < y.data.length; i++) {
+        if (y.data[i] < 0 || y.data[i] > 1) throw new ArgumentError(`${what}: y holds ${y.data[i]} at sample ${Math.floor(i / K)}; labels are one-hot (or probabilities) in [0, 1]`);
+      }
     }
     return n;
   }
 
   private requireCompiled(what: string): void {
-    if (!this.optimizer || !this.loss) throw new Error(`simdnet: ${what} needs a compiled model: call model.compile({optimizer, loss, metrics}) first`);
+    if (!this.optimizer || !this.core.loss) throw new ArgumentError(`${what} needs a compiled model: call model.compile({optimizer, loss, metrics}) first`);
   }
 
   private gather(t: Tensor, idx: Uint32Array | null, start: number, rows: number): Float32Array {
@@ -265,12 +310,13 @@ export class Model {
     const epochs = positive('epochs', args.epochs ?? 1);
     const batchSize = positive('batchSize', args.batchSize ?? 32);
     const initialEpoch = args.initialEpoch ?? 0;
+    if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw new ArgumentError(`initialEpoch must be a whole number >= 0, got ${describe(initialEpoch)}`);
     const verbose = args.verbose ?? 1;
     const shuffle = args.shuffle ?? true;
     const seed = args.seed ?? 0;
     const callbacks = args.callbacks === undefined ? [] : Array.isArray(args.callbacks) ? args.callbacks : [args.callbacks];
     if (args.validationData) this.checkData(args.validationData[0], args.validationData[1], 'fit validationData');
-    const engine = this.engine(args.threads);
+    const engine = this.engine(args);
     const K = this.outputShape[0];
     const steps = Math.ceil(n / batchSize);
     const history = new History();
@@ -289,15 +335,7 @@ export class Model {
         const start = b * batchSize, rows = Math.min(batchSize, n - start);
         await callAll(callbacks, 'onBatchBegin', b, { batch: b, size: rows });
         const batch: Batch = { x: this.gather(x, order, start, rows), y: this.gather(y, order, start, rows), rows };
-        const update = this.optimizer!.nextUpdate();
-        let r;
-        try {
-          r = await engine.trainStep(batch, update);
-        } catch (err) {
-          this.optimizer!.iterations--;
-          if (err instanceof NonFiniteLossError) throw new Error(`simdnet: the loss became ${err.message} at epoch ${epoch + 1}, batch ${b + 1}; the trainable weights were left as before that batch (try a lower learning rate)`);
-          throw err;
-        }
+        const r = await this.step(engine, batch, seed, `at epoch ${epoch + 1}, batch ${b + 1}`);
         const right = countCorrect(r.outputs, batch.y!, rows, K);
         lossSum += r.loss * rows;
         correct += right;
@@ -310,7 +348,7 @@ export class Model {
       // The epoch's training time, as Keras reports it: validation comes after.
       const seconds = (performance.now() - t0) / 1000;
       if (args.validationData) {
-        const v = await this.evaluate(args.validationData[0], args.validationData[1], { batchSize, threads: args.threads });
+        const v = await this.evaluate(args.validationData[0], args.validationData[1], { batchSize, threads: args.threads, deterministic: args.deterministic });
         for (const [k, val] of Object.entries(v)) logs[`val_${k}`] = val;
       }
       bar?.finish(logs);
@@ -323,55 +361,78 @@ export class Model {
     return history;
   }
 
+  // One optimizer step: the optimizer's step counter counts only steps that were applied.
+  private async step(engine: Engine, batch: Batch, seed: number, where: string) {
+    const update = this.optimizer!.nextUpdate();
+    // Dropout's masks: a function of the seed and the step number.
+    batch.step = (Math.imul(seed, 0x2545f491) + this.optimizer!.iterations) >>> 0;
+    try {
+      return await engine.trainStep(batch, update);
+    } catch (err) {
+      if (!(err instanceof WorkerFailure && err.stepApplied)) this.optimizer!.iterations--;
+      if (err instanceof NonFiniteLossError) throw new NonFiniteLossError(err.loss, where);
+      throw err;
+    }
+  }
+
   // Loss and metrics in inference mode (moving statistics in batch norm).
   async evaluate(x: Tensor, y: Tensor, args: EvaluateArgs = {}): Promise<Logs> {
     this.requireCompiled('evaluate');
     const n = this.checkData(x, y, 'evaluate');
     const out = await this.predictData(x, args, n);
     const K = this.outputShape[0];
-    const { loss, correct } = crossEntropy(out, y.data, n, K, this.core.fusedSoftmax);
-    return this.logs(loss, correct, n);
+    return this.logs(this.core.loss!.evaluate(out, y.data, n, K), countCorrect(out, y.data, n, K), n);
   }
 
+  // The model's outputs: probabilities for a softmax output layer, logits otherwise.
   async predict(x: Tensor, args: EvaluateArgs = {}): Promise<Tensor> {
     const n = this.checkData(x, undefined, 'predict');
     return new Tensor(await this.predictData(x, args, n), [n, this.outputShape[0]]);
   }
 
+  // Class probabilities, whether the model ends in a softmax or outputs logits.
+  async predictProbabilities(x: Tensor, args: EvaluateArgs = {}): Promise<Tensor> {
+    const out = await this.predict(x, args);
+    return this.outputIsSoftmax ? out : new Tensor(softmaxRows(out.data, this.outputShape[0]), out.shape);
+  }
+
   private async predictData(x: Tensor, args: EvaluateArgs, n: number): Promise<Float32Array> {
     const batchSize = positive('batchSize', args.batchSize ?? 32);
-    const engine = this.engine(args.threads);
+    const engine = this.engine(args);
     const K = this.outputShape[0];
     const out = new Float32Array(n * K);
     for (let start = 0; start < n; start += batchSize) {
       const rows = Math.min(batchSize, n - start);
       out.set(await engine.predictStep({ x: this.gather(x, null, start, rows), rows }), start * K);
     }
+    const bad = firstNonFinite(out);
+    if (bad >= 0) {
+      throw new NonFiniteOutputError(`the model's output is ${out[bad]} for sample ${Math.floor(bad / K)}: its weights or that input are out of range`);
+    }
     return out;
   }
 
   // One training step on exactly this batch; returns its loss and metrics.
-  async trainOnBatch(x: Tensor, y: Tensor, args: { threads?: number } = {}): Promise<Logs> {
+  async trainOnBatch(x: Tensor, y: Tensor, args: RunArgs & { seed?: number } = {}): Promise<Logs> {
     this.requireCompiled('trainOnBatch');
     const n = this.checkData(x, y, 'trainOnBatch');
-    const update = this.optimizer!.nextUpdate();
-    try {
-      const r = await this.engine(args.threads).trainStep({ x: x.data, y: y.data, rows: n }, update);
-      return this.logs(r.loss, countCorrect(r.outputs, y.data, n, this.outputShape[0]), n);
-    } catch (err) {
-      this.optimizer!.iterations--;
-      if (err instanceof NonFiniteLossError) throw new Error(`simdnet: the loss became ${err.message}; the trainable weights were left as they were`);
-      throw err;
-    }
+    const r = await this.step(this.engine(args), { x: x.data, y: y.data, rows: n }, args.seed ?? 0, 'in trainOnBatch');
+    return this.logs(r.loss, countCorrect(r.outputs, y.data, n, this.outputShape[0]), n);
   }
 
   // The loss and the gradient of every trainable weight on this batch, in training mode (batch
   // statistics; the moving statistics are updated, as a Keras training-mode call does). No
   // weight changes: a custom training loop applies the gradients itself.
-  async computeGradients(x: Tensor, y: Tensor, args: { threads?: number } = {}): Promise<{ loss: number; grads: Record<string, Tensor>; predictions: Tensor }> {
+  async computeGradients(x: Tensor, y: Tensor, args: RunArgs = {}): Promise<{ loss: number; grads: Record<string, Tensor>; predictions: Tensor }> {
     this.requireCompiled('computeGradients');
     const n = this.checkData(x, y, 'computeGradients');
-    const r = await this.engine(args.threads).trainStep({ x: x.data, y: y.data, rows: n }, null);
+    let r;
+    try {
+      r = await this.engine(args).trainStep({ x: x.data, y: y.data, rows: n, step: this.optimizer!.iterations }, null);
+    } catch (err) {
+      if (err instanceof NonFiniteLossError) throw new NonFiniteLossError(err.loss, 'in computeGradients');
+      throw err;
+    }
     const grads: Record<string, Tensor> = {};
     for (const s of this.layout.ordered()) {
       if (!s.weight.trainable) continue;
@@ -385,7 +446,7 @@ export function defaultThreads(): number {
   const env = process.env.SIMDNET_THREADS;
   if (env !== undefined) {
     const v = Number(env);
-    if (!Number.isInteger(v) || v < 1) throw new Error(`simdnet: SIMDNET_THREADS must be a positive integer, got "${env}"`);
+    if (!Number.isInteger(v) || v < 1) throw new ArgumentError(`SIMDNET_THREADS must be a positive integer, got "${env}"`);
     return v;
   }
   // Each worker keeps a gradient vector of its own (94 MB for ResNet-50): past 8, more cores
@@ -396,28 +457,4 @@ export function defaultThreads(): number {
 function firstNonFinite(a: Float32Array): number {
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return i;
   return -1;
-}
-
-// Mean cross-entropy and correct count of outputs (probabilities, or logits when !probs) against labels.
-function crossEntropy(out: Float32Array, labels: Float32Array, n: number, K: number, probs: boolean): { loss: number; correct: number } {
-  let loss = 0;
-  for (let i = 0; i < n; i++) {
-    const row = out.subarray(i * K, (i + 1) * K);
-    let logZ = 0;
-    if (!probs) {
-      let m = -Infinity;
-      for (const v of row) m = Math.max(m, v);
-      let s = 0;
-      for (const v of row) s += Math.exp(v - m);
-      logZ = m + Math.log(s);
-    }
-    for (let k = 0; k < K; k++) {
-      const t = labels[i * K + k];
-      if (t === 0) continue;
-      // Keras clips probabilities to [1e-7, 1 - 1e-7] before the log.
-      const logp = probs ? Math.log(Math.min(Math.max(row[k], 1e-7), 1 - 1e-7)) : row[k] - logZ;
-      loss -= t * logp;
-    }
-  }
-  return { loss: loss / n, correct: countCorrect(out, labels, n, K) };
 }

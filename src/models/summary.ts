@@ -1,8 +1,8 @@
 // Keras's model.summary() table for functional models: Layer (type), Output Shape, Param #,
 // Connected to; then the parameter totals.
 
-import type { Graph } from './graph.js';
-import type { ParamLayout } from './param-layout.js';
+import type { Graph } from '../engine/graph.js';
+import type { ParamLayout } from '../engine/param-layout.js';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 

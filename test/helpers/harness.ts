@@ -9,7 +9,8 @@ export interface Harness {
   get(ptr: number, n: number): Float32Array;
 }
 
-export function harness(variant?: KernelVariant): Harness {
+// Kernel tests run the debug build (assertions on) unless they name a build.
+export function harness(variant: KernelVariant = 'debug'): Harness {
   const rt = Runtime.create({ variant });
   return {
     rt,

@@ -44,7 +44,7 @@ function runBn(h: Harness, x: Float32Array, C: number, gamma: Float32Array, beta
     k.bn_param_grads(sum, sq, C, dg, db, 0);
     out.dx = h.get(pdx, x.length); out.dgamma = h.get(dg, C); out.dbeta = h.get(db, C);
   }
-  h.rt.arena.release(mark);
+  h.rt.arena.freeSince(mark);
   return out;
 }
 

@@ -22,7 +22,7 @@ function run(h: Harness, s: Conv, x: Float32Array, w: Float32Array, b: Float32Ar
     h.rt.k.conv2d_backward_kernel(px, pdy, pdw, pdb, N, H, W, C, KH, KW, F, stride, padT, padL, OH, OW, 0, cols, ws);
     dx = h.get(pdx, x.length); dw = h.get(pdw, w.length); db = b ? h.get(pdb, F) : undefined;
   }
-  h.rt.arena.release(mark);
+  h.rt.arena.freeSince(mark);
   return { y, dx, dw, db, OH, OW };
 }
 

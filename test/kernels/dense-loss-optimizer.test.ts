@@ -90,7 +90,7 @@ describe('optimizers', async () => {
 });
 
 describe('element-wise kernels', () => {
-  test('relu, add, scale, column sums and finiteness counts on a length that is not a multiple of 4', () => {
+  test('relu, add, column sums and dropout on a length that is not a multiple of 4', () => {
     const n = 13, a = randomArray(n, 71), b = randomArray(n, 72);
     const pa = h.up(a), pb = h.up(b), py = h.alloc(n);
     k.relu_forward(pa, py, n);
@@ -99,14 +99,34 @@ describe('element-wise kernels', () => {
     expect(Array.from(h.get(py, n))).toEqual(Array.from(a, (v, i) => (v > 0 ? b[i] : 0)));
     k.add(pa, pb, py, n);
     expectClose(h.get(py, n), a.map((v, i) => v + b[i]), 1e-7, 'add');
-    k.scale(pa, 3, py, n);
-    expectClose(h.get(py, n), a.map((v) => 3 * v), 1e-7, 'scale');
     const M = 5, C = 7, x = randomArray(M * C, 73), pc = h.alloc(C);
     k.col_sum(h.up(x), M, C, pc, 0);
     const want = new Float32Array(C);
     for (let i = 0; i < M * C; i++) want[i % C] += x[i];
     expectClose(h.get(pc, C), want, 1e-6, 'col_sum');
-    expect(k.count_nonfinite(h.up(new Float32Array([1, NaN, Infinity, -Infinity, 0])), 5)).toBe(3);
-    expect(k.sum_squares(h.up(new Float32Array([3, 4])), 2)).toBe(25);
+  });
+
+  test('dropout: a mask of zeros and 1 / (1 - rate) that depends on (seed, index) only, and its backward', () => {
+    const n = 4003, rate = 0.3, x = randomArray(n, 74), px = h.up(x), py = h.alloc(n), pm = h.alloc(n);
+    k.dropout_forward(px, py, pm, n, rate, 1234, 0);
+    const y = h.get(py, n), m = h.get(pm, n);
+    const keep = Math.fround(1 / (1 - rate));
+    let dropped = 0;
+    for (let i = 0; i < n; i++) {
+      expect(m[i] === 0 || m[i] === keep).toBe(true);
+      expect(y[i]).toBe(Math.fround(x[i] * m[i]));
+      if (m[i] === 0) dropped++;
+    }
+    expect(Math.abs(dropped / n - rate)).toBeLessThan(0.03);
+    // The second half of the batch drawn on its own gives the same mask.
+    const half = 2000, pm2 = h.alloc(n - half);
+    k.dropout_forward(px + 4 * half, h.alloc(n - half), pm2, n - half, rate, 1234, half);
+    expect(Array.from(h.get(pm2, n - half))).toEqual(Array.from(m.subarray(half)));
+    // Another seed, another mask.
+    k.dropout_forward(px, py, pm2, n - half, rate, 1235, 0);
+    expect(Array.from(h.get(pm2, n - half))).not.toEqual(Array.from(m.subarray(0, n - half)));
+    const dy = randomArray(n, 75), pdx = h.alloc(n);
+    k.dropout_backward(h.up(dy), pm, pdx, n);
+    expect(Array.from(h.get(pdx, n))).toEqual(Array.from(dy, (v, i) => Math.fround(v * m[i])));
   });
 });

@@ -19,7 +19,7 @@ const shapes: [number, number, number][] = [
 ];
 const kernels: (keyof KernelExports)[] = ['sgemm', 'gemm_4x8', 'gemm_5x8', 'gemm_6x8'];
 
-describe.each(['simd', 'relaxed-simd'] as KernelVariant[])('GEMM (%s)', (variant) => {
+describe.each(['debug', 'simd', 'relaxed-simd'] as KernelVariant[])('GEMM (%s)', (variant) => {
   const h = harness(variant);
   for (const name of kernels) {
     test.each(shapes)(`${name} %i x %i x %i, all transposes, overwrite and accumulate`, (M, N, K) => {
@@ -55,5 +55,17 @@ describe.each(['simd', 'relaxed-simd'] as KernelVariant[])('GEMM (%s)', (variant
       if (j < N) expect(Math.abs(c[i * ldc + j] - want[i * N + j])).toBeLessThan(1e-4);
       else expect(c[i * ldc + j]).toBe(7);
     }
+  });
+});
+
+describe('the debug build checks its arguments', () => {
+  const h = harness('debug');
+  test('a GEMM without a workspace traps', () => {
+    const a = h.alloc(16);
+    expect(() => h.rt.k.sgemm(4, 4, 4, a, 4, 1, a, 4, 1, a, 4, 0, 0)).toThrow(/unreachable/);
+  });
+  test('a convolution that needs im2col but gets no scratch (cols = 0) traps', () => {
+    const x = h.alloc(2 * 5 * 5 * 3), w = h.alloc(3 * 3 * 3 * 4), y = h.alloc(2 * 5 * 5 * 4);
+    expect(() => h.rt.k.conv2d_forward(x, w, 0, y, 2, 5, 5, 3, 3, 3, 4, 1, 1, 1, 5, 5, 0, h.rt.gemmWorkspace)).toThrow(/unreachable/);
   });
 });

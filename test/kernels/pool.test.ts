@@ -21,7 +21,7 @@ function runPool(h: Harness, kind: 'max' | 'avg', s: Pool, x: Float32Array, dy: 
     else h.rt.k.avgpool_backward(pdy, pdx, N, H, W, C, K, K, stride, padT, padL, OH, OW);
     dx = h.get(pdx, x.length);
   }
-  h.rt.arena.release(mark);
+  h.rt.arena.freeSince(mark);
   return { y, dx };
 }
 
@@ -95,7 +95,7 @@ describe('global pooling and zero padding', () => {
     fdCheck('global avg dx', avg, x, dy, h.get(pdx, x.length));
     h.rt.k.maxpool_backward(h.up(dy), mx(x).arg, pdx, N * C, x.length);
     fdCheck('global max dx', (q) => mx(q).y, x, dy, h.get(pdx, x.length), { h: 1e-3 });
-    h.rt.arena.release(mark);
+    h.rt.arena.freeSince(mark);
   });
 
   test('zero padding forward places x inside zeros; backward takes the interior', () => {

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { convNet, resNet50, optimizers, type Model, type Tensor } from '../../src/index.js';
 import { loadSigns } from '../../src/data/signs.js';
 import { signsDir } from '../helpers/goldens.js';
-import { shardRanges } from '../../src/parallel/shared-reducer.js';
+import { shardRanges } from '../../src/engine/sharding.js';
 
 const data = await loadSigns(signsDir);
 

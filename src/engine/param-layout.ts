@@ -9,49 +9,49 @@ import type { Graph } from './graph.js';
 const ALIGN_FLOATS = 16;
 const align = (n: number) => Math.ceil(n / ALIGN_FLOATS) * ALIGN_FLOATS;
 
-export interface WeightSlot {
+export interface WeightPlace {
   readonly weight: Weight;
   readonly node: number;
   readonly offset: number; // in floats from the start of the parameter vector
 }
 
 export class ParamLayout {
-  readonly slots: WeightSlot[] = [];
-  readonly byName = new Map<string, WeightSlot>();
+  readonly places: WeightPlace[] = [];
+  readonly byName = new Map<string, WeightPlace>();
   readonly trainableFloats: number; // length of the gradient and optimizer-state vectors
   readonly totalFloats: number;
-  // slotOf[node][k]: the slot of weight k of node's layer
-  readonly slotOf: WeightSlot[][];
+  // placeOf[node][k]: the place of weight k of node's layer
+  readonly placeOf: WeightPlace[][];
 
   constructor(graph: Graph) {
     let offset = 0;
-    this.slotOf = graph.nodes.map(() => []);
-    const place = (trainable: boolean) => {
+    this.placeOf = graph.nodes.map(() => []);
+    const placeAll = (trainable: boolean) => {
       for (const [node, n] of graph.nodes.entries()) {
         for (const [k, w] of n.layer.weights.entries()) {
           if (w.trainable !== trainable) continue;
-          const slot = { weight: w, node, offset };
-          this.slotOf[node][k] = slot;
-          this.slots.push(slot);
-          this.byName.set(w.fullName, slot);
+          const place = { weight: w, node, offset };
+          this.placeOf[node][k] = place;
+          this.places.push(place);
+          this.byName.set(w.fullName, place);
           offset += align(w.size);
         }
       }
     };
-    place(true);
+    placeAll(true);
     this.trainableFloats = offset;
-    place(false);
+    placeAll(false);
     this.totalFloats = offset;
   }
 
   // Weights in the model's layer order with each layer's weights in its own order (Keras's order).
-  ordered(): WeightSlot[] {
-    return this.slotOf.flat();
+  ordered(): WeightPlace[] {
+    return this.placeOf.flat();
   }
 
   countParams(): { total: number; trainable: number; nonTrainable: number } {
     let trainable = 0, nonTrainable = 0;
-    for (const s of this.slots) {
+    for (const s of this.places) {
       if (s.weight.trainable) trainable += s.weight.size;
       else nonTrainable += s.weight.size;
     }

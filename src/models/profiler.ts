@@ -1,17 +1,21 @@
 // A per-layer and per-kernel profile of one training step on one thread, to choose the next
-// optimization from data: the step runs through a LocalEngine whose kernels are wrapped in timers.
+// optimization from data: the step runs through an engine on the calling thread whose kernels
+// are wrapped in timers. It changes nothing in the model: no update is applied, the moving
+// statistics are put back, and the engine's memory is freed.
 
+import { Engine } from '../engine/engine.js';
+import { NonTrainableSnapshot } from '../engine/model-core.js';
+import { ArgumentError, NonFiniteLossError } from '../errors.js';
 import type { KernelExports } from '../kernels/index.js';
-import type { Model } from '../models/model.js';
 import type { Tensor } from '../tensor.js';
-import { LocalEngine } from './local-engine.js';
+import type { Model } from './model.js';
 
 export interface LayerTime { layer: string; type: string; phase: 'forward' | 'backward'; ms: number }
 export interface KernelTime { kernel: string; calls: number; ms: number }
 export interface StepProfile { totalMs: number; loss: number; layers: LayerTime[]; kernels: KernelTime[] }
 
 export async function profileTrainingStep(model: Model, x: Tensor, y: Tensor): Promise<StepProfile> {
-  if (!model.optimizer) throw new Error('simdnet: compile the model before profiling it');
+  if (!model.optimizer) throw new ArgumentError('compile the model before profiling it');
   const real = model.core.runtime.k;
   const kernels = new Map<string, KernelTime>();
   // The exports object is frozen, so the timers wrap a copy of it.
@@ -34,7 +38,8 @@ export async function profileTrainingStep(model: Model, x: Tensor, y: Tensor): P
   const close = () => {
     if (current) current.ms += performance.now() - since;
   };
-  const engine = new LocalEngine(model.core, {
+  const engine = new Engine(model.core, {
+    threads: 1,
     kernels: timed,
     trace: (node, backward) => {
       close();
@@ -44,13 +49,23 @@ export async function profileTrainingStep(model: Model, x: Tensor, y: Tensor): P
       since = performance.now();
     },
   });
-  // One step to plan and warm up, one measured; neither updates the weights.
-  await engine.trainStep({ x: x.data, y: y.data, rows: x.shape[0] }, null);
-  layers.length = 0;
-  kernels.clear();
-  current = undefined;
-  const t0 = performance.now();
-  const r = await engine.trainStep({ x: x.data, y: y.data, rows: x.shape[0] }, null);
-  close();
-  return { totalMs: performance.now() - t0, loss: r.loss, layers, kernels: [...kernels.values()].sort((a, b) => b.ms - a.ms) };
+  const snapshot = new NonTrainableSnapshot(model.core);
+  snapshot.save();
+  try {
+    // One step to plan and warm up, one measured; neither updates the weights.
+    await engine.trainStep({ x: x.data, y: y.data, rows: x.shape[0] }, null);
+    layers.length = 0;
+    kernels.clear();
+    current = undefined;
+    const t0 = performance.now();
+    const r = await engine.trainStep({ x: x.data, y: y.data, rows: x.shape[0] }, null);
+    close();
+    return { totalMs: performance.now() - t0, loss: r.loss, layers, kernels: [...kernels.values()].sort((a, b) => b.ms - a.ms) };
+  } catch (err) {
+    if (err instanceof NonFiniteLossError) throw new NonFiniteLossError(err.loss, 'in profileTrainingStep');
+    throw err;
+  } finally {
+    snapshot.restore();
+    await engine.dispose();
+  }
 }

@@ -16,11 +16,13 @@ export interface StepPlan {
   readonly activation: number[]; // per node output
   readonly gradient: number[];   // per node output, -1 where no gradient is computed
   readonly state: number[];      // per node, -1 where the layer keeps none
-  readonly gradTemp: number;     // for the second and later consumers of a tensor, -1 if unused
+  // gradTemps[k]: where input k of a layer writes its gradient when that tensor already holds
+  // the gradient from another consumer (which then adds it): one per input position.
+  readonly gradTemps: number[];
   readonly scratch: number;
-  readonly syncSlot: number[];   // first SumReducer slot of each node
-  readonly syncSlots: number;    // slots used per step
-  readonly bytes: number;        // size of the region
+  readonly firstReduction: number[]; // per node: the first of the step's reductions it may request
+  readonly reductions: number;       // reductions the layers request per step
+  readonly bytes: number;            // size of the region
 }
 
 export function planStep(graph: Graph, rows: number, training: boolean): StepPlan {
@@ -54,31 +56,36 @@ export function planStep(graph: Graph, rows: number, training: boolean): StepPla
     stateItem[i] = sb > 0 ? add(sb, i, training ? bwd(i) : i) : -1;
   }
 
-  let gradTempBytes = 0, scratchBytes = 0;
-  for (const [i, n] of graph.nodes.entries()) {
-    if (gradItem[i] >= 0 && n.consumers.length > 1) gradTempBytes = Math.max(gradTempBytes, items[gradItem[i]].bytes);
+  // A tensor read by several layers may be redirected to a temp in whichever input position it
+  // has in a later consumer: size each position's temp for the largest such tensor.
+  const gradTempBytes: number[] = [];
+  let scratchBytes = 0;
+  for (const n of graph.nodes) {
+    for (const [k, j] of n.inputs.entries()) {
+      if (gradItem[j] >= 0 && graph.nodes[j].consumers.length > 1) gradTempBytes[k] = Math.max(gradTempBytes[k] ?? 0, items[gradItem[j]].bytes);
+    }
     scratchBytes = Math.max(scratchBytes, n.layer.scratchBytes(rows, training));
   }
-  const gradTempItem = gradTempBytes > 0 ? add(gradTempBytes, L, 2 * L) : -1;
+  const gradTempItems = Array.from(gradTempBytes, (b) => (b ? add(b, L, 2 * L) : -1));
   const scratchItem = add(scratchBytes, 0, 2 * L);
 
   const { offsets, total } = packIntervals(items);
   const at = (item: number) => (item >= 0 ? offsets[item] : -1);
-  const syncSlot: number[] = [];
-  let slots = 0;
+  const firstReduction: number[] = [];
+  let reductions = 0;
   for (const n of graph.nodes) {
-    syncSlot.push(slots);
-    slots += n.layer.syncSlots();
+    firstReduction.push(reductions);
+    reductions += n.layer.reductions();
   }
   return {
     rows, training,
     activation: actItem.map(at),
     gradient: gradItem.map(at),
     state: stateItem.map(at),
-    gradTemp: at(gradTempItem),
+    gradTemps: gradTempItems.map(at),
     scratch: at(scratchItem),
-    syncSlot,
-    syncSlots: slots,
+    firstReduction,
+    reductions,
     bytes: total,
   };
 }

@@ -1,0 +1,264 @@
+// Runs training and inference steps over the model's shared memory, on the calling thread or on
+// a pool of piscina workers. Either way each thread runs the same shard step (shard-step.ts);
+// this class lays out the step's shared buffers, hands out the threads' shares, and turns a
+// failure into an error that leaves the model either exactly as before the step or exactly as
+// after it.
+//
+// Shards: one per thread, or, in deterministic mode, a fixed number whatever the thread count,
+// each thread taking whole shards. Batch-norm sums, the loss and the gradients are combined in
+// shard order, so a deterministic step gives the same bits on 1, 2 or 4 threads.
+
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Piscina } from 'piscina';
+import { ArgumentError, NonFiniteLossError, SimdnetError, WorkerFailure } from '../errors.js';
+import type { KernelExports } from '../kernels/index.js';
+import { packageRoot } from '../package.js';
+import { serializeLoss } from '../training/losses.js';
+import type { OptimizerUpdate } from '../training/optimizers.js';
+import { Barrier, BARRIER_WORDS } from './barrier.js';
+import { NonTrainableSnapshot, type ModelCore } from './model-core.js';
+import { StepProgress, type EngineLayout, type StepReply, type StepTask } from './protocol.js';
+import { runShardStep, updateSlice, UPDATE_CHUNK, type ShardThread } from './shard-step.js';
+import { shardsOf, threadsFor } from './sharding.js';
+import { planStep } from './step-plan.js';
+
+export interface Batch {
+  x: Float32Array;      // rows x input features
+  y?: Float32Array;     // rows x classes (training)
+  rows: number;
+  step?: number;        // the training step's number (seeds Dropout); 0 if not given
+}
+
+export interface TrainResult {
+  loss: number;          // mean over the batch
+  outputs: Float32Array; // the model outputs (rows x classes), copied out
+}
+
+export interface EngineOptions {
+  /** Threads: 1 runs on the calling thread, more start a pool of workers. */
+  threads: number;
+  /** Deterministic mode's shard count (results then do not depend on `threads`); 0 for one shard per thread. */
+  shards?: number;
+  /** Calling thread only: kernels to use instead of the model's (the profiler's timers). */
+  kernels?: KernelExports;
+  /** Calling thread only: called before each layer runs. */
+  trace?: (node: number, backward: boolean) => void;
+}
+
+const DEFAULT_BARRIER_TIMEOUT_MS = 60_000;
+
+function workerFile(): string {
+  const file = join(packageRoot(), 'dist', 'src', 'engine', 'worker.js');
+  if (!existsSync(file)) throw new SimdnetError(`the worker script ${file} is missing; run "npm run build"`);
+  return file;
+}
+
+function barrierTimeout(): number {
+  const env = process.env.SIMDNET_BARRIER_TIMEOUT_MS;
+  if (env === undefined) return DEFAULT_BARRIER_TIMEOUT_MS;
+  const v = Number(env);
+  if (!Number.isFinite(v) || v <= 0) throw new ArgumentError(`SIMDNET_BARRIER_TIMEOUT_MS must be a positive number, got "${env}"`);
+  return v;
+}
+
+// Bytes of a shard's loss scratch: the probabilities (rows x K floats), then the loss as two float64.
+function lossScratchBytes(rows: number, K: number): number {
+  return 8 * Math.ceil((rows * K) / 2) + 16;
+}
+
+export class Engine {
+  readonly threads: number;
+  readonly shards: number;
+  readonly deterministic: boolean;
+  readonly pool?: Piscina;
+  // Set once a worker died: the pool is gone and the model must make a new engine.
+  failed = false;
+  private readonly id = randomUUID();
+  private layout?: EngineLayout;
+  private blocks: number[] = [];
+  private readonly snapshot: NonTrainableSnapshot;
+  private readonly inline?: ShardThread;
+
+  constructor(private readonly core: ModelCore, options: EngineOptions) {
+    this.threads = options.threads;
+    this.deterministic = Boolean(options.shards);
+    this.shards = options.shards || options.threads;
+    this.snapshot = new NonTrainableSnapshot(core);
+    if (this.threads === 1) {
+      this.inline = { k: options.kernels ?? core.runtime.k, graph: core.graph, layout: core.layout, executors: new Map(), trace: options.trace };
+    } else {
+      this.pool = new Piscina({
+        filename: workerFile(), minThreads: this.threads, maxThreads: this.threads, idleTimeout: 2 ** 31 - 1,
+        concurrentTasksPerWorker: 1,
+      });
+    }
+  }
+
+  // Lays out every shared buffer for batches of up to `rows` rows, freeing the previous layout.
+  private ensure(rows: number): EngineLayout {
+    if (this.layout && rows <= this.layout.capacity) return this.layout;
+    this.freeLayout();
+    const { graph, runtime: rt, layout: params } = this.core;
+    const alloc = (bytes: number) => {
+      const p = rt.arena.alloc(bytes);
+      this.blocks.push(p);
+      return p;
+    };
+    const ranges = shardsOf(rows, this.shards);
+    const biggest = Math.max(...ranges.map(([, n]) => n));
+    const regionBytes = Math.max(planStep(graph, biggest, true).bytes, planStep(graph, biggest, false).bytes);
+    const S = this.shards, T = threadsFor(S, this.threads);
+    const K = this.core.outputSize;
+    const widths: number[] = [];
+    for (const n of graph.nodes) for (let s = 0; s < n.layer.reductions(); s++) widths.push(n.layer.reductionWidth());
+    widths.push(1); // the loss
+    this.layout = {
+      engineId: this.id,
+      layoutId: randomUUID(),
+      memory: rt.memory,
+      variant: rt.variant,
+      config: this.core.config,
+      capacity: rows,
+      shards: S,
+      threads: T,
+      params: this.core.params,
+      grads: this.core.grads,
+      // One shard writes the model's gradient vector directly.
+      shardGrads: S === 1 ? [this.core.grads] : Array.from({ length: S }, () => alloc(4 * params.trainableFloats)),
+      slots: this.core.slots,
+      trainableFloats: params.trainableFloats,
+      regions: Array.from({ length: S }, () => alloc(regionBytes)),
+      probs: Array.from({ length: S }, () => alloc(lossScratchBytes(biggest, K))),
+      workspaces: Array.from({ length: T }, (_, t) => (t === 0 && this.inline ? rt.gemmWorkspace : alloc(rt.k.gemm_workspace_bytes()))),
+      stages: Array.from({ length: T }, () => alloc(4 * UPDATE_CHUNK * 3)),
+      reductionSums: widths.map((w) => alloc(16 * w * S)),
+      reductionWidths: widths,
+      barrier: alloc(4 * BARRIER_WORDS),
+      progress: alloc(4 * T),
+      updateProgress: alloc(4 * T),
+      batchX: alloc(4 * rows * this.core.inputSize),
+      batchY: alloc(4 * rows * K),
+      batchOut: alloc(4 * rows * K),
+      barrierTimeoutMs: barrierTimeout(),
+    };
+    return this.layout;
+  }
+
+  private freeLayout(): void {
+    for (const p of this.blocks) this.core.runtime.arena.free(p);
+    this.blocks = [];
+    this.layout = undefined;
+    this.inline?.executors.clear();
+  }
+
+  private async run(mode: 'train' | 'predict', batch: Batch, update: OptimizerUpdate | null): Promise<number> {
+    if (this.failed) throw new WorkerFailure('simdnet: this worker pool failed earlier and was shut down');
+    if (mode === 'train' && (!this.core.grads || !this.core.loss)) throw new ArgumentError('compile the model before training it');
+    const L = this.ensure(batch.rows);
+    // What compile() may have changed since the layout was made (the gradient vector stays put).
+    L.slots = this.core.slots;
+    if (L.shards === 1) L.shardGrads = [this.core.grads];
+    L.grads = this.core.grads;
+    if (L.slots.length > 2) throw new ArgumentError('optimizers with more than two state vectors are not supported');
+    const rt = this.core.runtime;
+    const K = this.core.outputSize;
+    rt.f32(L.batchX, batch.x.length).set(batch.x);
+    if (mode === 'train') {
+      const y = rt.f32(L.batchY, batch.rows * K);
+      y.set(batch.y!);
+      this.core.loss!.prepareLabels(y, K);
+    }
+    const T = threadsFor(shardsOf(batch.rows, L.shards).length, this.threads);
+    const words = new Int32Array(rt.memory.buffer, L.barrier, BARRIER_WORDS);
+    Barrier.reset(words);
+    new Int32Array(rt.memory.buffer, L.progress, L.threads).fill(StepProgress.notStarted);
+    new Int32Array(rt.memory.buffer, L.updateProgress, L.threads).fill(-1);
+    // Moving statistics change during the forward pass: keep them, to undo a failed step.
+    if (mode === 'train') this.snapshot.save();
+    const task = (thread: number): StepTask => ({
+      layout: L, mode, thread, threads: T, totalRows: batch.rows, step: batch.step ?? 0,
+      loss: this.core.loss ? serializeLoss(this.core.loss) : undefined, update,
+    });
+
+    let loss: number;
+    if (this.inline) {
+      try {
+        loss = runShardStep(this.inline, task(0)).loss;
+      } catch (err) {
+        if (mode === 'train') this.snapshot.restore();
+        throw err;
+      }
+    } else {
+      loss = await this.runOnPool(T, task, mode, update);
+    }
+    if (mode === 'train' && !Number.isFinite(loss)) {
+      this.snapshot.restore();
+      throw new NonFiniteLossError(loss);
+    }
+    return loss;
+  }
+
+  private async runOnPool(T: number, task: (t: number) => StepTask, mode: 'train' | 'predict', update: OptimizerUpdate | null): Promise<number> {
+    const L = this.layout!;
+    const rt = this.core.runtime;
+    const words = new Int32Array(rt.memory.buffer, L.barrier, BARRIER_WORDS);
+    const tasks = Array.from({ length: T }, (_, t) => (this.pool!.run(task(t)) as Promise<StepReply>).catch((err: unknown) => {
+      Barrier.abort(words);
+      throw Object.assign(err instanceof Error ? err : new Error(String(err)), { thread: t });
+    }));
+    const settled = await Promise.allSettled(tasks);
+    const failures = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failures.length === 0) return (settled[0] as PromiseFulfilledResult<StepReply>).value.loss;
+
+    // The first cause: a worker that failed on its own rather than by the abort it triggered.
+    const reasons = failures.map((f) => f.reason as Error & { thread: number });
+    const first = reasons.find((r) => !/aborted (before|while)/.test(r.message)) ?? reasons[0];
+    const where = this.describeProgress(new Int32Array(rt.memory.buffer, L.progress, L.threads)[first.thread]);
+    // Every thread had reduced its slice (progress >= 0) before any could start updating: then
+    // the update is finished here, slice by slice, from where each thread stopped. Otherwise no
+    // thread updated anything, and the moving statistics are put back.
+    const updates = new Int32Array(rt.memory.buffer, L.updateProgress, L.threads);
+    const applied = mode === 'train' && update !== null && Array.from({ length: T }, (_, t) => updates[t]).every((p) => p >= 0);
+    if (applied) {
+      for (let t = 0; t < T; t++) updateSlice(rt.k, update!, L, t, T);
+    } else if (mode === 'train') {
+      this.snapshot.restore();
+    }
+    this.failed = true;
+    await this.dispose();
+    throw new WorkerFailure(`simdnet: worker ${first.thread} failed ${where}: ${first.message}. ` +
+      (applied ? 'The step\'s update was completed on the main thread (the model is as after the step)'
+        : 'The step was abandoned, the model left as before it') + ', and the worker pool shut down.', applied);
+  }
+
+  private describeProgress(at: number): string {
+    const nodes = this.core.graph.nodes, N = nodes.length;
+    if (at < 0) return 'before its first layer';
+    if (at < N) return `in layer "${nodes[at].layer.name}" (forward)`;
+    if (at < 2 * N) return `in layer "${nodes[at - N].layer.name}" (backward)`;
+    if (at === StepProgress.loss(N)) return 'in the loss';
+    if (at === StepProgress.reduction(N)) return 'in the gradient reduction';
+    return 'in the update';
+  }
+
+  // Forward and backward over the batch; leaves the batch's gradient in the model's gradient
+  // vector, then applies `update` to the trainable parameters unless it is null.
+  async trainStep(batch: Batch, update: OptimizerUpdate | null): Promise<TrainResult> {
+    const loss = await this.run('train', batch, update);
+    return { loss, outputs: this.core.runtime.download(this.layout!.batchOut, batch.rows * this.core.outputSize) };
+  }
+
+  // Inference-mode forward; returns the outputs.
+  async predictStep(batch: Batch): Promise<Float32Array> {
+    await this.run('predict', batch, null);
+    return this.core.runtime.download(this.layout!.batchOut, batch.rows * this.core.outputSize);
+  }
+
+  // Stops the workers and frees the engine's memory; the model stays usable.
+  async dispose(): Promise<void> {
+    this.freeLayout();
+    await this.pool?.destroy();
+  }
+}

@@ -1,0 +1,170 @@
+// One thread's share of one step, for one thread or many: the same function runs on the main
+// thread (one thread, or the profiler) and in every worker.
+//
+//   forward    every shard of the thread, layer by layer; batch norm's sums meet across all shards
+//   loss       each shard's partial loss, combined in shard order (all skip the update together
+//              if it is not finite)
+//   backward   layer by layer in reverse, into each shard's gradient vector
+//   reduction  after a barrier, each thread sums one slice of the shard gradients in shard order
+//   update     after a second barrier, each thread updates its slice, chunk by chunk through a
+//              staging area, recording its progress so that the main thread can finish the
+//              update if the thread dies (a failed step never leaves a half-updated model)
+
+import type { KernelExports } from '../kernels/index.js';
+import type { SumRequest } from '../layers/layer.js';
+import { sizeOf } from '../layers/layer.js';
+import { lossFromConfig } from '../training/losses.js';
+import { applyUpdate, type OptimizerUpdate } from '../training/optimizers.js';
+import { Barrier, BARRIER_WORDS } from './barrier.js';
+import { Executor } from './executor.js';
+import type { Graph } from './graph.js';
+import type { ParamLayout } from './param-layout.js';
+import { StepProgress, type EngineLayout, type StepReply, type StepTask } from './protocol.js';
+import { ShardReducer } from './reducer.js';
+import { paramSlice, shardsOf, shardsOfThread } from './sharding.js';
+import { planStep } from './step-plan.js';
+
+// What one thread keeps between steps: its kernels, the model's graph and its executors.
+export interface ShardThread {
+  readonly k: KernelExports;
+  readonly graph: Graph;
+  readonly layout: ParamLayout;
+  readonly executors: Map<string, Executor>;
+  // Called before each layer runs (the profiler's timer).
+  readonly trace?: (node: number, backward: boolean) => void;
+}
+
+// Floats per update chunk: three staged vectors of it stay in L2.
+export const UPDATE_CHUNK = 8192;
+
+function executorFor(th: ShardThread, L: EngineLayout, t: StepTask, shard: number, start: number, rows: number): Executor {
+  const training = t.mode === 'train';
+  const grads = training ? L.shardGrads[shard] : 0;
+  const key = `${L.layoutId}:${t.mode}:${shard}:${start}:${rows}:${t.totalRows}:${grads}:${t.thread}`;
+  let ex = th.executors.get(key);
+  if (!ex) {
+    if (th.executors.size > 64) th.executors.clear();
+    ex = new Executor(th.graph, th.layout, planStep(th.graph, rows, training), th.k,
+      { region: L.regions[shard], params: L.params, grads, gemmWorkspace: L.workspaces[t.thread] },
+      { totalRows: t.totalRows, firstRow: start, step: t.step, updatesSharedState: shard === 0 });
+    th.executors.set(key, ex);
+  }
+  ex.step = t.step;
+  return ex;
+}
+
+// Runs the layer calls of all of a thread's shards side by side; when they pause for a reduction
+// (they all run the same layer, so they pause at the same one), combines their sums.
+function drive(works: Generator<SumRequest, void, void>[], reducer: ShardReducer): void {
+  for (;;) {
+    const next = works.map((w) => w.next());
+    if (next.every((r) => r.done)) return;
+    if (next.some((r) => r.done)) throw new Error('simdnet: internal: the shards of one layer requested different reductions');
+    reducer.combine(next.map((r) => r.value as SumRequest));
+  }
+}
+
+export function runShardStep(th: ShardThread, t: StepTask): StepReply {
+  const L = t.layout, k = th.k;
+  const nodes = th.graph.nodes, N = nodes.length;
+  const ranges = shardsOf(t.totalRows, L.shards);
+  const [first, end] = shardsOfThread(ranges.length, t.thread, t.threads);
+  const words = new Int32Array(L.memory.buffer, L.barrier, BARRIER_WORDS);
+  const barrier = new Barrier(words, t.threads);
+  const reducer = new ShardReducer(k, barrier, L.reductionSums, L.reductionWidths, first, ranges.length, L.barrierTimeoutMs);
+  const progress = new Int32Array(L.memory.buffer, L.progress, L.threads);
+  const at = (where: number, what: string) => {
+    Atomics.store(progress, t.thread, where);
+    reducer.where = what;
+  };
+  const exs: Executor[] = [];
+  for (let s = first; s < end; s++) exs.push(executorFor(th, L, t, s, ranges[s][0], ranges[s][1]));
+  const inSize = sizeOf(th.graph.inputLayer.outputShape);
+  const K = sizeOf(th.graph.outputLayer.outputShape);
+
+  for (const [i, ex] of exs.entries()) k.copy(ex.inputPtr, L.batchX + 4 * ranges[first + i][0] * inSize, ranges[first + i][1] * inSize);
+  for (let i = 0; i < N; i++) {
+    at(i, `layer "${nodes[i].layer.name}" (forward)`);
+    th.trace?.(i, false);
+    drive(exs.map((ex) => ex.forwardNode(i)), reducer);
+  }
+  for (const [i, ex] of exs.entries()) k.copy(L.batchOut + 4 * ranges[first + i][0] * K, ex.outputPtr, ranges[first + i][1] * K);
+  if (t.mode === 'predict') return { loss: 0 };
+
+  at(StepProgress.loss(N), 'the loss');
+  const loss = lossFromConfig(t.loss);
+  const losses: SumRequest[] = exs.map((ex, i) => {
+    const [start, rows] = ranges[first + i];
+    const probs = L.probs[first + i];
+    const logits = loss.fromLogits ? ex.outputPtr : ex.logitsPtr;
+    const partial = loss.forwardBackward(k, logits, L.batchY + 4 * start * K, rows, K, 1 / t.totalRows, probs, ex.outputGradPtr);
+    const lossAt = probs + 8 * Math.ceil((rows * K) / 2); // float64-aligned, after the probabilities
+    new Float64Array(L.memory.buffer, lossAt, 2).set([partial, 0]);
+    return { reduction: L.reductionSums.length - 1, a: lossAt, b: lossAt + 8, C: 1 };
+  });
+  reducer.combine(losses);
+  const total = new Float64Array(L.memory.buffer, losses[0].a, 1)[0];
+  if (!Number.isFinite(total)) return { loss: total };
+
+  for (const ex of exs) ex.startBackward(!loss.fromLogits);
+  for (let i = N - 1; i >= 0; i--) {
+    if (!exs[0].hasBackward(i)) continue;
+    at(N + i, `layer "${nodes[i].layer.name}" (backward)`);
+    th.trace?.(i, true);
+    drive(exs.map((ex) => ex.backwardNode(i)), reducer);
+  }
+
+  // Every shard's gradient is complete: each thread sums its slice of them in shard order.
+  at(StepProgress.reduction(N), 'the gradient reduction');
+  barrier.arrive(L.barrierTimeoutMs, 'the gradient reduction');
+  const [s0, s1] = paramSlice(L.trainableFloats, t.thread, t.threads);
+  if (s1 > s0) {
+    const n = s1 - s0, off = 4 * s0;
+    const g = L.shardGrads;
+    if (ranges.length === 1) {
+      if (g[0] !== L.grads) k.copy(L.grads + off, g[0] + off, n);
+    } else {
+      k.add(g[0] + off, g[1] + off, L.grads + off, n);
+      for (let s = 2; s < ranges.length; s++) k.add_to(L.grads + off, g[s] + off, n);
+    }
+  }
+  if (!t.update) return { loss: total };
+  // Progress 0: this slice is reduced. No thread passes the next barrier before all are.
+  const updates = new Int32Array(L.memory.buffer, L.updateProgress, L.threads);
+  Atomics.store(updates, t.thread, 0);
+  at(StepProgress.update(N), 'the update');
+  barrier.arrive(L.barrierTimeoutMs, 'the update');
+  updateSlice(k, t.update, L, t.thread, t.threads);
+  return { loss: total };
+}
+
+// Applies the update to thread t's slice, from where its progress word says it stopped: 2c + 1
+// means chunk c is computed in the staging area but maybe not all copied back, 2c + 2 that chunk
+// c is done. Copying back a staged chunk again is harmless, so the main thread can call this for
+// a thread that died and the slice ends exactly as if the thread had finished.
+export function updateSlice(k: KernelExports, u: OptimizerUpdate, L: EngineLayout, t: number, threads: number): void {
+  const updates = new Int32Array(L.memory.buffer, L.updateProgress, L.threads);
+  const [s0, s1] = paramSlice(L.trainableFloats, t, threads);
+  const vectors = [L.params, ...L.slots];
+  const stage = (v: number) => L.stages[t] + 4 * v * UPDATE_CHUNK;
+  const stagedSlots = L.slots.map((_, i) => stage(i + 1));
+  const chunkOf = (c: number): [number, number] => {
+    const from = s0 + c * UPDATE_CHUNK;
+    return [4 * from, Math.min(UPDATE_CHUNK, s1 - from)];
+  };
+  const commit = (c: number) => {
+    const [off, n] = chunkOf(c);
+    for (const [v, base] of vectors.entries()) k.copy(base + off, stage(v), n);
+    Atomics.store(updates, t, 2 * c + 2);
+  };
+  const p = Atomics.load(updates, t);
+  let c = p >> 1;
+  if (p % 2 === 1) commit(c++);
+  for (; s0 + c * UPDATE_CHUNK < s1; c++) {
+    const [off, n] = chunkOf(c);
+    for (const [v, base] of vectors.entries()) k.copy(stage(v), base + off, n);
+    applyUpdate(k, u, stage(0), L.grads + off, stagedSlots, n);
+    Atomics.store(updates, t, 2 * c + 1);
+    commit(c);
+  }
+}
