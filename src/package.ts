@@ -1,4 +1,5 @@
 // Locations inside the installed package, whether running from src/ (tests) or dist/src/.
+import { SimdnetError } from './errors.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +14,7 @@ export function packageRoot(): string {
     const pkg = join(dir, 'package.json');
     if (existsSync(pkg) && JSON.parse(readFileSync(pkg, 'utf8')).name === 'simdnet') return (root = dir);
     const up = dirname(dir);
-    if (up === dir) throw new Error('simdnet: cannot find the package root (package.json named "simdnet")');
+    if (up === dir) throw new SimdnetError('simdnet: cannot find the package root (package.json named "simdnet")');
     dir = up;
   }
 }

@@ -1,3 +1,4 @@
+import { ArgumentError } from './errors.js';
 // A dense float32 tensor in row-major (NHWC) order: what users pass to and get from models.
 
 export class Tensor {
@@ -5,13 +6,13 @@ export class Tensor {
   readonly shape: number[];
 
   constructor(data: Float32Array, shape: number[]) {
-    if (!(data instanceof Float32Array)) throw new Error('simdnet: tensor data must be a Float32Array');
+    if (!(data instanceof Float32Array)) throw new ArgumentError('simdnet: tensor data must be a Float32Array');
     if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-      throw new Error(`simdnet: tensor shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
+      throw new ArgumentError(`simdnet: tensor shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
     }
     const size = shape.reduce((a, b) => a * b, 1);
     if (size !== data.length) {
-      throw new Error(`simdnet: tensor shape (${shape.join(', ')}) holds ${size} values but the data has ${data.length}`);
+      throw new ArgumentError(`simdnet: tensor shape (${shape.join(', ')}) holds ${size} values but the data has ${data.length}`);
     }
     this.data = data;
     this.shape = [...shape];

@@ -1,6 +1,7 @@
 // `simdnet evaluate MODEL`: loss, accuracy, per-class accuracy and the confusion matrix on the
 // SIGNS test set.
 
+import { ArgumentError } from '../errors.js';
 import { loadSigns } from '../data/signs.js';
 import { loadModel } from '../io/model-file.js';
 import { confusionMatrix, perClassAccuracy } from '../training/metrics.js';
@@ -20,10 +21,10 @@ export async function evaluateCommand(argv: string[], log: (s: string) => void):
   if (split !== 'test' && split !== 'train') throw new UsageError(`--split must be "test" or "train", got "${split}"`);
   const threads = values.threads === undefined ? undefined : intOption(values.threads, 'threads', 1);
   const { model } = await loadModel(positionals[0]);
-  if (!model.optimizer) throw new Error(`simdnet: ${positionals[0]} was saved without a loss; it cannot be evaluated`);
+  if (!model.optimizer) throw new ArgumentError(`simdnet: ${positionals[0]} was saved without a loss; it cannot be evaluated`);
   const data = (await loadSigns(values.data))[split];
   if (data.x.shape.slice(1).join(',') !== model.inputShape.join(',')) {
-    throw new Error(`simdnet: the model takes (${model.inputShape.join(', ')}) inputs, the data holds (${data.x.shape.slice(1).join(', ')})`);
+    throw new ArgumentError(`simdnet: the model takes (${model.inputShape.join(', ')}) inputs, the data holds (${data.x.shape.slice(1).join(', ')})`);
   }
   const K = model.outputShape[0];
   const result = await model.evaluate(data.x, data.y, { threads });

@@ -1,9 +1,11 @@
 // Command-line options: node's parseArgs in strict mode, with values checked and errors that
 // name the flag. A UsageError exits with status 2, other errors with 1.
 
+import { ArgumentError } from '../errors.js';
 import { parseArgs } from 'node:util';
 
-export class UsageError extends Error {}
+// A bad command line: exits with status 2.
+export class UsageError extends ArgumentError {}
 
 export type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
 

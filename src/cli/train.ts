@@ -1,6 +1,7 @@
 // `simdnet train`: trains one of the tutorial's models on SIGNS and writes the model, its history
 // and a report into the output folder. `reproduce` runs the same for both models.
 
+import { ArgumentError } from '../errors.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadSigns, type SignsData } from '../data/signs.js';
@@ -62,9 +63,9 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
     model = o.resume.model;
     past = o.resume.training;
     if (model.name !== o.recipe.modelName) {
-      throw new Error(`simdnet: ${o.resume.path} holds a ${model.name} model, not ${o.recipe.name} (a model file from a different architecture)`);
+      throw new ArgumentError(`simdnet: ${o.resume.path} holds a ${model.name} model, not ${o.recipe.name} (a model file from a different architecture)`);
     }
-    if (!past || !model.optimizer) throw new Error(`simdnet: ${o.resume.path} holds no training state to resume from (saved without an optimizer)`);
+    if (!past || !model.optimizer) throw new ArgumentError(`simdnet: ${o.resume.path} holds no training state to resume from (saved without an optimizer)`);
     if (o.learningRate !== undefined) model.optimizer.learningRate = o.learningRate;
   } else {
     model = o.recipe.build(o.seed);
@@ -139,7 +140,7 @@ export async function trainCommand(argv: string[], log: (s: string) => void): Pr
   if (flags.help) return log(trainHelp);
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}" (see "simdnet train --help")`);
   const resume = values.resume ? { ...(await loadModel(values.resume)), path: values.resume } : undefined;
-  if (resume && !resume.training) throw new Error(`simdnet: ${values.resume} holds no training state to resume from`);
+  if (resume && !resume.training) throw new ArgumentError(`simdnet: ${values.resume} holds no training state to resume from`);
   const r = recipe(values.model ?? resume?.training?.modelName);
   const epochs = intOption(values.epochs, 'epochs', r.epochs);
   const outcome = await runTraining({

@@ -1,6 +1,7 @@
 // Image files for prediction and image-folder datasets: JPEG (jpeg-js) and PNG (pngjs), both pure
 // JavaScript, decoded to RGB and resized (bilinear) to the model's input.
 
+import { DataFileError } from '../errors.js';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import jpeg from 'jpeg-js';
@@ -18,7 +19,7 @@ export function decodeImage(path: string): RgbImage {
   try {
     bytes = readFileSync(path);
   } catch (err) {
-    throw new Error(`simdnet: cannot read image ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    throw new DataFileError(`simdnet: cannot read image ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
   const isJpeg = bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
   const isPng = bytes.length > 8 && bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
@@ -32,9 +33,9 @@ export function decodeImage(path: string): RgbImage {
       return { width: img.width, height: img.height, data: rgbaToRgb(img.data, img.width * img.height) };
     }
   } catch (err) {
-    throw new Error(`simdnet: cannot decode image ${path}: ${(err as Error).message}`);
+    throw new DataFileError(`simdnet: cannot decode image ${path}: ${(err as Error).message}`);
   }
-  throw new Error(`simdnet: ${path} is not a JPEG or PNG image`);
+  throw new DataFileError(`simdnet: ${path} is not a JPEG or PNG image`);
 }
 
 function rgbaToRgb(rgba: Uint8Array | Buffer, pixels: number): Uint8Array {
@@ -72,7 +73,7 @@ export function loadImages(paths: string[], height: number, width: number): Tens
   const data = new Float32Array(paths.length * height * width * 3);
   for (const [i, p] of paths.entries()) {
     const img = decodeImage(p);
-    if (img.width * img.height > MAX_PIXELS) throw new Error(`simdnet: image ${p} is too large (${img.width}x${img.height})`);
+    if (img.width * img.height > MAX_PIXELS) throw new DataFileError(`simdnet: image ${p} is too large (${img.width}x${img.height})`);
     data.set(resizeToUnit(img, height, width), i * height * width * 3);
   }
   return new Tensor(data, [paths.length, height, width, 3]);
@@ -86,21 +87,21 @@ export function loadImageFolder(dir: string, height: number, width: number, clas
   try {
     names = readdirSync(dir).filter((f) => ['.jpg', '.jpeg', '.png'].includes(extname(f).toLowerCase())).sort();
   } catch (err) {
-    throw new Error(`simdnet: cannot read image folder ${dir}: ${(err as Error).message}`);
+    throw new DataFileError(`simdnet: cannot read image folder ${dir}: ${(err as Error).message}`);
   }
   const files: string[] = [];
   const labels: number[] = [];
   for (const name of names) {
     const m = IMAGE_NAME.exec(name);
-    if (!m) throw new Error(`simdnet: ${join(dir, name)}: image names must start with their label, as "3_IMG_5942.jpg"`);
+    if (!m) throw new DataFileError(`simdnet: ${join(dir, name)}: image names must start with their label, as "3_IMG_5942.jpg"`);
     const label = Number(m[1]);
-    if (label >= classes) throw new Error(`simdnet: ${join(dir, name)}: label ${label} is out of range (expected 0 to ${classes - 1})`);
+    if (label >= classes) throw new DataFileError(`simdnet: ${join(dir, name)}: label ${label} is out of range (expected 0 to ${classes - 1})`);
     const path = join(dir, name);
     if (!statSync(path).isFile()) continue;
     files.push(path);
     labels.push(label);
   }
-  if (files.length === 0) throw new Error(`simdnet: ${dir} holds no {label}_*.jpg or .png images`);
+  if (files.length === 0) throw new DataFileError(`simdnet: ${dir} holds no {label}_*.jpg or .png images`);
   const l = Int32Array.from(labels);
   return { x: loadImages(files, height, width), y: oneHot(l, classes), labels: l, files };
 }

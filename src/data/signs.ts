@@ -1,6 +1,7 @@
 // The SIGNS dataset (hand signs for 0-5, 64x64 RGB): train_signs.h5 and test_signs.h5 as the
 // deep-learning course ships them, pixels scaled to [0, 1] and labels one-hot.
 
+import { DataFileError } from '../errors.js';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Tensor } from '../tensor.js';
@@ -36,7 +37,7 @@ export function findSignsDir(explicit?: string): string {
   }
   const unique = [...new Set(candidates)];
   for (const dir of unique) if (SIGNS_FILES.every((f) => existsSync(join(dir, f)))) return dir;
-  throw new Error(`simdnet: cannot find the SIGNS data (${SIGNS_FILES.join(' and ')}). Looked in:\n` +
+  throw new DataFileError(`simdnet: cannot find the SIGNS data (${SIGNS_FILES.join(' and ')}). Looked in:\n` +
     unique.map((d) => `  ${d}`).join('\n') + '\nPass --data DIR or set SIMDNET_DATA to the folder that holds them.');
 }
 
@@ -59,7 +60,7 @@ function describe(m: { type: number; size: number; signed?: boolean }): string {
 function toInts(v: unknown, path: string, name: string): Int32Array {
   if (v instanceof BigInt64Array || v instanceof BigUint64Array) return Int32Array.from(v as ArrayLike<bigint>, (b) => Number(b));
   if (ArrayBuffer.isView(v) && !(v instanceof Float32Array) && !(v instanceof Float64Array)) return Int32Array.from(v as unknown as ArrayLike<number>);
-  throw new Error(`simdnet: ${path}: "${name}" must hold integers`);
+  throw new DataFileError(`simdnet: ${path}: "${name}" must hold integers`);
 }
 
 // One split of a SIGNS-layout file: `{prefix}_x` uint8 (N, 64, 64, 3), `{prefix}_y` int (N,).
@@ -69,26 +70,26 @@ export async function loadSignsFile(path: string, prefix: 'train_set' | 'test_se
     const dx = datasetIn(f, path, `${prefix}_x`), dy = datasetIn(f, path, `${prefix}_y`);
     const xs = dx.shape as number[], ys = dy.shape as number[];
     if (xs.length !== 4 || xs[3] !== 3 || xs[1] < 1 || xs[2] < 1) {
-      throw new Error(`simdnet: ${path}: "${prefix}_x" has shape (${xs.join(', ')}); expected (N, height, width, 3)`);
+      throw new DataFileError(`simdnet: ${path}: "${prefix}_x" has shape (${xs.join(', ')}); expected (N, height, width, 3)`);
     }
     const mx = dx.metadata, my = dy.metadata;
     if (mx.type !== H5T_INTEGER || mx.size !== 1 || mx.signed) {
-      throw new Error(`simdnet: ${path}: "${prefix}_x" has dtype ${describe(mx)}; expected uint8 pixels`);
+      throw new DataFileError(`simdnet: ${path}: "${prefix}_x" has dtype ${describe(mx)}; expected uint8 pixels`);
     }
     if (ys.length !== 1 || ys[0] !== xs[0]) {
-      throw new Error(`simdnet: ${path}: "${prefix}_y" has shape (${ys.join(', ')}); expected (${xs[0]},), one label per image`);
+      throw new DataFileError(`simdnet: ${path}: "${prefix}_y" has shape (${ys.join(', ')}); expected (${xs[0]},), one label per image`);
     }
     if (my.type !== H5T_INTEGER) {
-      throw new Error(`simdnet: ${path}: "${prefix}_y" has dtype ${describe(my)}; expected integer labels`);
+      throw new DataFileError(`simdnet: ${path}: "${prefix}_y" has dtype ${describe(my)}; expected integer labels`);
     }
     const pixels = readValue(dx, path) as Uint8Array;
     if (!(pixels instanceof Uint8Array) || pixels.length !== xs.reduce((a, b) => a * b, 1)) {
-      throw new Error(`simdnet: ${path}: "${prefix}_x" could not be read whole; the file may be truncated`);
+      throw new DataFileError(`simdnet: ${path}: "${prefix}_x" could not be read whole; the file may be truncated`);
     }
     const labels = toInts(readValue(dy, path), path, `${prefix}_y`);
     for (let i = 0; i < labels.length; i++) {
       if (!(labels[i] >= 0 && labels[i] < classes)) {
-        throw new Error(`simdnet: ${path}: label ${labels[i]} of image ${i} is out of range (expected 0 to ${classes - 1})`);
+        throw new DataFileError(`simdnet: ${path}: label ${labels[i]} of image ${i} is out of range (expected 0 to ${classes - 1})`);
       }
     }
     const x = new Float32Array(pixels.length);

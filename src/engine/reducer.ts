@@ -3,6 +3,7 @@
 // every shard adds all shards' partials in shard order, so every shard ends with bit-identical
 // totals however many threads ran the shards.
 
+import { SimdnetError } from '../errors.js';
 import type { KernelExports } from '../kernels/index.js';
 import type { SumRequest } from '../layers/layer.js';
 import type { Barrier } from './barrier.js';
@@ -24,7 +25,7 @@ export class ShardReducer {
   combine(requests: SumRequest[]): void {
     const { reduction, C } = requests[0];
     const width = this.widths[reduction];
-    if (C > width) throw new Error(`simdnet: internal: reduction ${reduction} holds ${width} values, asked for ${C}`);
+    if (C > width) throw new SimdnetError(`simdnet: internal: reduction ${reduction} holds ${width} values, asked for ${C}`);
     const stride = 16 * width; // bytes per shard: two float64 vectors
     const base = this.sums[reduction];
     for (const [i, r] of requests.entries()) {

@@ -10,6 +10,7 @@
 //              staging area, recording its progress so that the main thread can finish the
 //              update if the thread dies (a failed step never leaves a half-updated model)
 
+import { SimdnetError } from '../errors.js';
 import type { KernelExports } from '../kernels/index.js';
 import type { SumRequest } from '../layers/layer.js';
 import { sizeOf } from '../layers/layer.js';
@@ -59,7 +60,7 @@ function drive(works: Generator<SumRequest, void, void>[], reducer: ShardReducer
   for (;;) {
     const next = works.map((w) => w.next());
     if (next.every((r) => r.done)) return;
-    if (next.some((r) => r.done)) throw new Error('simdnet: internal: the shards of one layer requested different reductions');
+    if (next.some((r) => r.done)) throw new SimdnetError('simdnet: internal: the shards of one layer requested different reductions');
     reducer.combine(next.map((r) => r.value as SumRequest));
   }
 }

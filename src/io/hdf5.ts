@@ -1,4 +1,5 @@
 // h5wasm, loaded once, with errors that name the file.
+import { FileError } from '../errors.js';
 import h5wasm from 'h5wasm/node';
 import type { Dataset, Entity, File as H5File, Group } from 'h5wasm/node';
 import { existsSync, statSync } from 'node:fs';
@@ -25,16 +26,16 @@ export function hdf5Reason(err: unknown): string {
 // Opens an HDF5 file for reading, or throws an error that says what is wrong with it.
 export async function openHdf5(path: string): Promise<H5File> {
   const h5 = await hdf5();
-  if (!existsSync(path)) throw new Error(`simdnet: ${path}: no such file`);
-  if (!statSync(path).isFile()) throw new Error(`simdnet: ${path}: not a file`);
+  if (!existsSync(path)) throw new FileError(`simdnet: ${path}: no such file`);
+  if (!statSync(path).isFile()) throw new FileError(`simdnet: ${path}: not a file`);
   let f: H5File;
   try {
     f = new h5.File(path, 'r');
   } catch (err) {
-    throw new Error(`simdnet: ${path}: not a readable HDF5 file (${hdf5Reason(err)})`);
+    throw new FileError(`simdnet: ${path}: not a readable HDF5 file (${hdf5Reason(err)})`);
   }
   // h5wasm reports some failures as a file id of 0 or a negative id rather than throwing.
-  if (!f || !(f.file_id > 0n)) throw new Error(`simdnet: ${path}: not a readable HDF5 file (truncated or corrupt)`);
+  if (!f || !(f.file_id > 0n)) throw new FileError(`simdnet: ${path}: not a readable HDF5 file (truncated or corrupt)`);
   return f;
 }
 
@@ -43,9 +44,9 @@ export function datasetIn(f: H5File, path: string, name: string): Dataset {
   try {
     d = f.get(name);
   } catch (err) {
-    throw new Error(`simdnet: ${path}: cannot read "${name}" (${hdf5Reason(err)}); the file may be truncated or corrupt`);
+    throw new FileError(`simdnet: ${path}: cannot read "${name}" (${hdf5Reason(err)}); the file may be truncated or corrupt`);
   }
-  if (!(d instanceof h5wasm.Dataset)) throw new Error(`simdnet: ${path}: has no dataset "${name}" (it has ${f.keys().join(', ') || 'nothing'})`);
+  if (!(d instanceof h5wasm.Dataset)) throw new FileError(`simdnet: ${path}: has no dataset "${name}" (it has ${f.keys().join(', ') || 'nothing'})`);
   return d;
 }
 
@@ -53,7 +54,7 @@ export function readValue(d: Dataset, path: string): unknown {
   try {
     return d.value;
   } catch (err) {
-    throw new Error(`simdnet: ${path}: cannot read "${d.path}" (${hdf5Reason(err)}); the file may be truncated or corrupt`);
+    throw new FileError(`simdnet: ${path}: cannot read "${d.path}" (${hdf5Reason(err)}); the file may be truncated or corrupt`);
   }
 }
 

@@ -1,6 +1,7 @@
 // simdnet's model config (camelCase, see models/config.ts) <-> Keras's model_config JSON
 // (snake_case keys, inbound nodes as [[["layer", 0, 0, {}]]]), so a Keras user recognises a file.
 
+import { ModelFileError } from '../errors.js';
 import type { LayerConfig, ModelConfig } from '../engine/graph-config.js';
 
 const toSnake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -30,7 +31,7 @@ export function toKerasConfig(cfg: ModelConfig): Record<string, unknown> {
 }
 
 export function fromKerasConfig(json: unknown, where: string): ModelConfig {
-  const bad = (what: string) => new Error(`simdnet: ${where}: model_config ${what}`);
+  const bad = (what: string) => new ModelFileError(`simdnet: ${where}: model_config ${what}`);
   const c = json as { class_name?: string; config?: { name?: string; layers?: unknown[]; input_layers?: unknown[][]; output_layers?: unknown[][] } };
   if (!c || (c.class_name !== 'Model' && c.class_name !== 'Functional') || !c.config || !Array.isArray(c.config.layers)) {
     throw bad('is not a functional Keras model (expected class_name "Model" with a list of layers)');

@@ -8,6 +8,7 @@
 //
 // Files are written to a temporary name and renamed, so a crash never leaves a broken model.
 
+import { ModelFileError } from '../errors.js';
 import { renameSync, rmSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import type { Dataset, Group } from 'h5wasm/node';
@@ -97,7 +98,7 @@ function attrJson(g: Group, name: string, path: string): unknown {
   try {
     return JSON.parse(String(a.value));
   } catch {
-    throw new Error(`simdnet: ${path}: attribute "${name}" is not valid JSON; the file is corrupt`);
+    throw new ModelFileError(`simdnet: ${path}: attribute "${name}" is not valid JSON; the file is corrupt`);
   }
 }
 
@@ -105,17 +106,17 @@ function attrJson(g: Group, name: string, path: string): unknown {
 // that every weight is there with the model's shape (so a mismatch changes nothing).
 function readWeightsInto(model: Model, f: Group, path: string): void {
   const mw = entityAt(f, 'model_weights') as Group | null;
-  if (!mw || !('keys' in mw)) throw new Error(`simdnet: ${path}: no model_weights group; not a model file`);
+  if (!mw || !('keys' in mw)) throw new ModelFileError(`simdnet: ${path}: no model_weights group; not a model file`);
   const found: [string, Dataset][] = [];
   for (const layer of model.layers) {
     for (const w of layer.weights) {
       const d = entityAt(f, `model_weights/${layer.name}/${layer.name}/${w.name}:0`) as Dataset | null;
       if (!d || !('shape' in d)) {
-        throw new Error(`simdnet: ${path} does not fit this model: it has no weight "${w.fullName}" (a model file from a different architecture?)`);
+        throw new ModelFileError(`simdnet: ${path} does not fit this model: it has no weight "${w.fullName}" (a model file from a different architecture?)`);
       }
       const shape = d.shape as number[];
       if (shape.join(',') !== w.shape.join(',')) {
-        throw new Error(`simdnet: ${path} does not fit this model: weight "${w.fullName}" is (${shape.join(', ')}) in the file, ` +
+        throw new ModelFileError(`simdnet: ${path} does not fit this model: weight "${w.fullName}" is (${shape.join(', ')}) in the file, ` +
           `(${w.shape.join(', ')}) in the model (a model file from a different architecture?)`);
       }
       found.push([w.fullName, d]);
@@ -123,7 +124,7 @@ function readWeightsInto(model: Model, f: Group, path: string): void {
   }
   for (const [name, d] of found) {
     const v = readValue(d, path);
-    if (!(v instanceof Float32Array)) throw new Error(`simdnet: ${path}: weight "${name}" is not float32`);
+    if (!(v instanceof Float32Array)) throw new ModelFileError(`simdnet: ${path}: weight "${name}" is not float32`);
     model.setWeights({ [name]: v });
   }
 }
@@ -134,7 +135,7 @@ export async function loadModel(path: string, options: { runtime?: Runtime } = {
   const f = await openHdf5(path);
   try {
     const cfg = attrJson(f, 'model_config', path);
-    if (cfg === undefined) throw new Error(`simdnet: ${path}: no model_config attribute; not a Keras/simdnet model file`);
+    if (cfg === undefined) throw new ModelFileError(`simdnet: ${path}: no model_config attribute; not a Keras/simdnet model file`);
     const model = Model.fromConfig(fromKerasConfig(cfg, path), { runtime: options.runtime, initialize: false });
     readWeightsInto(model, f, path);
     const tc = attrJson(f, 'training_config', path) as { optimizer_config?: { class_name: string; config: Record<string, number | boolean> }; loss?: string; metrics?: string[] } | undefined;
@@ -149,7 +150,7 @@ export async function loadModel(path: string, options: { runtime?: Runtime } = {
           if (!s.weight.trainable) continue;
           for (const slot of optimizer.slotNames) {
             const d = entityAt(og, `${s.weight.fullName}/${slot}:0`) as Dataset | null;
-            if (!d) throw new Error(`simdnet: ${path}: optimizer state "${slot}" of "${s.weight.fullName}" is missing`);
+            if (!d) throw new ModelFileError(`simdnet: ${path}: optimizer state "${slot}" of "${s.weight.fullName}" is missing`);
             model.setOptimizerState({ [`${slot}/${s.weight.fullName}`]: readValue(d, path) as Float32Array }, iterations);
           }
         }

@@ -1,7 +1,9 @@
 // Every layer simdnet has. Loading this file registers them all for Model.fromConfig and model
 // files; adding a layer means its file, its kernels and one line here.
 
-export { Layer, SymbolicTensor, resetNames, type LayerArgs, type Shape } from './layer.js';
+export {
+  Layer, SymbolicTensor, resetNames, sizeOf, type LayerArgs, type LayerBuffers, type Shape, type StepContext, type StepWork, type SumRequest,
+} from './layer.js';
 export { registerLayer, layerClass, registeredLayers, type LayerClass } from './registry.js';
 export { input, InputLayer, type InputArgs } from './input.js';
 export { Conv2D, type Conv2DArgs } from './conv2d.js';

@@ -1,13 +1,14 @@
+import { ArgumentError } from '../errors.js';
 // Metrics over a batch of predictions [n, K] and one-hot (or soft) labels [n, K].
 
 export type MetricName = 'accuracy';
 
 export function checkMetrics(metrics: unknown): MetricName[] {
   if (metrics === undefined) return [];
-  if (!Array.isArray(metrics)) throw new Error('simdnet: metrics must be a list, e.g. ["accuracy"]');
+  if (!Array.isArray(metrics)) throw new ArgumentError('simdnet: metrics must be a list, e.g. ["accuracy"]');
   return metrics.map((m) => {
     if (m === 'accuracy' || m === 'acc') return 'accuracy';
-    throw new Error(`simdnet: unknown metric ${JSON.stringify(m)} (expected "accuracy")`);
+    throw new ArgumentError(`simdnet: unknown metric ${JSON.stringify(m)} (expected "accuracy")`);
   });
 }
 

@@ -1,6 +1,7 @@
 // Optimizers: the per-step scalars are computed here in double precision; the update itself is
 // a kernel over a flat slice of parameters, so any number of threads can share it.
 
+import { ArgumentError } from '../errors.js';
 import type { KernelExports } from '../kernels/index.js';
 
 export interface OptimizerUpdate {
@@ -32,7 +33,7 @@ export function applyUpdate(k: KernelExports, u: OptimizerUpdate, p: number, g: 
 
 function checkRate(what: string, v: number, lo: number, hi: number, openLo = false): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (openLo && v === lo)) {
-    throw new Error(`simdnet: optimizer ${what} must be a number in ${openLo ? '(' : '['}${lo}, ${hi}], got ${v}`);
+    throw new ArgumentError(`simdnet: optimizer ${what} must be a number in ${openLo ? '(' : '['}${lo}, ${hi}], got ${v}`);
   }
   return v;
 }
@@ -103,11 +104,11 @@ export function getOptimizer(spec: 'adam' | 'sgd' | Optimizer): Optimizer {
   if (spec === 'adam') return new Adam();
   if (spec === 'sgd') return new SGD();
   if (spec && typeof spec === 'object' && typeof (spec as Optimizer).nextUpdate === 'function') return spec;
-  throw new Error(`simdnet: unknown optimizer ${JSON.stringify(spec)} (expected "adam", "sgd" or an optimizer object)`);
+  throw new ArgumentError(`simdnet: unknown optimizer ${JSON.stringify(spec)} (expected "adam", "sgd" or an optimizer object)`);
 }
 
 export function optimizerFromConfig(className: string, config: Record<string, number | boolean>): Optimizer {
   if (className === 'Adam') return new Adam(config as AdamArgs);
   if (className === 'SGD') return new SGD(config as SGDArgs);
-  throw new Error(`simdnet: unknown optimizer class "${className}"`);
+  throw new ArgumentError(`simdnet: unknown optimizer class "${className}"`);
 }
