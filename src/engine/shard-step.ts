@@ -11,6 +11,7 @@
 //              update if the thread dies (a failed step never leaves a half-updated model)
 
 import { SimdnetError } from '../errors.js';
+import { isMainThread } from 'node:worker_threads';
 import type { KernelExports } from '../kernels/index.js';
 import type { SumRequest } from '../layers/layer.js';
 import { sizeOf } from '../layers/layer.js';
@@ -37,6 +38,13 @@ export interface ShardThread {
 
 // Floats per update chunk: three staged vectors of it stay in L2.
 export const UPDATE_CHUNK = 8192;
+
+// For the failure tests: SIMDNET_TEST_FAULT="<point>:<thread>:<chunk>" makes that worker thread
+// exit at that point (reduced, staged or committed), as a thread killed there would.
+const fault = isMainThread ? undefined : process.env.SIMDNET_TEST_FAULT;
+function faultPoint(point: string, thread: number, chunk = 0): void {
+  if (fault !== undefined && fault === `${point}:${thread}:${chunk}`) process.exit(1);
+}
 
 function executorFor(th: ShardThread, L: EngineLayout, t: StepTask, shard: number, start: number, rows: number): Executor {
   const training = t.mode === 'train';
@@ -129,6 +137,7 @@ export function runShardStep(th: ShardThread, t: StepTask): StepReply {
       for (let s = 2; s < ranges.length; s++) k.add_to(L.grads + off, g[s] + off, n);
     }
   }
+  faultPoint('reduced', t.thread);
   if (!t.update) return { loss: total };
   // Progress 0: this slice is reduced. No thread passes the next barrier before all are.
   const updates = new Int32Array(L.memory.buffer, L.updateProgress, L.threads);
@@ -166,6 +175,8 @@ export function updateSlice(k: KernelExports, u: OptimizerUpdate, L: EngineLayou
     for (const [v, base] of vectors.entries()) k.copy(stage(v), base + off, n);
     applyUpdate(k, u, stage(0), L.grads + off, stagedSlots, n);
     Atomics.store(updates, t, 2 * c + 1);
+    faultPoint('staged', t, c);
     commit(c);
+    faultPoint('committed', t, c);
   }
 }
