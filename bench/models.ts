@@ -11,7 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { machine, table, writeResults } from './report.js';
 
 type System = 'simdnet' | 'tfjs-wasm' | 'tfjs-cpu';
-interface Case { system: System; model: 'resnet50' | 'convnet'; mode: 'train' | 'predict'; batch: number; threads: number; reps: number; note?: string }
+interface Case {
+  system: System; model: 'resnet50' | 'convnet'; mode: 'train' | 'predict'; batch: number; threads: number; reps: number; note?: string;
+  deterministic?: boolean;
+}
 interface Result extends Case {
   seconds?: number[];  // per measured step
   error?: string;
@@ -35,7 +38,8 @@ async function runCase(c: Case): Promise<Result> {
     flopsPerImage = flopsPerSample(model, c.mode === 'train');
     const x = tensor(Float32Array.from({ length: c.batch * 64 * 64 * 3 }, (_, i) => ((i * 2654435761) % 1000) / 1000), [c.batch, 64, 64, 3]);
     const y = tensor(Float32Array.from({ length: c.batch * 6 }, (_, i) => (i % 6 === Math.floor(i / 6) % 6 ? 1 : 0)), [c.batch, 6]);
-    const step = () => (c.mode === 'train' ? model.trainOnBatch(x, y, { threads: c.threads }) : model.predict(x, { threads: c.threads, batchSize: c.batch }));
+    const run = { threads: c.threads, deterministic: c.deterministic };
+    const step = () => (c.mode === 'train' ? model.trainOnBatch(x, y, run) : model.predict(x, { ...run, batchSize: c.batch }));
     await step(); // warm-up: plans, worker start-up
     for (let r = 0; r < c.reps; r++) {
       const t0 = performance.now();
@@ -86,6 +90,10 @@ function cases(quick: boolean, only?: string): Case[] {
       list.push({ system: 'simdnet', model: 'resnet50', mode: 'predict', batch: 32, threads, reps });
       list.push({ system: 'simdnet', model: 'convnet', mode: 'train', batch: 64, threads, reps: reps * 4 });
     }
+    // What deterministic mode (4 shards whatever the thread count) costs.
+    for (const threads of threadCounts) {
+      list.push({ system: 'simdnet', model: 'resnet50', mode: 'train', batch: 32, threads, reps, deterministic: true, note: 'deterministic' });
+    }
   }
   if (only !== 'simdnet') {
     list.push({ system: 'tfjs-wasm', model: 'resnet50', mode: 'train', batch: 32, threads: 1, reps: 1 });
@@ -115,7 +123,7 @@ async function main(): Promise<void> {
   const results: Result[] = [];
   console.log(`simdnet model benchmarks${quick ? ' (quick)' : ''}: ${availableParallelism()} cores, Node ${process.version}`);
   for (const c of cases(quick, only)) {
-    process.stdout.write(`  ${c.system} ${c.model} ${c.mode} batch ${c.batch}, ${c.threads} thread(s) ... `);
+    process.stdout.write(`  ${c.system} ${c.model} ${c.mode} batch ${c.batch}, ${c.threads} thread(s)${c.note ? ` (${c.note})` : ''} ... `);
     const r = spawnSync(process.execPath, [self, '--case', JSON.stringify(c)], { encoding: 'utf8', timeout: 30 * 60_000 });
     const line = r.stdout.trim().split('\n').pop() ?? '';
     let res: Result;
@@ -128,7 +136,7 @@ async function main(): Promise<void> {
     results.push(res);
   }
   const ours = (model: string, mode: string) => {
-    const mine = results.filter((r) => r.system === 'simdnet' && r.model === model && r.mode === mode && r.seconds);
+    const mine = results.filter((r) => r.system === 'simdnet' && !r.deterministic && r.model === model && r.mode === mode && r.seconds);
     return Math.max(0, ...mine.map((r) => r.batch / median(r.seconds!)));
   };
   const flopsOf = (model: string, mode: string) => results.find((r) => r.system === 'simdnet' && r.model === model && r.mode === mode)?.flopsPerImage ?? 0;

@@ -1,7 +1,8 @@
 // Bench output: aligned text tables on stdout and JSON written atomically to bench/results/.
 
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { availableParallelism, cpus } from 'node:os';
 import { packageRoot } from '../src/package.js';
 
 export function table(headers: string[], rows: (string | number)[][]): string {
@@ -27,6 +28,12 @@ export function writeResults(name: string, data: unknown): string {
   return path;
 }
 
+// The machine a figure was measured on: figures compare only within one machine.
 export function machine() {
-  return { node: process.version, cpus: (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? null, date: new Date().toISOString() };
+  let flags = '';
+  try {
+    flags = readFileSync('/proc/cpuinfo', 'utf8');
+  } catch { /* not Linux */ }
+  const simd = /\bavx512f\b/.test(flags) ? 'AVX-512' : /\bavx2\b/.test(flags) ? 'AVX2' : 'unknown';
+  return { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', simd, cores: availableParallelism(), date: new Date().toISOString() };
 }

@@ -27,6 +27,7 @@ Options:
   --lr X             Adam learning rate (convnet 0.009, resnet50 0.001)
   --seed N           seed of the initial weights and of the shuffling (0)
   --threads N        worker threads (default: the cores, up to 8)
+  --deterministic    the same bits whatever --threads (each batch cut into 4 shards)
   --data DIR         folder with train_signs.h5 and test_signs.h5
   --out DIR          output folder (runs/<model>)
   --resume FILE      continue the run saved in FILE where it stopped
@@ -40,6 +41,7 @@ export interface TrainOptions {
   learningRate?: number; // default: the recipe's, or the resumed run's
   seed: number;
   threads?: number;
+  deterministic?: boolean;
   data: SignsData;
   outDir: string;
   resume?: LoadedModel & { path: string };
@@ -79,7 +81,7 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
   mkdirSync(o.outDir, { recursive: true });
   const fitStart = performance.now();
   const h = await model.fit(train.x, train.y, {
-    epochs: o.epochs, initialEpoch: done, batchSize: o.batchSize, seed, threads: o.threads,
+    epochs: o.epochs, initialEpoch: done, batchSize: o.batchSize, seed, threads: o.threads, deterministic: o.deterministic,
     validationData: [test.x, test.y], verbose: o.quiet ? 0 : 1,
     callbacks: {
       onEpochEnd: (epoch, logs) => {
@@ -94,10 +96,11 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
   const times = h.history.time ?? [];
   const secondsPerEpoch = times.length ? times.reduce((a, b) => a + b, 0) / times.length : fitSeconds;
 
-  const trainEval = await model.evaluate(train.x, train.y, { threads: o.threads, batchSize: o.batchSize });
-  const testEval = await model.evaluate(test.x, test.y, { threads: o.threads, batchSize: o.batchSize });
+  const run = { threads: o.threads, deterministic: o.deterministic, batchSize: o.batchSize };
+  const trainEval = await model.evaluate(train.x, train.y, run);
+  const testEval = await model.evaluate(test.x, test.y, run);
   const K = model.outputShape[0];
-  const probs = (await model.predictProbabilities(test.x, { threads: o.threads, batchSize: o.batchSize })).data;
+  const probs = (await model.predictProbabilities(test.x, run)).data;
   const confusion = confusionMatrix(probs, test.y.data, test.labels.length, K);
   const [H, W] = model.inputShape;
   const misclassified: Misclassified[] = [];
@@ -135,7 +138,7 @@ export async function trainCommand(argv: string[], log: (s: string) => void): Pr
   const { values, flags, positionals } = parse(argv, {
     model: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
     seed: { type: 'string' }, threads: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' },
-    resume: { type: 'string' }, quiet: { type: 'boolean' },
+    resume: { type: 'string' }, quiet: { type: 'boolean' }, deterministic: { type: 'boolean' },
   }, 'train');
   if (flags.help) return log(trainHelp);
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}" (see "simdnet train --help")`);
@@ -149,6 +152,7 @@ export async function trainCommand(argv: string[], log: (s: string) => void): Pr
     learningRate: values.lr === undefined ? undefined : floatOption(values.lr, 'lr', r.learningRate),
     seed: intOption(values.seed, 'seed', 0, 0),
     threads: values.threads === undefined ? undefined : intOption(values.threads, 'threads', 1),
+    deterministic: flags.deterministic,
     data: await loadSigns(values.data),
     outDir: resolve(values.out ?? join('runs', r.name)),
     resume, quiet: flags.quiet, log,
