@@ -20,7 +20,7 @@ import type { OptimizerUpdate } from '../training/optimizers.js';
 import { Barrier, BARRIER_WORDS } from './barrier.js';
 import { NonTrainableSnapshot, type ModelCore } from './model-core.js';
 import { StepProgress, type EngineLayout, type StepReply, type StepTask } from './protocol.js';
-import { runShardStep, updateSlice, UPDATE_CHUNK, type ShardThread } from './shard-step.js';
+import { lossScratchBytes, runShardStep, updateSlice, UPDATE_CHUNK, type ShardThread } from './shard-step.js';
 import { shardsOf, threadsFor } from './sharding.js';
 import { planStep } from './step-plan.js';
 
@@ -61,11 +61,6 @@ function barrierTimeout(): number {
   const v = Number(env);
   if (!Number.isFinite(v) || v <= 0) throw new ArgumentError(`SIMDNET_BARRIER_TIMEOUT_MS must be a positive number, got "${env}"`);
   return v;
-}
-
-// Bytes of a shard's loss scratch: the probabilities (rows x K floats), then the loss as two float64.
-function lossScratchBytes(rows: number, K: number): number {
-  return 8 * Math.ceil((rows * K) / 2) + 16;
 }
 
 export class Engine {

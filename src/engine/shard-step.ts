@@ -39,6 +39,14 @@ export interface ShardThread {
 // Floats per update chunk: three staged vectors of it stay in L2.
 export const UPDATE_CHUNK = 8192;
 
+// A shard's loss scratch: the probabilities (rows x K floats), then the loss as two float64.
+export function lossScratchBytes(rows: number, K: number): number {
+  return lossOffset(rows, K) + 16;
+}
+function lossOffset(rows: number, K: number): number {
+  return 8 * Math.ceil((rows * K) / 2);
+}
+
 // For the failure tests: SIMDNET_TEST_FAULT="<point>:<thread>:<chunk>" makes that worker thread
 // exit at that point (reduced, staged or committed), as a thread killed there would.
 const fault = isMainThread ? undefined : process.env.SIMDNET_TEST_FAULT;
@@ -107,7 +115,7 @@ export function runShardStep(th: ShardThread, t: StepTask): StepReply {
     const probs = L.probs[first + i];
     const logits = loss.fromLogits ? ex.outputPtr : ex.logitsPtr;
     const partial = loss.forwardBackward(k, logits, L.batchY + 4 * start * K, rows, K, 1 / t.totalRows, probs, ex.outputGradPtr);
-    const lossAt = probs + 8 * Math.ceil((rows * K) / 2); // float64-aligned, after the probabilities
+    const lossAt = probs + lossOffset(rows, K);
     new Float64Array(L.memory.buffer, lossAt, 2).set([partial, 0]);
     return { reduction: L.reductionSums.length - 1, a: lossAt, b: lossAt + 8, C: 1 };
   });

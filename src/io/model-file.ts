@@ -62,8 +62,8 @@ export async function saveModel(model: Model, path: string, training?: TrainingS
         if (!layers.includes(layer)) continue;
         const inner = g.create_group(layer.name);
         for (const w of layer.weights) {
-          const slot = model.layout.byName.get(w.fullName)!;
-          inner.create_dataset({ name: `${w.name}:0`, data: view(model.core.params, slot.offset, w.size), shape: w.shape, dtype: '<f' });
+          const place = model.layout.byName.get(w.fullName)!;
+          inner.create_dataset({ name: `${w.name}:0`, data: view(model.core.params, place.offset, w.size), shape: w.shape, dtype: '<f' });
         }
       }
       if (model.optimizer && model.loss) {

@@ -11,7 +11,16 @@ import { MaxPooling2D } from '../layers/pooling2d.js';
 import type { Runtime } from '../kernels/index.js';
 import { Model } from './model.js';
 
-export interface ConvNetArgs { inputShape?: number[]; classes?: number; seed?: number; runtime?: Runtime }
+export interface ConvNetArgs {
+  /** One sample's shape. Default [64, 64, 3] (SIGNS). */
+  inputShape?: number[];
+  /** Number of classes of the classifier. Default 6. */
+  classes?: number;
+  /** Seed of the initial weights; 0 gives the goldens' portable initializer. Default 0. */
+  seed?: number;
+  /** The kernels and memory to use. Default: the model's own. */
+  runtime?: Runtime;
+}
 
 export function convNet(args: ConvNetArgs = {}): Model {
   const seed = args.seed ?? 0;

@@ -51,7 +51,16 @@ export function convolutionalBlock(x: SymbolicTensor, f: number, filters: [numbe
   return relu(new Add().apply([x, shortcut]));
 }
 
-export interface ResNet50Args { inputShape?: number[]; classes?: number; seed?: number; runtime?: Runtime }
+export interface ResNet50Args {
+  /** One sample's shape. Default [64, 64, 3] (SIGNS). */
+  inputShape?: number[];
+  /** Number of classes of the classifier. Default 6. */
+  classes?: number;
+  /** Seed of the initial weights; 0 gives the goldens' portable initializer. Default 0. */
+  seed?: number;
+  /** The kernels and memory to use. Default: the model's own. */
+  runtime?: Runtime;
+}
 
 export function resNet50(args: ResNet50Args = {}): Model {
   const classes = args.classes ?? 6;
