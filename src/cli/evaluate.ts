@@ -5,12 +5,17 @@ import { ArgumentError } from '../errors.js';
 import { loadSigns } from '../data/signs.js';
 import { loadModel } from '../io/model-file.js';
 import { confusionMatrix, perClassAccuracy } from '../training/metrics.js';
-import { intOption, parse, UsageError } from './options.js';
+import { intOption, parse, threadsOption, UsageError } from './options.js';
 
-export const evaluateHelp = `Usage: simdnet evaluate MODEL.h5 [--data DIR] [--threads N]
+export const evaluateHelp = `Usage: simdnet evaluate MODEL.h5 [--data DIR] [--split test|train] [--threads N]
 
-Evaluates a saved model on the SIGNS test set (inference mode): loss, accuracy, the accuracy of
-each class and the confusion matrix.
+Evaluates a saved model on a SIGNS split (inference mode): loss, accuracy, the accuracy of each
+class and the confusion matrix.
+
+Options:
+  --data DIR     folder with train_signs.h5 and test_signs.h5
+  --split NAME   test (default) or train
+  --threads N    worker threads (default: the cores, up to 8)
 `;
 
 export async function evaluateCommand(argv: string[], log: (s: string) => void): Promise<void> {
@@ -19,7 +24,7 @@ export async function evaluateCommand(argv: string[], log: (s: string) => void):
   if (positionals.length !== 1) throw new UsageError('evaluate takes one model file (see "simdnet evaluate --help")');
   const split = values.split ?? 'test';
   if (split !== 'test' && split !== 'train') throw new UsageError(`--split must be "test" or "train", got "${split}"`);
-  const threads = values.threads === undefined ? undefined : intOption(values.threads, 'threads', 1);
+  const threads = threadsOption(values.threads);
   const { model } = await loadModel(positionals[0]);
   if (!model.optimizer) throw new ArgumentError(`simdnet: ${positionals[0]} was saved without a loss; it cannot be evaluated`);
   const data = (await loadSigns(values.data))[split];

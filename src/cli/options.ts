@@ -2,6 +2,7 @@
 // name the flag. A UsageError exits with status 2, other errors with 1.
 
 import { ArgumentError } from '../errors.js';
+import { MAX_THREADS } from '../models/model.js';
 import { parseArgs } from 'node:util';
 
 // A bad command line: exits with status 2.
@@ -36,13 +37,18 @@ export function parse(argv: string[], options: OptionSpec, command: string): Par
   return { values, flags, positionals: r.positionals };
 }
 
-export function intOption(v: string | undefined, flag: string, fallback: number, min = 1): number {
+// A whole number in decimal digits ("0x10" and "1e3" are refused, not read as 16 and 1000).
+export function intOption(v: string | undefined, flag: string, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   if (v === undefined) return fallback;
+  if (!/^\s*-?\d+\s*$/.test(v)) throw new UsageError(`--${flag} must be a whole number, got "${v}"`);
   const n = Number(v);
-  if (v.trim() === '' || !Number.isInteger(n)) throw new UsageError(`--${flag} must be a whole number, got "${v}"`);
-  if (n < min) throw new UsageError(`--${flag} must be at least ${min}, got ${n}`);
+  if (n < min) throw new UsageError(`--${flag} must be ${min === 0 ? 'zero or more' : `at least ${min}`}, got ${n}`);
+  if (n > max) throw new UsageError(`--${flag} must be at most ${max}, got ${n}`);
   return n;
 }
+
+export const threadsOption = (v: string | undefined): number | undefined =>
+  v === undefined ? undefined : intOption(v, 'threads', 1, 1, MAX_THREADS);
 
 export function floatOption(v: string | undefined, flag: string, fallback: number): number {
   if (v === undefined) return fallback;

@@ -16,7 +16,7 @@ export async function predictCommand(argv: string[], log: (s: string) => void): 
   if (flags.help) return log(predictHelp);
   if (positionals.length < 2) throw new UsageError('predict takes a model file and at least one image (see "simdnet predict --help")');
   const [file, ...images] = positionals;
-  const { model } = await loadModel(file);
+  const { model } = await loadModel(file, { compile: false });
   const [H, W] = model.inputShape;
   const x = loadImages(images, H, W);
   const probs = (await model.predictProbabilities(x, { threads: 1 })).data;

@@ -38,7 +38,7 @@ export const recipes: Record<string, Recipe> = {
 
 export function recipe(name: string | undefined): Recipe {
   if (name === undefined) throw new UsageError('--model is required (convnet or resnet50)');
-  const r = recipes[name.toLowerCase()];
+  const r = Object.hasOwn(recipes, name.toLowerCase()) ? recipes[name.toLowerCase()] : undefined;
   if (!r) throw new UsageError(`unknown model "${name}" (expected convnet or resnet50)`);
   return r;
 }

@@ -4,7 +4,7 @@
 
 import { join, resolve } from 'node:path';
 import { loadSigns } from '../data/signs.js';
-import { intOption, parse, UsageError } from './options.js';
+import { intOption, parse, threadsOption, UsageError } from './options.js';
 import { recipes } from './recipes.js';
 import { runTraining, type TrainOutcome } from './train.js';
 
@@ -24,7 +24,7 @@ export async function reproduceCommand(argv: string[], log: (s: string) => void)
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}" (see "simdnet reproduce --help")`);
   const scale = values['epochs-scale'] === undefined ? 1 : Number(values['epochs-scale']);
   if (!(scale > 0 && scale <= 1)) throw new UsageError(`--epochs-scale must be in (0, 1], got "${values['epochs-scale']}"`);
-  const threads = values.threads === undefined ? undefined : intOption(values.threads, 'threads', 1);
+  const threads = threadsOption(values.threads);
   const seed = intOption(values.seed, 'seed', 0, 0);
   const out = resolve(values.out ?? join('runs', 'reproduce'));
   const data = await loadSigns(values.data);

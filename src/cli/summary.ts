@@ -16,6 +16,6 @@ export async function summaryCommand(argv: string[], log: (s: string) => void): 
   if ((values.model === undefined) === (positionals.length === 0) || positionals.length > 1) {
     throw new UsageError('summary takes --model NAME or one model file (see "simdnet summary --help")');
   }
-  const model = values.model !== undefined ? recipe(values.model).build(0) : (await loadModel(positionals[0])).model;
+  const model = values.model !== undefined ? recipe(values.model).build(0) : (await loadModel(positionals[0], { compile: false })).model;
   model.summary({ printFn: log });
 }

@@ -5,13 +5,14 @@ import { ArgumentError } from '../errors.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadSigns, type SignsData } from '../data/signs.js';
-import { loadModel, saveModel, writeAtomically, type LoadedModel, type TrainingState } from '../io/model-file.js';
+import { writeAtomically } from '../io/files.js';
+import { loadModel, saveModel, type LoadedModel, type TrainingState } from '../io/model-file.js';
 import { defaultThreads, type Model } from '../models/model.js';
 import { argmaxRow, confusionMatrix } from '../training/metrics.js';
 import { History, type Logs } from '../training/callbacks.js';
 import { accuracyChart, lossChart, renderReport, type Misclassified } from '../report/training-report.js';
 import { compileRecipe, recipe, type Recipe } from './recipes.js';
-import { floatOption, intOption, parse, UsageError } from './options.js';
+import { floatOption, intOption, parse, threadsOption, UsageError } from './options.js';
 
 export const trainHelp = `Usage: simdnet train --model convnet|resnet50 [options]
        simdnet train --resume MODEL.h5 [options]
@@ -151,7 +152,7 @@ export async function trainCommand(argv: string[], log: (s: string) => void): Pr
     batchSize: intOption(values['batch-size'], 'batch-size', resume?.training?.batchSize ?? r.batchSize),
     learningRate: values.lr === undefined ? undefined : floatOption(values.lr, 'lr', r.learningRate),
     seed: intOption(values.seed, 'seed', 0, 0),
-    threads: values.threads === undefined ? undefined : intOption(values.threads, 'threads', 1),
+    threads: threadsOption(values.threads),
     deterministic: flags.deterministic,
     data: await loadSigns(values.data),
     outDir: resolve(values.out ?? join('runs', r.name)),

@@ -2,30 +2,38 @@
 // JavaScript, decoded to RGB and resized (bilinear) to the model's input.
 
 import { DataFileError } from '../errors.js';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import { readInputFile } from '../io/files.js';
 import { Tensor } from '../tensor.js';
 import { oneHot, type LabeledImages } from './signs.js';
 
 export interface RgbImage { width: number; height: number; data: Uint8Array } // RGB, row-major
 
-// Decoding limits: a 64x64 model needs nothing near this; it refuses absurd files early.
-const MAX_PIXELS = 50_000_000;
+// Decoding limits: a 64x64 model needs nothing near these; they refuse absurd files before any
+// work (a 69-byte PNG can claim 30000x30000 pixels).
+export const MAX_IMAGE_PIXELS = 50_000_000;
+export const MAX_IMAGE_BYTES = 64 * 2 ** 20;
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 export function decodeImage(path: string): RgbImage {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    throw new DataFileError(`simdnet: cannot read image ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-  }
+  const bytes = readInputFile(path, MAX_IMAGE_BYTES, 'image', DataFileError);
   const isJpeg = bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
-  const isPng = bytes.length > 8 && bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+  const isPng = bytes.length > 8 && bytes.subarray(0, 8).equals(PNG_SIGNATURE);
+  if (isPng) {
+    // The IHDR chunk comes first: width and height, big-endian, at bytes 16 and 20.
+    if (bytes.length < 24 || bytes.toString('latin1', 12, 16) !== 'IHDR') throw new DataFileError(`simdnet: cannot decode image ${path}: no PNG header`);
+    const width = bytes.readUInt32BE(16), height = bytes.readUInt32BE(20);
+    if (width * height > MAX_IMAGE_PIXELS) {
+      throw new DataFileError(`simdnet: image ${path} is too large (${width}x${height} pixels; the limit is ${MAX_IMAGE_PIXELS / 1e6} million)`);
+    }
+  }
   try {
     if (isJpeg) {
-      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_PIXELS / 1e6, maxMemoryUsageInMB: 1024 });
+      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6, maxMemoryUsageInMB: 1024 });
       return { width: img.width, height: img.height, data: rgbaToRgb(img.data, img.width * img.height) };
     }
     if (isPng) {
@@ -73,7 +81,6 @@ export function loadImages(paths: string[], height: number, width: number): Tens
   const data = new Float32Array(paths.length * height * width * 3);
   for (const [i, p] of paths.entries()) {
     const img = decodeImage(p);
-    if (img.width * img.height > MAX_PIXELS) throw new DataFileError(`simdnet: image ${p} is too large (${img.width}x${img.height})`);
     data.set(resizeToUnit(img, height, width), i * height * width * 3);
   }
   return new Tensor(data, [paths.length, height, width, 3]);

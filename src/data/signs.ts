@@ -2,7 +2,7 @@
 // deep-learning course ships them, pixels scaled to [0, 1] and labels one-hot.
 
 import { DataFileError } from '../errors.js';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Tensor } from '../tensor.js';
 import { datasetIn, openHdf5, readValue } from '../io/hdf5.js';
@@ -57,11 +57,28 @@ function describe(m: { type: number; size: number; signed?: boolean }): string {
   return `HDF5 type class ${m.type}`;
 }
 
-function toInts(v: unknown, path: string, name: string): Int32Array {
-  if (v instanceof BigInt64Array || v instanceof BigUint64Array) return Int32Array.from(v as ArrayLike<bigint>, (b) => Number(b));
-  if (ArrayBuffer.isView(v) && !(v instanceof Float32Array) && !(v instanceof Float64Array)) return Int32Array.from(v as unknown as ArrayLike<number>);
+// Labels as int32, checked on their full width first: an int64 label of 2^32 must not wrap to 0.
+function toInts(v: unknown, path: string, name: string, classes: number): Int32Array {
+  const bad = (value: bigint | number, i: number) =>
+    new DataFileError(`simdnet: ${path}: label ${value} of image ${i} is out of range (expected 0 to ${classes - 1})`);
+  if (v instanceof BigInt64Array || v instanceof BigUint64Array) {
+    const out = new Int32Array(v.length);
+    for (let i = 0; i < v.length; i++) {
+      if (v[i] < 0n || v[i] >= BigInt(classes)) throw bad(v[i], i);
+      out[i] = Number(v[i]);
+    }
+    return out;
+  }
+  if (ArrayBuffer.isView(v) && !(v instanceof Float32Array) && !(v instanceof Float64Array)) {
+    const a = v as unknown as ArrayLike<number>;
+    for (let i = 0; i < a.length; i++) if (!(a[i] >= 0 && a[i] < classes)) throw bad(a[i], i);
+    return Int32Array.from(a);
+  }
   throw new DataFileError(`simdnet: ${path}: "${name}" must hold integers`);
 }
+
+// What a data file may declare: 2^31 pixel bytes (a 64x64 dataset of 170,000 images).
+export const MAX_DATASET_BYTES = 2 ** 31;
 
 // One split of a SIGNS-layout file: `{prefix}_x` uint8 (N, 64, 64, 3), `{prefix}_y` int (N,).
 export async function loadSignsFile(path: string, prefix: 'train_set' | 'test_set', classes = SIGNS_CLASSES): Promise<LabeledImages> {
@@ -82,16 +99,21 @@ export async function loadSignsFile(path: string, prefix: 'train_set' | 'test_se
     if (my.type !== H5T_INTEGER) {
       throw new DataFileError(`simdnet: ${path}: "${prefix}_y" has dtype ${describe(my)}; expected integer labels`);
     }
+    // A file cannot hold more uncompressed data than its size (a sparse 2 KB file may declare
+    // 100,000 images): check before reading anything.
+    const declared = xs.reduce((a, b) => a * b, 1);
+    if (declared > MAX_DATASET_BYTES) {
+      throw new DataFileError(`simdnet: ${path}: "${prefix}_x" declares ${declared.toLocaleString('en-US')} bytes of pixels, over the ${MAX_DATASET_BYTES / 2 ** 30} GiB limit`);
+    }
+    const size = statSync(path).size;
+    if (dx.filters.length === 0 && declared > size) {
+      throw new DataFileError(`simdnet: ${path}: "${prefix}_x" declares ${xs[0]} images (${declared.toLocaleString('en-US')} bytes), more than the ${size.toLocaleString('en-US')}-byte file holds; the file is corrupt or truncated`);
+    }
     const pixels = readValue(dx, path) as Uint8Array;
     if (!(pixels instanceof Uint8Array) || pixels.length !== xs.reduce((a, b) => a * b, 1)) {
       throw new DataFileError(`simdnet: ${path}: "${prefix}_x" could not be read whole; the file may be truncated`);
     }
-    const labels = toInts(readValue(dy, path), path, `${prefix}_y`);
-    for (let i = 0; i < labels.length; i++) {
-      if (!(labels[i] >= 0 && labels[i] < classes)) {
-        throw new DataFileError(`simdnet: ${path}: label ${labels[i]} of image ${i} is out of range (expected 0 to ${classes - 1})`);
-      }
-    }
+    const labels = toInts(readValue(dy, path), path, `${prefix}_y`, classes);
     const x = new Float32Array(pixels.length);
     for (let i = 0; i < pixels.length; i++) x[i] = pixels[i] / 255;
     return { x: new Tensor(x, xs), y: oneHot(labels, classes), labels };

@@ -67,7 +67,7 @@ export class Engine {
   readonly threads: number;
   readonly shards: number;
   readonly deterministic: boolean;
-  readonly pool?: Piscina;
+  pool?: Piscina;
   // Set once a worker died: the pool is gone and the model must make a new engine.
   failed = false;
   private readonly id = randomUUID();
@@ -83,12 +83,17 @@ export class Engine {
     this.snapshot = new NonTrainableSnapshot(core);
     if (this.threads === 1) {
       this.inline = { k: options.kernels ?? core.runtime.k, graph: core.graph, layout: core.layout, executors: new Map(), trace: options.trace };
-    } else {
-      this.pool = new Piscina({
-        filename: workerFile(), minThreads: this.threads, maxThreads: this.threads, idleTimeout: 2 ** 31 - 1,
-        concurrentTasksPerWorker: 1,
-      });
     }
+  }
+
+  // The pool starts once the first step's memory is laid out, so a step that cannot fit fails
+  // before any thread is started.
+  private startPool(): Piscina {
+    this.pool ??= new Piscina({
+      filename: workerFile(), minThreads: this.threads, maxThreads: this.threads, idleTimeout: 2 ** 31 - 1,
+      concurrentTasksPerWorker: 1,
+    });
+    return this.pool;
   }
 
   // Lays out every shared buffer for batches of up to `rows` rows, freeing the previous layout.
@@ -97,7 +102,14 @@ export class Engine {
     this.freeLayout();
     const { graph, runtime: rt, layout: params } = this.core;
     const alloc = (bytes: number) => {
-      const p = rt.arena.alloc(bytes);
+      let p: number;
+      try {
+        p = rt.arena.alloc(bytes);
+      } catch (err) {
+        this.freeLayout();
+        throw new ArgumentError(`a step of ${rows} samples on ${this.threads} thread(s)${this.deterministic ? ` in ${this.shards} shards` : ''} ` +
+          `does not fit: ${(err as Error).message.replace(/^simdnet: /, '')}; use a smaller batch size or fewer threads`);
+      }
       this.blocks.push(p);
       return p;
     };
@@ -199,7 +211,8 @@ export class Engine {
     const L = this.layout!;
     const rt = this.core.runtime;
     const words = new Int32Array(rt.memory.buffer, L.barrier, BARRIER_WORDS);
-    const tasks = Array.from({ length: T }, (_, t) => (this.pool!.run(task(t)) as Promise<StepReply>).catch((err: unknown) => {
+    const pool = this.startPool();
+    const tasks = Array.from({ length: T }, (_, t) => (pool.run(task(t)) as Promise<StepReply>).catch((err: unknown) => {
       Barrier.abort(words);
       throw Object.assign(err instanceof Error ? err : new Error(String(err)), { thread: t });
     }));

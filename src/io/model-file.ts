@@ -2,23 +2,28 @@
 //
 //   /                       attrs: model_config (JSON), training_config (JSON), keras_version, backend,
 //                                  simdnet_training (JSON: epochs done, history, fit settings)
-//   /model_weights          attr layer_names; /model_weights/<layer> attr weight_names
-//   /model_weights/<layer>/<layer>/<weight>:0
-//   /optimizer_weights/<Optimizer>/iterations:0 and /<layer>/<weight>/<slot>:0
+//   /model_weights          attr layer_names; /model_weights/<layer> attr weight_names (empty for
+//                           a layer without weights, as Keras writes it)
+//   /model_weights/<layer>/<layer>/<weight>:0      attr simdnet_crc32: CRC-32 of its bytes
+//   /optimizer_weights/<Optimizer>/iterations:0 and /<layer>/<weight>/<slot>:0 (with simdnet_crc32)
 //
 // Files are written to a temporary name and renamed, so a crash never leaves a broken model.
+// Loading checks the architecture against the weights in the file before it allocates anything,
+// runs no initializer, and refuses non-finite values and bytes that do not match their checksum.
 
-import { ModelFileError } from '../errors.js';
-import { renameSync, rmSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
 import type { Dataset, Group } from 'h5wasm/node';
-import { Model } from '../models/model.js';
+import { buildFromConfig, type ModelConfig } from '../engine/graph-config.js';
+import { Graph } from '../engine/graph.js';
+import { ModelFileError, SimdnetError } from '../errors.js';
 import type { Runtime } from '../kernels/index.js';
+import { Model } from '../models/model.js';
+import { packageVersion } from '../package.js';
 import { lossFromConfig, serializeLoss } from '../training/losses.js';
 import { optimizerFromConfig } from '../training/optimizers.js';
-import { entityAt, hdf5, openHdf5, readValue } from './hdf5.js';
+import { crc32 } from './crc32.js';
+import { writeAtomically } from './files.js';
+import { entityAt, hdf5, hdf5Reason, openHdf5, readValue } from './hdf5.js';
 import { fromKerasConfig, toKerasConfig } from './keras-config.js';
-import { packageVersion } from '../package.js';
 
 // What a training run needs to continue where it stopped.
 export interface TrainingState {
@@ -27,73 +32,87 @@ export interface TrainingState {
   seed: number;
   batchSize: number;
   modelName: string;
+  runId?: string;    // the run that wrote the file; its history and report carry the same id
 }
 
-// Writes `path` through a temporary file in the same folder; removes the temporary on failure.
-export async function writeAtomically(path: string, write: (tmp: string) => Promise<void> | void): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  try {
-    await write(tmp);
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-}
+// Caps on what a model file may declare, checked before any memory is taken.
+export const MAX_INPUT_VALUES = 2 ** 24;  // per sample: 2048 x 2048 x 4
+export const MAX_WEIGHTS = 2 ** 28;       // 1 GiB of float32
+
+const CHECKSUM = 'simdnet_crc32';
 
 export async function saveModel(model: Model, path: string, training?: TrainingState): Promise<void> {
   const h5 = await hdf5();
   await writeAtomically(path, (tmp) => {
     const f = new h5.File(tmp, 'w');
     try {
-      f.create_attribute('model_config', JSON.stringify(toKerasConfig(model.getConfig())));
-      f.create_attribute('keras_version', `simdnet ${packageVersion()}`);
-      f.create_attribute('backend', 'simdnet (WebAssembly SIMD)');
-      const mw = f.create_group('model_weights');
-      const layers = model.layers.filter((l) => l.weights.length > 0);
-      mw.create_attribute('layer_names', model.layers.map((l) => l.name));
-      // Datasets are written straight from views of the model's memory, one at a time: a
-      // ResNet-50 with Adam state is 280 MB that need not be copied into JavaScript first.
-      const rt = model.core.runtime;
-      const view = (base: number, offset: number, size: number) => rt.f32(base + 4 * offset, size);
-      for (const layer of model.layers) {
-        const g = mw.create_group(layer.name);
-        g.create_attribute('weight_names', layer.weights.length ? layer.weights.map((w) => `${layer.name}/${w.name}:0`) : ['']);
-        if (!layers.includes(layer)) continue;
-        const inner = g.create_group(layer.name);
-        for (const w of layer.weights) {
-          const place = model.layout.byName.get(w.fullName)!;
-          inner.create_dataset({ name: `${w.name}:0`, data: view(model.core.params, place.offset, w.size), shape: w.shape, dtype: '<f' });
-        }
-      }
-      if (model.optimizer && model.loss) {
-        const opt = model.optimizer;
-        f.create_attribute('training_config', JSON.stringify({
-          optimizer_config: { class_name: opt.className, config: opt.getConfig() },
-          loss: serializeLoss(model.loss), metrics: model.metrics,
-        }));
-        const og = f.create_group('optimizer_weights').create_group(opt.className);
-        og.create_dataset({ name: 'iterations:0', data: BigInt64Array.from([BigInt(opt.iterations)]), shape: [], dtype: '<q' });
-        for (const s of model.layout.ordered()) {
-          if (!s.weight.trainable) continue;
-          // optimizer_weights/Adam/<layer>/<weight>/<slot>:0
-          const [layerName, weightName] = s.weight.fullName.split('/');
-          const lg = og.keys().includes(layerName) ? (og.get(layerName) as Group) : og.create_group(layerName);
-          const wg = lg.create_group(weightName);
-          for (const [k, slotName] of opt.slotNames.entries()) {
-            wg.create_dataset({ name: `${slotName}:0`, data: view(model.core.slots[k], s.offset, s.weight.size), shape: [s.weight.size], dtype: '<f' });
-          }
-        }
-      }
-      if (training) f.create_attribute('simdnet_training', JSON.stringify(training));
+      writeModel(f, model, training);
+    } catch (err) {
+      if (err instanceof SimdnetError) throw err;
+      throw new ModelFileError(`simdnet: cannot write ${path}: ${hdf5Reason(err)}`);
     } finally {
       f.close();
     }
   });
 }
 
+function writeModel(f: Group, model: Model, training?: TrainingState): void {
+  f.create_attribute('model_config', JSON.stringify(toKerasConfig(model.getConfig())));
+  f.create_attribute('keras_version', `simdnet ${packageVersion()}`);
+  f.create_attribute('backend', 'simdnet (WebAssembly SIMD)');
+  const mw = f.create_group('model_weights');
+  mw.create_attribute('layer_names', model.layers.map((l) => l.name));
+  // Datasets are written straight from views of the model's memory, one at a time: a ResNet-50
+  // with Adam state is 280 MB that need not be copied into JavaScript first.
+  const rt = model.core.runtime;
+  const view = (base: number, offset: number, size: number) => rt.f32(base + 4 * offset, size);
+  const dataset = (g: Group, name: string, data: Float32Array, shape: number[]) => {
+    const d = g.create_dataset({ name, data, shape, dtype: '<f' });
+    d.create_attribute(CHECKSUM, crc32(data));
+  };
+  for (const layer of model.layers) {
+    const g = mw.create_group(layer.name);
+    if (layer.weights.length === 0) {
+      // Keras reads every listed name: a layer without weights lists none (an empty array).
+      g.create_attribute('weight_names', new Float64Array(0), [0], '<d');
+      continue;
+    }
+    g.create_attribute('weight_names', layer.weights.map((w) => `${layer.name}/${w.name}:0`));
+    const inner = g.create_group(layer.name);
+    for (const w of layer.weights) {
+      const place = model.layout.byName.get(w.fullName)!;
+      dataset(inner, `${w.name}:0`, view(model.core.params, place.offset, w.size), w.shape);
+    }
+  }
+  if (model.optimizer && model.loss) {
+    const opt = model.optimizer;
+    f.create_attribute('training_config', JSON.stringify({
+      optimizer_config: { class_name: opt.className, config: opt.getConfig() },
+      loss: serializeLoss(model.loss), metrics: model.metrics,
+    }));
+    const og = f.create_group('optimizer_weights').create_group(opt.className);
+    og.create_dataset({ name: 'iterations:0', data: BigInt64Array.from([BigInt(opt.iterations)]), shape: [], dtype: '<q' });
+    for (const s of model.layout.ordered()) {
+      if (!s.weight.trainable) continue;
+      // optimizer_weights/Adam/<layer>/<weight>/<slot>:0
+      const [layerName, weightName] = s.weight.fullName.split('/');
+      const lg = og.keys().includes(layerName) ? (og.get(layerName) as Group) : og.create_group(layerName);
+      const wg = lg.create_group(weightName);
+      for (const [k, slotName] of opt.slotNames.entries()) {
+        dataset(wg, `${slotName}:0`, view(model.core.slots[k], s.offset, s.weight.size), [s.weight.size]);
+      }
+    }
+  }
+  if (training) f.create_attribute('simdnet_training', JSON.stringify(training));
+}
+
 function attrJson(g: Group, name: string, path: string): unknown {
-  const a = g.attrs[name];
+  let a;
+  try {
+    a = g.attrs[name];
+  } catch (err) {
+    throw new ModelFileError(`simdnet: ${path}: cannot read attribute "${name}" (${hdf5Reason(err)}); the file is corrupt`);
+  }
   if (!a) return undefined;
   try {
     return JSON.parse(String(a.value));
@@ -102,74 +121,165 @@ function attrJson(g: Group, name: string, path: string): unknown {
   }
 }
 
-// Reads every weight of `model` from an open file into the model, one at a time, after checking
-// that every weight is there with the model's shape (so a mismatch changes nothing).
-function readWeightsInto(model: Model, f: Group, path: string): void {
+// A float32 dataset's values, checked: the dtype, finiteness, and the stored checksum if any.
+function readFloats(d: Dataset, path: string, what: string, size: number): Float32Array {
+  const v = readValue(d, path);
+  if (!(v instanceof Float32Array) || v.length !== size) throw new ModelFileError(`simdnet: ${path}: ${what} is not ${size} float32 values`);
+  let stored: unknown;
+  try {
+    stored = d.attrs[CHECKSUM]?.value;
+  } catch (err) {
+    throw new ModelFileError(`simdnet: ${path}: cannot read the checksum of ${what} (${hdf5Reason(err)}); the file is corrupt`);
+  }
+  if (stored !== undefined && stored !== crc32(v)) {
+    throw new ModelFileError(`simdnet: ${path}: ${what} does not match its checksum (stored ${String(stored)}, read ${crc32(v)}); the file is corrupt`);
+  }
+  for (let i = 0; i < v.length; i++) {
+    if (!Number.isFinite(v[i])) throw new ModelFileError(`simdnet: ${path}: ${what} holds a non-finite value (${v[i]}) at index ${i}`);
+  }
+  return v;
+}
+
+interface Weights { graph: Graph; found: Map<string, Dataset> }
+
+// Every weight of the graph's layers, found in the file with the graph's shape; throws before
+// any model memory exists when one is missing, of another shape, or the model is too large.
+function findWeights(graph: Graph, f: Group, path: string, skipMismatch = false): Weights {
   const mw = entityAt(f, 'model_weights') as Group | null;
   if (!mw || !('keys' in mw)) throw new ModelFileError(`simdnet: ${path}: no model_weights group; not a model file`);
-  const found: [string, Dataset][] = [];
-  for (const layer of model.layers) {
+  const found = new Map<string, Dataset>();
+  let total = 0;
+  for (const layer of graph.layers) {
     for (const w of layer.weights) {
+      total += w.size;
       const d = entityAt(f, `model_weights/${layer.name}/${layer.name}/${w.name}:0`) as Dataset | null;
-      if (!d || !('shape' in d)) {
-        throw new ModelFileError(`simdnet: ${path} does not fit this model: it has no weight "${w.fullName}" (a model file from a different architecture?)`);
+      const shape = d && 'shape' in d ? (d.shape as number[] | null) : null;
+      if (!shape || shape.join(',') !== w.shape.join(',')) {
+        if (skipMismatch) continue;
+        throw new ModelFileError(shape
+          ? `simdnet: ${path} does not fit this model: weight "${w.fullName}" is (${shape.join(', ')}) in the file, (${w.shape.join(', ')}) in the model (a model file from a different architecture?)`
+          : `simdnet: ${path} does not fit this model: it has no weight "${w.fullName}" (a model file from a different architecture?)`);
       }
-      const shape = d.shape as number[];
-      if (shape.join(',') !== w.shape.join(',')) {
-        throw new ModelFileError(`simdnet: ${path} does not fit this model: weight "${w.fullName}" is (${shape.join(', ')}) in the file, ` +
-          `(${w.shape.join(', ')}) in the model (a model file from a different architecture?)`);
-      }
-      found.push([w.fullName, d]);
+      found.set(w.fullName, d as Dataset);
     }
   }
-  for (const [name, d] of found) {
-    const v = readValue(d, path);
-    if (!(v instanceof Float32Array)) throw new ModelFileError(`simdnet: ${path}: weight "${name}" is not float32`);
-    model.setWeights({ [name]: v });
+  if (total > MAX_WEIGHTS) throw new ModelFileError(`simdnet: ${path}: the model declares ${total.toLocaleString('en-US')} weights, over the limit of ${MAX_WEIGHTS.toLocaleString('en-US')}`);
+  return { graph, found };
+}
+
+function readWeightsInto(model: Model, w: Weights, path: string): void {
+  const values: Record<string, Float32Array> = {};
+  for (const [name, d] of w.found) values[name] = readFloats(d, path, `weight "${name}"`, model.layout.byName.get(name)!.weight.size);
+  model.setWeights(values);
+}
+
+function graphOf(cfg: ModelConfig, path: string): { name: string; graph: Graph } {
+  try {
+    const { name, input, output } = buildFromConfig(cfg);
+    const graph = new Graph(input, output);
+    const values = graph.inputLayer.outputShape.reduce((a, b) => a * b, 1);
+    if (values > MAX_INPUT_VALUES) {
+      throw new ModelFileError(`simdnet: ${path}: the model takes inputs of (${graph.inputLayer.outputShape.join(', ')}), over the limit of ${MAX_INPUT_VALUES.toLocaleString('en-US')} values per sample`);
+    }
+    return { name, graph };
+  } catch (err) {
+    if (err instanceof ModelFileError) throw err;
+    throw new ModelFileError(`simdnet: ${path}: model_config: ${(err as Error).message.replace(/^simdnet: /, '')}`);
   }
 }
 
 export interface LoadedModel { model: Model; training?: TrainingState }
 
-export async function loadModel(path: string, options: { runtime?: Runtime } = {}): Promise<LoadedModel> {
+export interface LoadModelOptions {
+  /** The kernels and memory to use. Default: the model's own. */
+  runtime?: Runtime;
+  /** Restore the optimizer, loss and optimizer state of training_config (Keras's compile). Default true. */
+  compile?: boolean;
+}
+
+export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
   const f = await openHdf5(path);
   try {
     const cfg = attrJson(f, 'model_config', path);
     if (cfg === undefined) throw new ModelFileError(`simdnet: ${path}: no model_config attribute; not a Keras/simdnet model file`);
-    const model = Model.fromConfig(fromKerasConfig(cfg, path), { runtime: options.runtime, initialize: false });
-    readWeightsInto(model, f, path);
-    const tc = attrJson(f, 'training_config', path) as { optimizer_config?: { class_name: string; config: Record<string, number | boolean> }; loss?: string; metrics?: string[] } | undefined;
-    if (tc?.optimizer_config && tc.loss) {
-      const optimizer = optimizerFromConfig(tc.optimizer_config.class_name, tc.optimizer_config.config);
-      model.compile({ optimizer, loss: lossFromConfig(tc.loss), metrics: tc.metrics });
-      const og = entityAt(f, `optimizer_weights/${optimizer.className}`) as Group | null;
-      if (og && 'keys' in og) {
-        const it = entityAt(og, 'iterations:0') as Dataset | null;
-        const iterations = it ? Number(readValue(it, path) as bigint) : 0;
-        for (const s of model.layout.places) {
-          if (!s.weight.trainable) continue;
-          for (const slot of optimizer.slotNames) {
-            const d = entityAt(og, `${s.weight.fullName}/${slot}:0`) as Dataset | null;
-            if (!d) throw new ModelFileError(`simdnet: ${path}: optimizer state "${slot}" of "${s.weight.fullName}" is missing`);
-            model.setOptimizerState({ [`${slot}/${s.weight.fullName}`]: readValue(d, path) as Float32Array }, iterations);
+    const { name, graph } = graphOf(fromKerasConfig(cfg, path), path);
+    const weights = findWeights(graph, f, path);
+    const model = new Model({ inputs: graph.inputLayer.output!, outputs: graph.outputLayer.output!, name, runtime: options.runtime, initialize: false });
+    readWeightsInto(model, weights, path);
+    if (options.compile ?? true) restoreTraining(model, f, path);
+    return { model, training: trainingState(attrJson(f, 'simdnet_training', path), path) };
+  } finally {
+    f.close();
+  }
+}
+
+function restoreTraining(model: Model, f: Group, path: string): void {
+  const tc = attrJson(f, 'training_config', path) as { optimizer_config?: { class_name?: unknown; config?: unknown }; loss?: unknown; metrics?: unknown } | undefined;
+  if (!tc?.optimizer_config || tc.loss === undefined) return;
+  try {
+    const optimizer = optimizerFromConfig(String(tc.optimizer_config.class_name), (tc.optimizer_config.config ?? {}) as Record<string, number | boolean>);
+    model.compile({ optimizer, loss: lossFromConfig(tc.loss), metrics: tc.metrics as string[] | undefined });
+  } catch (err) {
+    throw new ModelFileError(`simdnet: ${path}: training_config: ${(err as Error).message.replace(/^simdnet: /, '')}`);
+  }
+  const optimizer = model.optimizer!;
+  const og = entityAt(f, `optimizer_weights/${optimizer.className}`) as Group | null;
+  if (!og || !('keys' in og)) return;
+  const it = entityAt(og, 'iterations:0') as Dataset | null;
+  const raw = it ? readValue(it, path) : 0n;
+  const iterations = typeof raw === 'bigint' ? raw : Array.isArray(raw) || ArrayBuffer.isView(raw) ? (raw as unknown as bigint[])[0] : raw;
+  if (typeof iterations !== 'bigint' || iterations < 0n || iterations > 2n ** 53n) {
+    throw new ModelFileError(`simdnet: ${path}: optimizer_weights/${optimizer.className}/iterations:0 is not a step count (${String(raw)})`);
+  }
+  const state: Record<string, Float32Array> = {};
+  for (const s of model.layout.places) {
+    if (!s.weight.trainable) continue;
+    for (const slot of optimizer.slotNames) {
+      const d = entityAt(og, `${s.weight.fullName}/${slot}:0`) as Dataset | null;
+      if (!d || !('shape' in d)) throw new ModelFileError(`simdnet: ${path}: optimizer state "${slot}" of "${s.weight.fullName}" is missing`);
+      state[`${slot}/${s.weight.fullName}`] = readFloats(d, path, `optimizer state "${slot}" of "${s.weight.fullName}"`, s.weight.size);
+    }
+  }
+  model.setOptimizerState(state, Number(iterations));
+}
+
+function trainingState(v: unknown, path: string): TrainingState | undefined {
+  if (v === undefined) return undefined;
+  const t = v as TrainingState;
+  const whole = (n: unknown) => typeof n === 'number' && Number.isInteger(n) && n >= 0;
+  if (!t || !whole(t.epochsDone) || !whole(t.seed) || !whole(t.batchSize) || t.batchSize < 1 || typeof t.modelName !== 'string' ||
+      !t.history || typeof t.history !== 'object' || Object.values(t.history).some((h) => !Array.isArray(h))) {
+    throw new ModelFileError(`simdnet: ${path}: attribute "simdnet_training" is not a valid training state; the file is corrupt`);
+  }
+  return t;
+}
+
+export interface LoadWeightsOptions {
+  /** Match weights by layer name, and load only the layers the file has (Keras's by_name). Default false: every weight must be there. */
+  byName?: boolean;
+  /** With byName: leave the layers whose weights differ in shape as they are, instead of failing. Default false. */
+  skipMismatch?: boolean;
+}
+
+// Loads the weights of a model file into an existing model; returns the names of the weights it
+// left as they were (byName with skipMismatch, or layers the file does not have).
+export async function loadWeights(model: Model, path: string, options: LoadWeightsOptions = {}): Promise<string[]> {
+  const f = await openHdf5(path);
+  try {
+    const w = findWeights(model.graph, f, path, options.byName ?? false);
+    if (options.byName && !options.skipMismatch) {
+      for (const l of model.layers) {
+        for (const wt of l.weights) {
+          const d = entityAt(f, `model_weights/${l.name}/${l.name}/${wt.name}:0`) as Dataset | null;
+          if (d && 'shape' in d && (d.shape as number[]).join(',') !== wt.shape.join(',')) {
+            throw new ModelFileError(`simdnet: ${path}: weight "${wt.fullName}" is (${(d.shape as number[]).join(', ')}) in the file, (${wt.shape.join(', ')}) in the model; pass skipMismatch to leave it as it is`);
           }
         }
       }
     }
-    const training = attrJson(f, 'simdnet_training', path) as TrainingState | undefined;
-    return { model, training };
+    readWeightsInto(model, w, path);
+    return model.layout.ordered().map((s) => s.weight.fullName).filter((n) => !w.found.has(n));
   } finally {
     f.close();
   }
 }
-
-// Loads the weights of a model file into an existing model of the same architecture.
-export async function loadWeights(model: Model, path: string): Promise<void> {
-  const f = await openHdf5(path);
-  try {
-    readWeightsInto(model, f, path);
-  } finally {
-    f.close();
-  }
-}
-

@@ -101,7 +101,6 @@ export class Arena {
   }
 
   private outOfMemory(end: number): SimdnetError {
-    return new SimdnetError(`out of WebAssembly memory: ${(end / 2 ** 20).toFixed(0)} MiB needed ` +
-      `(the limit is 4096 MiB); use a smaller batch size or fewer threads`);
+    return new SimdnetError(`out of WebAssembly memory: ${(end / 2 ** 20).toFixed(0)} MiB needed, the limit is 4096 MiB`);
   }
 }

@@ -1,5 +1,6 @@
 // The functional Model: Keras's compile / fit / evaluate / predict / summary over a layer graph.
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { availableParallelism } from 'node:os';
 import { Engine, type Batch } from '../engine/engine.js';
 import { buildFromConfig, graphConfig, type ModelConfig } from '../engine/graph-config.js';
@@ -85,6 +86,9 @@ const positive = (what: string, v: unknown): number => {
 };
 
 const DEFAULT_DETERMINISTIC_SHARDS = 4;
+// Each thread holds a gradient vector and an activation region of its own: past this, threads
+// cost memory and start-up time without a batch that could use them.
+export const MAX_THREADS = 64;
 
 export class Model {
   readonly name: string;
@@ -96,6 +100,9 @@ export class Model {
   // Set by a callback to end fit after the current batch (tfjs-layers' model.stopTraining).
   stopTraining = false;
   private engines = new Map<string, Engine>();
+  // Calls that run steps take turns: two at once would share the step buffers.
+  private turn: Promise<unknown> = Promise.resolve();
+  private readonly holder = new AsyncLocalStorage<Model>();
 
   constructor(args: ModelArgs) {
     this.name = args.name ?? 'model';
@@ -107,7 +114,13 @@ export class Model {
     if (outShape.length !== 1) {
       throw new ArgumentError(`the model output must be (batch, classes); got (batch, ${outShape.join(', ')}) — add a Flatten and a Dense layer`);
     }
-    const params = runtime.arena.allocF32(this.layout.totalFloats);
+    let params: number;
+    try {
+      params = runtime.arena.allocF32(this.layout.totalFloats);
+    } catch (err) {
+      throw new ArgumentError(`model "${this.name}" has ${this.layout.countParams().total.toLocaleString('en-US')} weights, ` +
+        `more than WebAssembly's 4 GiB memory holds (${(err as Error).message.replace(/^simdnet: /, '')})`);
+    }
     const inShape = this.graph.inputLayer.outputShape;
     this.core = {
       graph: this.graph, config: graphConfig(this.name, this.graph), layout: this.layout, runtime, params, grads: 0, slots: [],
@@ -241,8 +254,18 @@ export class Model {
     this.optimizer.iterations = iterations;
   }
 
+  // Runs `fn` once the model's earlier calls have finished. A call made from inside one (a
+  // callback of fit calling predict) runs at once: it is part of the call that holds the turn.
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.holder.getStore() === this) return fn();
+    const run = this.turn.then(() => this.holder.run(this, fn));
+    this.turn = run.catch(() => undefined);
+    return run;
+  }
+
   private engine(args: RunArgs): Engine {
     const threads = positive('threads', args.threads ?? defaultThreads());
+    if (threads > MAX_THREADS) throw new ArgumentError(`threads must be at most ${MAX_THREADS}, got ${threads}`);
     const d = args.deterministic ?? false;
     if (typeof d !== 'boolean') positive('deterministic (shards)', d);
     const shards = d === true ? DEFAULT_DETERMINISTIC_SHARDS : d === false ? 0 : d;
@@ -255,11 +278,14 @@ export class Model {
     return e;
   }
 
-  // Frees the worker threads and the memory of their steps; the model stays usable.
+  // Frees the worker threads and the memory of their steps (after any call under way); the model
+  // stays usable.
   async dispose(): Promise<void> {
-    const engines = [...this.engines.values()];
-    this.engines.clear();
-    await Promise.all(engines.map((e) => e.dispose()));
+    return this.exclusive(async () => {
+      const engines = [...this.engines.values()];
+      this.engines.clear();
+      await Promise.all(engines.map((e) => e.dispose()));
+    });
   }
 
   private checkData(x: Tensor, y: Tensor | undefined, what: string): number {
@@ -305,60 +331,62 @@ export class Model {
   }
 
   async fit(x: Tensor, y: Tensor, args: FitArgs = {}): Promise<History> {
-    this.requireCompiled('fit');
-    const n = this.checkData(x, y, 'fit');
-    const epochs = positive('epochs', args.epochs ?? 1);
-    const batchSize = positive('batchSize', args.batchSize ?? 32);
-    const initialEpoch = args.initialEpoch ?? 0;
-    if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw new ArgumentError(`initialEpoch must be a whole number >= 0, got ${describe(initialEpoch)}`);
-    const verbose = args.verbose ?? 1;
-    const shuffle = args.shuffle ?? true;
-    const seed = args.seed ?? 0;
-    const callbacks = args.callbacks === undefined ? [] : Array.isArray(args.callbacks) ? args.callbacks : [args.callbacks];
-    if (args.validationData) this.checkData(args.validationData[0], args.validationData[1], 'fit validationData');
-    const engine = this.engine(args);
-    const K = this.outputShape[0];
-    const steps = Math.ceil(n / batchSize);
-    const history = new History();
-    const sink = args.progress ?? stdoutSink;
-    this.stopTraining = false;
-    await callAll(callbacks, 'onTrainBegin');
-    for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
-      const t0 = performance.now();
-      if (verbose > 0) sink.write(`Epoch ${epoch + 1}/${epochs}\n`);
-      await callAll(callbacks, 'onEpochBegin', epoch);
-      // Each epoch's order depends on (seed, epoch) alone, so a resumed run shuffles as an unbroken one.
-      const order = shuffle ? permutation(n, seededRandom(Math.imul(seed ^ 0x5bd1e995, 0x9e3779b1) + epoch)) : null;
-      const bar = verbose === 1 ? new ProgressBar(steps, sink) : undefined;
-      let lossSum = 0, correct = 0, seen = 0;
-      for (let b = 0; b < steps; b++) {
-        const start = b * batchSize, rows = Math.min(batchSize, n - start);
-        await callAll(callbacks, 'onBatchBegin', b, { batch: b, size: rows });
-        const batch: Batch = { x: this.gather(x, order, start, rows), y: this.gather(y, order, start, rows), rows };
-        const r = await this.step(engine, batch, seed, `at epoch ${epoch + 1}, batch ${b + 1}`);
-        const right = countCorrect(r.outputs, batch.y!, rows, K);
-        lossSum += r.loss * rows;
-        correct += right;
-        seen += rows;
-        bar?.update(b + 1, this.logs(lossSum / seen, correct, seen));
-        await callAll(callbacks, 'onBatchEnd', b, { ...this.logs(r.loss, right, rows), size: rows });
-        if (this.stopTraining) break;
+    return this.exclusive(async () => {
+      this.requireCompiled('fit');
+      const n = this.checkData(x, y, 'fit');
+      const epochs = positive('epochs', args.epochs ?? 1);
+      const batchSize = positive('batchSize', args.batchSize ?? 32);
+      const initialEpoch = args.initialEpoch ?? 0;
+      if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw new ArgumentError(`initialEpoch must be a whole number >= 0, got ${describe(initialEpoch)}`);
+      const verbose = args.verbose ?? 1;
+      const shuffle = args.shuffle ?? true;
+      const seed = args.seed ?? 0;
+      const callbacks = args.callbacks === undefined ? [] : Array.isArray(args.callbacks) ? args.callbacks : [args.callbacks];
+      if (args.validationData) this.checkData(args.validationData[0], args.validationData[1], 'fit validationData');
+      const engine = this.engine(args);
+      const K = this.outputShape[0];
+      const steps = Math.ceil(n / batchSize);
+      const history = new History();
+      const sink = args.progress ?? stdoutSink;
+      this.stopTraining = false;
+      await callAll(callbacks, 'onTrainBegin');
+      for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
+        const t0 = performance.now();
+        if (verbose > 0) sink.write(`Epoch ${epoch + 1}/${epochs}\n`);
+        await callAll(callbacks, 'onEpochBegin', epoch);
+        // Each epoch's order depends on (seed, epoch) alone, so a resumed run shuffles as an unbroken one.
+        const order = shuffle ? permutation(n, seededRandom(Math.imul(seed ^ 0x5bd1e995, 0x9e3779b1) + epoch)) : null;
+        const bar = verbose === 1 ? new ProgressBar(steps, sink) : undefined;
+        let lossSum = 0, correct = 0, seen = 0;
+        for (let b = 0; b < steps; b++) {
+          const start = b * batchSize, rows = Math.min(batchSize, n - start);
+          await callAll(callbacks, 'onBatchBegin', b, { batch: b, size: rows });
+          const batch: Batch = { x: this.gather(x, order, start, rows), y: this.gather(y, order, start, rows), rows };
+          const r = await this.step(engine, batch, seed, `at epoch ${epoch + 1}, batch ${b + 1}`);
+          const right = countCorrect(r.outputs, batch.y!, rows, K);
+          lossSum += r.loss * rows;
+          correct += right;
+          seen += rows;
+          bar?.update(b + 1, this.logs(lossSum / seen, correct, seen));
+          await callAll(callbacks, 'onBatchEnd', b, { ...this.logs(r.loss, right, rows), size: rows });
+          if (this.stopTraining) break;
+        }
+        const logs = this.logs(lossSum / seen, correct, seen);
+        // The epoch's training time, as Keras reports it: validation comes after.
+        const seconds = (performance.now() - t0) / 1000;
+        if (args.validationData) {
+          const v = await this.evaluate(args.validationData[0], args.validationData[1], { batchSize, threads: args.threads, deterministic: args.deterministic });
+          for (const [k, val] of Object.entries(v)) logs[`val_${k}`] = val;
+        }
+        bar?.finish(logs);
+        logs.time = seconds;
+        if (verbose === 2) sink.write(`${seen}/${n} - ${logs.time.toFixed(0)}s - ${Object.entries(logs).filter(([k]) => k !== 'time').map(([k, v]) => `${k}: ${v.toFixed(4)}`).join(' - ')}\n`);
+        history.record(epoch, logs);
+        await callAll(callbacks, 'onEpochEnd', epoch, logs);
       }
-      const logs = this.logs(lossSum / seen, correct, seen);
-      // The epoch's training time, as Keras reports it: validation comes after.
-      const seconds = (performance.now() - t0) / 1000;
-      if (args.validationData) {
-        const v = await this.evaluate(args.validationData[0], args.validationData[1], { batchSize, threads: args.threads, deterministic: args.deterministic });
-        for (const [k, val] of Object.entries(v)) logs[`val_${k}`] = val;
-      }
-      bar?.finish(logs);
-      logs.time = seconds;
-      if (verbose === 2) sink.write(`${seen}/${n} - ${logs.time.toFixed(0)}s - ${Object.entries(logs).filter(([k]) => k !== 'time').map(([k, v]) => `${k}: ${v.toFixed(4)}`).join(' - ')}\n`);
-      history.record(epoch, logs);
-      await callAll(callbacks, 'onEpochEnd', epoch, logs);
-    }
-    await callAll(callbacks, 'onTrainEnd');
-    return history;
+      await callAll(callbacks, 'onTrainEnd');
+      return history;
+    });
   }
 
   // One optimizer step: the optimizer's step counter counts only steps that were applied.
@@ -377,17 +405,21 @@ export class Model {
 
   // Loss and metrics in inference mode (moving statistics in batch norm).
   async evaluate(x: Tensor, y: Tensor, args: EvaluateArgs = {}): Promise<Logs> {
-    this.requireCompiled('evaluate');
-    const n = this.checkData(x, y, 'evaluate');
-    const out = await this.predictData(x, args, n);
-    const K = this.outputShape[0];
-    return this.logs(this.core.loss!.evaluate(out, y.data, n, K), countCorrect(out, y.data, n, K), n);
+    return this.exclusive(async () => {
+      this.requireCompiled('evaluate');
+      const n = this.checkData(x, y, 'evaluate');
+      const out = await this.predictData(x, args, n);
+      const K = this.outputShape[0];
+      return this.logs(this.core.loss!.evaluate(out, y.data, n, K), countCorrect(out, y.data, n, K), n);
+    });
   }
 
   // The model's outputs: probabilities for a softmax output layer, logits otherwise.
   async predict(x: Tensor, args: EvaluateArgs = {}): Promise<Tensor> {
-    const n = this.checkData(x, undefined, 'predict');
-    return new Tensor(await this.predictData(x, args, n), [n, this.outputShape[0]]);
+    return this.exclusive(async () => {
+      const n = this.checkData(x, undefined, 'predict');
+      return new Tensor(await this.predictData(x, args, n), [n, this.outputShape[0]]);
+    });
   }
 
   // Class probabilities, whether the model ends in a softmax or outputs logits.
@@ -414,31 +446,35 @@ export class Model {
 
   // One training step on exactly this batch; returns its loss and metrics.
   async trainOnBatch(x: Tensor, y: Tensor, args: RunArgs & { seed?: number } = {}): Promise<Logs> {
-    this.requireCompiled('trainOnBatch');
-    const n = this.checkData(x, y, 'trainOnBatch');
-    const r = await this.step(this.engine(args), { x: x.data, y: y.data, rows: n }, args.seed ?? 0, 'in trainOnBatch');
-    return this.logs(r.loss, countCorrect(r.outputs, y.data, n, this.outputShape[0]), n);
+    return this.exclusive(async () => {
+      this.requireCompiled('trainOnBatch');
+      const n = this.checkData(x, y, 'trainOnBatch');
+      const r = await this.step(this.engine(args), { x: x.data, y: y.data, rows: n }, args.seed ?? 0, 'in trainOnBatch');
+      return this.logs(r.loss, countCorrect(r.outputs, y.data, n, this.outputShape[0]), n);
+    });
   }
 
   // The loss and the gradient of every trainable weight on this batch, in training mode (batch
   // statistics; the moving statistics are updated, as a Keras training-mode call does). No
   // weight changes: a custom training loop applies the gradients itself.
   async computeGradients(x: Tensor, y: Tensor, args: RunArgs = {}): Promise<{ loss: number; grads: Record<string, Tensor>; predictions: Tensor }> {
-    this.requireCompiled('computeGradients');
-    const n = this.checkData(x, y, 'computeGradients');
-    let r;
-    try {
-      r = await this.engine(args).trainStep({ x: x.data, y: y.data, rows: n, step: this.optimizer!.iterations }, null);
-    } catch (err) {
-      if (err instanceof NonFiniteLossError) throw new NonFiniteLossError(err.loss, 'in computeGradients');
-      throw err;
-    }
-    const grads: Record<string, Tensor> = {};
-    for (const s of this.layout.ordered()) {
-      if (!s.weight.trainable) continue;
-      grads[s.weight.fullName] = new Tensor(this.core.runtime.download(this.core.grads + 4 * s.offset, s.weight.size), [...s.weight.shape]);
-    }
-    return { loss: r.loss, grads, predictions: new Tensor(r.outputs, [n, this.outputShape[0]]) };
+    return this.exclusive(async () => {
+      this.requireCompiled('computeGradients');
+      const n = this.checkData(x, y, 'computeGradients');
+      let r;
+      try {
+        r = await this.engine(args).trainStep({ x: x.data, y: y.data, rows: n, step: this.optimizer!.iterations }, null);
+      } catch (err) {
+        if (err instanceof NonFiniteLossError) throw new NonFiniteLossError(err.loss, 'in computeGradients');
+        throw err;
+      }
+      const grads: Record<string, Tensor> = {};
+      for (const s of this.layout.ordered()) {
+        if (!s.weight.trainable) continue;
+        grads[s.weight.fullName] = new Tensor(this.core.runtime.download(this.core.grads + 4 * s.offset, s.weight.size), [...s.weight.shape]);
+      }
+      return { loss: r.loss, grads, predictions: new Tensor(r.outputs, [n, this.outputShape[0]]) };
+    });
   }
 }
 
@@ -446,7 +482,7 @@ export function defaultThreads(): number {
   const env = process.env.SIMDNET_THREADS;
   if (env !== undefined) {
     const v = Number(env);
-    if (!Number.isInteger(v) || v < 1) throw new ArgumentError(`SIMDNET_THREADS must be a positive integer, got "${env}"`);
+    if (!Number.isInteger(v) || v < 1 || v > MAX_THREADS) throw new ArgumentError(`SIMDNET_THREADS must be a whole number from 1 to ${MAX_THREADS}, got "${env}"`);
     return v;
   }
   // Each worker keeps a gradient vector of its own (94 MB for ResNet-50): past 8, more cores

@@ -15,6 +15,10 @@ export interface KernelTime { kernel: string; calls: number; ms: number }
 export interface StepProfile { totalMs: number; loss: number; layers: LayerTime[]; kernels: KernelTime[] }
 
 export async function profileTrainingStep(model: Model, x: Tensor, y: Tensor): Promise<StepProfile> {
+  return model.exclusive(() => profile(model, x, y));
+}
+
+async function profile(model: Model, x: Tensor, y: Tensor): Promise<StepProfile> {
   if (!model.optimizer) throw new ArgumentError('compile the model before profiling it');
   const real = model.core.runtime.k;
   const kernels = new Map<string, KernelTime>();
