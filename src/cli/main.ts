@@ -6,7 +6,7 @@ import { UsageError } from './options.js';
 import { predictCommand, predictHelp } from './predict.js';
 import { reproduceCommand, reproduceHelp } from './reproduce.js';
 import { summaryCommand, summaryHelp } from './summary.js';
-import { trainCommand, trainHelp } from './train.js';
+import { InterruptedError, trainCommand, trainHelp } from './train.js';
 import { packageVersion } from '../package.js';
 
 const commands: Record<string, { run: (argv: string[], log: (s: string) => void) => Promise<void>; help: string; what: string }> = {
@@ -58,6 +58,6 @@ main(process.argv.slice(2)).then(
     const message = err instanceof Error ? err.message : String(err);
     console.error(message.startsWith('simdnet') ? message : `simdnet: ${message}`);
     if (process.env.SIMDNET_DEBUG && err instanceof Error) console.error(err.stack);
-    process.exitCode = err instanceof UsageError ? 2 : 1;
+    process.exitCode = err instanceof UsageError ? 2 : err instanceof InterruptedError ? 130 : 1;
   },
 );

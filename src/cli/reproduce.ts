@@ -33,7 +33,8 @@ export async function reproduceCommand(argv: string[], log: (s: string) => void)
   for (const [part, r] of [[1, recipes.convnet], [2, recipes.resnet50]] as const) {
     const epochs = Math.max(1, Math.round(r.epochs * scale));
     log(`\nPart ${part}: ${r.title}, Adam ${r.learningRate}, ${epochs} epochs, minibatch ${r.batchSize}`);
-    const outcome = await runTraining({ recipe: r, epochs, batchSize: r.batchSize, seed, threads, data, outDir: join(out, r.name), log });
+    // A reproduction owns its folders: each run replaces the previous one's outputs.
+    const outcome = await runTraining({ recipe: r, epochs, batchSize: r.batchSize, seed, threads, data, outDir: join(out, r.name), force: true, log });
     log(`Train Accuracy: ${outcome.train.accuracy.toFixed(6)}`);
     log(`Test Accuracy: ${outcome.test.accuracy.toFixed(6)}`);
     rows.push([r.name, outcome]);
