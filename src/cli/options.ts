@@ -23,7 +23,7 @@ export function parse(argv: string[], options: OptionSpec, command: string): Par
   } catch (err) {
     const msg = (err as Error).message;
     const ambiguous = /Option '(--[\w-]+)' argument is ambiguous/.exec(msg);
-    if (ambiguous) throw new UsageError(`${ambiguous[1]} must be a positive number (got a value starting with "-")`);
+    if (ambiguous) throw new UsageError(`${ambiguous[1]} takes no negative value (got one starting with "-")`);
     throw new UsageError(`${msg.split('\n')[0].replace(/\. To specify.*$/, '')} (see "simdnet ${command} --help")`);
   }
   const values: Parsed['values'] = {}, flags: Parsed['flags'] = {};

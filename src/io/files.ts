@@ -69,7 +69,9 @@ export function prepareOutputDir(dir: string): string {
     try {
       st = statSync(at);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new FileError(`simdnet: output folder ${abs}: ${(err as Error).message}`);
+      const code = (err as NodeJS.ErrnoException).code;
+      // ENOTDIR: some ancestor is a file; the walk up finds it and says so.
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new FileError(`simdnet: output folder ${abs}: ${(err as Error).message}`);
       missing.unshift(at);
       const up = dirname(at);
       if (up === at) break;

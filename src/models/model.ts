@@ -369,6 +369,8 @@ export class Model {
           seen += rows;
           bar?.update(b + 1, this.logs(lossSum / seen, correct, seen));
           await callAll(callbacks, 'onBatchEnd', b, { ...this.logs(r.loss, right, rows), size: rows });
+          // A step on the calling thread never waits for I/O: give timers and signals a turn.
+          await new Promise((resolve) => setImmediate(resolve));
           if (this.stopTraining) break;
         }
         const logs = this.logs(lossSum / seen, correct, seen);

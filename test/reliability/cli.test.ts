@@ -1,0 +1,128 @@
+// The command line tried the way a careless or hostile user would: each case ends quickly with
+// one line naming what was wrong, the right exit status, and no half-written output.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import h5wasm from 'h5wasm/node';
+import { signsDir } from '../helpers/goldens.js';
+import { editJsonAttribute } from './crafted.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const cli = join(root, 'dist/src/cli/main.js');
+const work = mkdtempSync(join(tmpdir(), 'simdnet-cli-reliability-'));
+
+function run(...args: string[]) {
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr, ms: Date.now() - t0 };
+}
+
+function refused(r: ReturnType<typeof run>, code: number, message: RegExp): void {
+  expect(r.code, r.err + r.out).toBe(code);
+  const lines = r.err.trim().split('\n');
+  expect(lines, r.err).toHaveLength(1);
+  expect(lines[0]).toMatch(/^simdnet: /);
+  expect(lines[0]).toMatch(message);
+  expect(r.ms).toBeLessThan(5000 + 2000); // process start-up included
+}
+
+const model = join(work, 'model', 'model.h5');
+const trained = run('train', '--model', 'convnet', '--epochs', '1', '--threads', '1', '--data', signsDir, '--out', join(work, 'model'), '--quiet');
+
+describe('refused at once', () => {
+  test('a trained model to work with', () => expect(trained.code, trained.err).toBe(0));
+
+  test('an image that is a named pipe or a link to /dev/zero', () => {
+    const fifo = join(work, 'fifo.jpg');
+    execFileSync('mkfifo', [fifo]);
+    refused(run('predict', model, fifo), 1, /fifo\.jpg: a named pipe, not a regular file/);
+    const zero = join(work, 'zero.jpg');
+    execFileSync('ln', ['-s', '/dev/zero', zero]);
+    refused(run('predict', model, zero), 1, /zero\.jpg: a device, not a regular file/);
+  });
+
+  test('absurd thread counts', () => {
+    refused(run('train', '--model', 'convnet', '--threads', '1000', '--data', signsDir, '--out', join(work, 't')), 2, /--threads must be at most 64, got 1000/);
+    refused(run('evaluate', model, '--threads', '1000000', '--data', signsDir), 2, /--threads must be at most 64, got 1000000/);
+  });
+
+  test('an output folder that cannot be made or written, before any training', () => {
+    refused(run('train', '--model', 'convnet', '--data', signsDir, '--out', '/proc/simdnet-x'), 1, /output folder \/proc\/simdnet-x/);
+    const file = join(work, 'a-file');
+    writeFileSync(file, 'x');
+    refused(run('train', '--model', 'convnet', '--data', signsDir, '--out', join(file, 'run')), 1, /a-file is not a folder/);
+  });
+
+  test('numbers in another base, negative seeds, an unknown model named like an object property', () => {
+    refused(run('train', '--model', 'convnet', '--batch-size', '0x10', '--data', signsDir), 2, /--batch-size must be a whole number, got "0x10"/);
+    refused(run('train', '--model', 'convnet', '--seed', '-1', '--data', signsDir), 2, /--seed takes no negative value/);
+    refused(run('train', '--model', 'constructor', '--data', signsDir), 2, /unknown model "constructor"/);
+  });
+
+  test('a folder that holds another run is not overwritten without --force', () => {
+    refused(run('train', '--model', 'convnet', '--epochs', '1', '--data', signsDir, '--out', join(work, 'model')), 2, /already holds a run \(model\.h5, history\.json/);
+  });
+
+  test('evaluate --help lists every flag it takes', () => {
+    const r = run('evaluate', '--help');
+    for (const flag of ['--data', '--split', '--threads']) expect(r.out).toContain(flag);
+  });
+
+  test('predict does not need a training_config it would not use', async () => {
+    const copy = join(work, 'bad-training-config.h5');
+    writeFileSync(copy, readFileSync(model));
+    await editJsonAttribute(copy, 'training_config', (c) => ({ ...c, optimizer_config: { class_name: 'Nonsense', config: {} } }));
+    const jpeg = join(signsDir, 'jpeg/test_signs', readdirSync(join(signsDir, 'jpeg/test_signs')).sort()[0]);
+    const r = run('predict', copy, jpeg);
+    expect(r.code, r.err).toBe(0);
+    refused(run('evaluate', copy, '--data', signsDir), 1, /bad-training-config\.h5: training_config: unknown optimizer class "Nonsense"/);
+  });
+});
+
+describe('an interrupted run keeps its work', () => {
+  test('stale temporaries of killed processes are removed; every output names the run it belongs to', async () => {
+    const out = join(work, 'stale');
+    mkdirSync(out);
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    writeFileSync(join(out, `.model.h5.${dead}.tmp`), 'left by a killed save');
+    const r = run('train', '--model', 'convnet', '--epochs', '1', '--threads', '1', '--data', signsDir, '--out', out, '--quiet');
+    expect(r.code, r.err).toBe(0);
+    expect(readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    await h5wasm.ready;
+    const f = new h5wasm.File(join(out, 'model.h5'), 'r');
+    const runId = JSON.parse(String(f.attrs.simdnet_training.value)).runId;
+    f.close();
+    expect(runId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(JSON.parse(readFileSync(join(out, 'history.json'), 'utf8')).runId).toBe(runId);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain(runId);
+  });
+
+  test('Ctrl-C stops at a full epoch saved in model.h5; --resume goes on from there', async () => {
+    const out = join(work, 'interrupted');
+    const child = spawn(process.execPath, [cli, 'train', '--model', 'convnet', '--epochs', '60', '--threads', '1', '--data', signsDir, '--out', out, '--quiet']);
+    let err = '';
+    child.stderr.on('data', (d) => { err += d; });
+    const t0 = Date.now();
+    while (!existsSync(join(out, 'model.h5')) && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect(code, err).toBe(130);
+    expect(err).toMatch(/interrupted; .*model\.h5 holds the last full epoch: continue with --resume/);
+    await h5wasm.ready;
+    const f = new h5wasm.File(join(out, 'model.h5'), 'r');
+    const state = JSON.parse(String(f.attrs.simdnet_training.value));
+    f.close();
+    expect(state.epochsDone).toBeGreaterThanOrEqual(1);
+    expect(state.epochsDone).toBeLessThan(60);
+    expect(state.history.loss).toHaveLength(state.epochsDone);
+    const r = run('train', '--resume', join(out, 'model.h5'), '--epochs', String(state.epochsDone + 2), '--threads', '1', '--data', signsDir, '--quiet');
+    expect(r.code, r.err).toBe(0);
+    const history = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8'));
+    expect(history.history.loss).toHaveLength(state.epochsDone + 2);
+    expect(history.history.loss.slice(0, state.epochsDone)).toEqual(state.history.loss);
+    expect(history.runId).toBe(state.runId);
+  });
+});
