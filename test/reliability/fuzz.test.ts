@@ -1,0 +1,86 @@
+// Random byte flips and truncations of a small model file and of a SIGNS-layout file, with a
+// fixed seed: every one must end in a clean simdnet error or a correct load, each within a time
+// bound, and the process's peak memory must stay bounded.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import { convNet, SimdnetError } from '../../src/index.js';
+import { loadSignsFile } from '../../src/data/signs.js';
+import { loadModel, saveModel } from '../../src/io/model-file.js';
+import { seededRandom } from '../../src/training/random.js';
+import { signsFile } from './crafted.js';
+
+const work = mkdtempSync(join(tmpdir(), 'simdnet-fuzz-'));
+const CASES = 200;
+
+// A corrupted copy: a truncation, or 1-8 flipped bytes, placed by the seeded generator.
+function corrupt(bytes: Buffer, random: () => number): { data: Buffer; what: string } {
+  if (random() < 0.25) {
+    const at = Math.floor(random() * bytes.length);
+    return { data: bytes.subarray(0, at), what: `truncated at ${at}` };
+  }
+  const data = Buffer.from(bytes);
+  const flips: number[] = [];
+  for (let k = 1 + Math.floor(random() * 8); k > 0; k--) {
+    const at = Math.floor(random() * data.length);
+    data[at] ^= 1 + Math.floor(random() * 255);
+    flips.push(at);
+  }
+  return { data, what: `bytes flipped at ${flips.join(', ')}` };
+}
+
+async function fuzz(original: Buffer, name: string, load: (path: string) => Promise<unknown>, seed: number) {
+  const random = seededRandom(seed);
+  const outcomes = { loaded: 0, refused: 0 };
+  const rss0 = process.resourceUsage().maxRSS / 1024;
+  for (let i = 0; i < CASES; i++) {
+    const { data, what } = corrupt(original, random);
+    const path = join(work, `${name}-${i}.h5`);
+    writeFileSync(path, data);
+    const t0 = performance.now();
+    try {
+      await load(path);
+      outcomes.loaded++;
+    } catch (err) {
+      if (!(err instanceof SimdnetError) || !err.message.startsWith('simdnet: ')) {
+        throw new Error(`case ${i} (${what}): not a clean simdnet error: ${(err as Error)?.stack ?? err}`);
+      }
+      expect(err.message.split('\n'), `case ${i} (${what})`).toHaveLength(1);
+      outcomes.refused++;
+    }
+    expect(performance.now() - t0, `case ${i} (${what})`).toBeLessThan(5000);
+  }
+  const grew = process.resourceUsage().maxRSS / 1024 - rss0;
+  console.log(`${name}: ${outcomes.loaded} loaded, ${outcomes.refused} refused, peak memory +${grew.toFixed(0)} MiB`);
+  return { ...outcomes, grewMiB: grew };
+}
+
+test(`${CASES} corrupted copies of a model file: each loads exactly or is refused cleanly`, async () => {
+  const m = convNet({ seed: 5 });
+  m.compile({ optimizer: 'adam', loss: 'softmaxCrossEntropy' });
+  const path = join(work, 'model.h5');
+  await saveModel(m, path);
+  const want = m.getWeights();
+  const r = await fuzz(readFileSync(path), 'model', async (p) => {
+    const { model } = await loadModel(p);
+    // A file that loads must load the right weights: corruption elsewhere (unused bytes,
+    // attributes nobody reads) is harmless, corruption of weights is caught by the checksums.
+    const got = model.getWeights();
+    for (const k of Object.keys(want)) {
+      if (Buffer.compare(Buffer.from(got[k].data.buffer, got[k].data.byteOffset, got[k].data.byteLength), Buffer.from(want[k].data.buffer, want[k].data.byteOffset, want[k].data.byteLength)) !== 0) {
+        throw new Error(`${p} loaded, with different values of ${k}`);
+      }
+    }
+  }, 1);
+  expect(r.refused).toBeGreaterThan(CASES / 4);
+  expect(r.grewMiB).toBeLessThan(300);
+});
+
+test(`${CASES} corrupted copies of a SIGNS-layout file: each loads or is refused cleanly`, async () => {
+  const path = join(work, 'signs.h5');
+  await signsFile(path, 'train_set', 20, Int32Array.from({ length: 20 }, (_, i) => i % 6));
+  const r = await fuzz(readFileSync(path), 'signs', (p) => loadSignsFile(p, 'train_set'), 2);
+  expect(r.refused).toBeGreaterThan(CASES / 4);
+  expect(r.grewMiB).toBeLessThan(300);
+});
