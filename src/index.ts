@@ -15,7 +15,9 @@ export { Adam, SGD, optimizers, type Optimizer } from './training/optimizers.js'
 export { CategoricalCrossentropy, losses, type Loss, type CategoricalCrossentropyArgs } from './training/losses.js';
 export { History, type Callback, type Logs } from './training/callbacks.js';
 export { Runtime } from './kernels/index.js';
-export { loadSigns, loadSignsFile, findSignsDir, oneHot, type SignsData, type LabeledImages } from './data/signs.js';
+export { loadSigns, loadSignsFile, findSignsDir, type SignsData, type LabeledImages } from './data/signs.js';
+export { ImageSet, oneHot } from './data/image-set.js';
+export { TensorDataset, type Dataset } from './training/dataset.js';
 export { decodeImage, loadImages, loadImageFolder } from './data/images.js';
 export { saveModel, loadModel, loadWeights, type TrainingState } from './io/model-file.js';
 export { profileTrainingStep, type StepProfile } from './models/profiler.js';

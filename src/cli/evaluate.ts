@@ -28,13 +28,13 @@ export async function evaluateCommand(argv: string[], log: (s: string) => void):
   const { model } = await loadModel(positionals[0]);
   if (!model.optimizer) throw new ArgumentError(`simdnet: ${positionals[0]} was saved without a loss; it cannot be evaluated`);
   const data = (await loadSigns(values.data))[split];
-  if (data.x.shape.slice(1).join(',') !== model.inputShape.join(',')) {
-    throw new ArgumentError(`simdnet: the model takes (${model.inputShape.join(', ')}) inputs, the data holds (${data.x.shape.slice(1).join(', ')})`);
+  if (data.sampleShape.join(',') !== model.inputShape.join(',')) {
+    throw new ArgumentError(`simdnet: the model takes (${model.inputShape.join(', ')}) inputs, the data holds (${data.sampleShape.join(', ')})`);
   }
   const K = model.outputShape[0];
-  const result = await model.evaluate(data.x, data.y, { threads });
-  const probs = (await model.predictProbabilities(data.x, { threads })).data;
-  const confusion = confusionMatrix(probs, data.y.data, data.labels.length, K);
+  const result = await model.evaluate(data, { threads });
+  const probs = (await model.predictProbabilities(data, { threads })).data;
+  const confusion = confusionMatrix(probs, data.y.data, data.size, K);
   const perClass = perClassAccuracy(confusion);
   log(`${model.name} on the SIGNS ${split} set (${data.labels.length} images)`);
   log(`loss: ${result.loss.toFixed(4)}`);

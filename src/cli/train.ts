@@ -97,9 +97,9 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
   const fitStart = performance.now();
   let h: History;
   try {
-    h = await model.fit(train.x, train.y, {
+    h = await model.fit(train, {
       epochs: o.epochs, initialEpoch: done, batchSize: o.batchSize, seed, threads: o.threads, deterministic: o.deterministic,
-      validationData: [test.x, test.y], verbose: o.quiet ? 0 : 1,
+      validationData: test, verbose: o.quiet ? 0 : 1,
       callbacks: {
         onBatchBegin: () => { if (o.signal?.aborted) stop(); },
         onEpochEnd: async (epoch, logs) => {
@@ -123,17 +123,17 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
   const secondsPerEpoch = times.length ? times.reduce((a, b) => a + b, 0) / times.length : fitSeconds;
 
   const run = { threads: o.threads, deterministic: o.deterministic, batchSize: o.batchSize };
-  const trainEval = await model.evaluate(train.x, train.y, run);
-  const testEval = await model.evaluate(test.x, test.y, run);
+  const trainEval = await model.evaluate(train, run);
+  const testEval = await model.evaluate(test, run);
   const K = model.outputShape[0];
-  const probs = (await model.predictProbabilities(test.x, run)).data;
-  const confusion = confusionMatrix(probs, test.y.data, test.labels.length, K);
+  const probs = (await model.predictProbabilities(test, run)).data;
+  const confusion = confusionMatrix(probs, test.y.data, test.size, K);
   const [H, W] = model.inputShape;
   const misclassified: Misclassified[] = [];
-  for (let i = 0; i < test.labels.length; i++) {
+  for (let i = 0; i < test.size; i++) {
     const p = argmaxRow(probs, i, K);
     if (p !== test.labels[i]) {
-      misclassified.push({ pixels: test.x.data.subarray(i * H * W * 3, (i + 1) * H * W * 3), height: H, width: W, predicted: p, actual: test.labels[i], probability: probs[i * K + p] });
+      misclassified.push({ pixels: test.image(i), height: H, width: W, predicted: p, actual: test.labels[i], probability: probs[i * K + p] });
     }
   }
 

@@ -8,7 +8,7 @@ import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { readInputFile } from '../io/files.js';
 import { Tensor } from '../tensor.js';
-import { oneHot, type LabeledImages } from './signs.js';
+import { ImageSet } from './image-set.js';
 
 export interface RgbImage { width: number; height: number; data: Uint8Array } // RGB, row-major
 
@@ -55,9 +55,11 @@ function rgbaToRgb(rgba: Uint8Array | Buffer, pixels: number): Uint8Array {
 }
 
 // Bilinear resize to height x width, pixel centres aligned (as TensorFlow's half_pixel_centers),
-// scaled to [0, 1]. The same size is a plain scaling.
-export function resizeToUnit(img: RgbImage, height: number, width: number): Float32Array {
-  const out = new Float32Array(height * width * 3);
+// rounded to uint8. The same size is a copy. Training sets and predicted images go through this
+// one path, so a photo predicted on is the input a model trained on it saw.
+export function resizeRgb(img: RgbImage, height: number, width: number): Uint8Array {
+  if (img.height === height && img.width === width) return img.data.slice();
+  const out = new Uint8Array(height * width * 3);
   const sy = img.height / height, sx = img.width / width;
   for (let y = 0; y < height; y++) {
     const fy = Math.min(Math.max((y + 0.5) * sy - 0.5, 0), img.height - 1);
@@ -69,7 +71,7 @@ export function resizeToUnit(img: RgbImage, height: number, width: number): Floa
         const p = (yy: number, xx: number) => img.data[(yy * img.width + xx) * 3 + c];
         const top = p(y0, x0) * (1 - wx) + p(y0, x1) * wx;
         const bottom = p(y1, x0) * (1 - wx) + p(y1, x1) * wx;
-        out[(y * width + x) * 3 + c] = (top * (1 - wy) + bottom * wy) / 255;
+        out[(y * width + x) * 3 + c] = Math.round(top * (1 - wy) + bottom * wy);
       }
     }
   }
@@ -80,8 +82,8 @@ export function resizeToUnit(img: RgbImage, height: number, width: number): Floa
 export function loadImages(paths: string[], height: number, width: number): Tensor {
   const data = new Float32Array(paths.length * height * width * 3);
   for (const [i, p] of paths.entries()) {
-    const img = decodeImage(p);
-    data.set(resizeToUnit(img, height, width), i * height * width * 3);
+    const px = resizeRgb(decodeImage(p), height, width);
+    for (let j = 0; j < px.length; j++) data[i * px.length + j] = px[j] / 255;
   }
   return new Tensor(data, [paths.length, height, width, 3]);
 }
@@ -89,7 +91,7 @@ export function loadImages(paths: string[], height: number, width: number): Tens
 const IMAGE_NAME = /^(\d+)_.*\.(jpe?g|png)$/i;
 
 // A folder of `{label}_*.jpg|png` files (the SIGNS JPEG export's naming), sorted by name.
-export function loadImageFolder(dir: string, height: number, width: number, classes: number): LabeledImages & { files: string[] } {
+export function loadImageFolder(dir: string, height: number, width: number, classes: number): ImageSet {
   let names: string[];
   try {
     names = readdirSync(dir).filter((f) => ['.jpg', '.jpeg', '.png'].includes(extname(f).toLowerCase())).sort();
@@ -109,6 +111,7 @@ export function loadImageFolder(dir: string, height: number, width: number, clas
     labels.push(label);
   }
   if (files.length === 0) throw new DataFileError(`simdnet: ${dir} holds no {label}_*.jpg or .png images`);
-  const l = Int32Array.from(labels);
-  return { x: loadImages(files, height, width), y: oneHot(l, classes), labels: l, files };
+  const pixels = new Uint8Array(files.length * height * width * 3);
+  for (const [i, f] of files.entries()) pixels.set(resizeRgb(decodeImage(f), height, width), i * height * width * 3);
+  return new ImageSet(pixels, [files.length, height, width, 3], Int32Array.from(labels), Array.from({ length: classes }, (_, k) => String(k)), files);
 }

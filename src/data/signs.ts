@@ -4,25 +4,25 @@
 import { DataFileError } from '../errors.js';
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Tensor } from '../tensor.js';
+import { ImageSet } from './image-set.js';
 import { datasetIn, openHdf5, readValue } from '../io/hdf5.js';
 import { packageRoot } from '../package.js';
 
 export const SIGNS_CLASSES = 6;
 export const SIGNS_FILES = ['train_signs.h5', 'test_signs.h5'];
 
-export interface LabeledImages {
-  x: Tensor;         // (N, H, W, 3) in [0, 1]
-  y: Tensor;         // (N, classes) one-hot
-  labels: Int32Array; // (N,) class indices
-}
+// Kept for programs written against the first API: the sets are ImageSets (x, y, labels).
+export type LabeledImages = ImageSet;
 
 export interface SignsData {
-  train: LabeledImages;
-  test: LabeledImages;
+  train: ImageSet;
+  test: ImageSet;
   classes: number[];
   dir: string;
 }
+
+// SIGNS's classes are the number of fingers shown.
+export const SIGNS_CLASS_NAMES = ['0', '1', '2', '3', '4', '5'];
 
 // Where the SIGNS files are: --data, then SIMDNET_DATA, then ./data/signs, then ../shared/data/signs
 // (from the working directory, then from the package). Throws, listing the places it looked.
@@ -41,11 +41,6 @@ export function findSignsDir(explicit?: string): string {
     unique.map((d) => `  ${d}`).join('\n') + '\nPass --data DIR or set SIMDNET_DATA to the folder that holds them.');
 }
 
-export function oneHot(labels: Int32Array, classes: number): Tensor {
-  const y = new Float32Array(labels.length * classes);
-  for (let i = 0; i < labels.length; i++) y[i * classes + labels[i]] = 1;
-  return new Tensor(y, [labels.length, classes]);
-}
 
 // HDF5 type classes, as h5wasm's metadata reports them.
 const H5T_INTEGER = 0;
@@ -81,7 +76,7 @@ function toInts(v: unknown, path: string, name: string, classes: number): Int32A
 export const MAX_DATASET_BYTES = 2 ** 31;
 
 // One split of a SIGNS-layout file: `{prefix}_x` uint8 (N, 64, 64, 3), `{prefix}_y` int (N,).
-export async function loadSignsFile(path: string, prefix: 'train_set' | 'test_set', classes = SIGNS_CLASSES): Promise<LabeledImages> {
+export async function loadSignsFile(path: string, prefix: 'train_set' | 'test_set', classes = SIGNS_CLASSES): Promise<ImageSet> {
   const f = await openHdf5(path);
   try {
     const dx = datasetIn(f, path, `${prefix}_x`), dy = datasetIn(f, path, `${prefix}_y`);
@@ -114,9 +109,8 @@ export async function loadSignsFile(path: string, prefix: 'train_set' | 'test_se
       throw new DataFileError(`simdnet: ${path}: "${prefix}_x" could not be read whole; the file may be truncated`);
     }
     const labels = toInts(readValue(dy, path), path, `${prefix}_y`, classes);
-    const x = new Float32Array(pixels.length);
-    for (let i = 0; i < pixels.length; i++) x[i] = pixels[i] / 255;
-    return { x: new Tensor(x, xs), y: oneHot(labels, classes), labels };
+    const names = classes === SIGNS_CLASSES ? SIGNS_CLASS_NAMES : Array.from({ length: classes }, (_, k) => String(k));
+    return new ImageSet(pixels, xs, labels, names);
   } finally {
     f.close();
   }

@@ -12,6 +12,7 @@ import { Runtime } from '../kernels/index.js';
 import type { Layer, SymbolicTensor } from '../layers/layer.js';
 import { Tensor } from '../tensor.js';
 import { callAll, History, type Callback, type Logs } from '../training/callbacks.js';
+import { isDataset, TensorDataset, type Dataset } from '../training/dataset.js';
 import { getLoss, softmaxRows, type Loss, type LossSpec } from '../training/losses.js';
 import { checkMetrics, countCorrect, type MetricName } from '../training/metrics.js';
 import { getOptimizer, type Optimizer } from '../training/optimizers.js';
@@ -63,8 +64,8 @@ export interface FitArgs extends RunArgs {
   shuffle?: boolean;
   /** Seed of the shuffling and of Dropout's masks. Default 0. */
   seed?: number;
-  /** Data evaluated after each epoch (`val_loss`, `val_accuracy`). Default none. */
-  validationData?: [Tensor, Tensor];
+  /** Data evaluated after each epoch (`val_loss`, `val_accuracy`): [x, y] or a dataset. Default none. */
+  validationData?: [Tensor, Tensor] | Dataset;
   /** Called at the start and end of training, epochs and batches. Default none. */
   callbacks?: Callback | Callback[];
   /** 0 silent, 1 a progress bar per epoch, 2 one line per epoch. Default 1. */
@@ -288,9 +289,17 @@ export class Model {
     });
   }
 
-  private checkData(x: Tensor, y: Tensor | undefined, what: string): number {
-    if (!(x instanceof Tensor)) throw new ArgumentError(`${what}: x must be a Tensor`);
+  // The data as a dataset, after checking it fits the model: shapes, finite values, labels.
+  private checkData(x: Tensor | Dataset, y: Tensor | undefined, what: string, needLabels: boolean): Dataset {
     const want = this.inputShape.join(', ');
+    const K = this.outputShape[0];
+    if (isDataset(x)) {
+      if (x.sampleShape.join(', ') !== want) throw new ArgumentError(`${what}: the dataset holds samples of (${x.sampleShape.join(', ')}), the model takes (${want})`);
+      if (x.size === 0) throw new ArgumentError(`${what}: the dataset holds no samples`);
+      if (needLabels && x.classes !== K) throw new ArgumentError(`${what}: the dataset has ${x.classes} classes, the model outputs ${K}`);
+      return x;
+    }
+    if (!(x instanceof Tensor)) throw new ArgumentError(`${what}: x must be a Tensor or a dataset`);
     if (x.rank !== this.inputShape.length + 1 || x.shape.slice(1).join(', ') !== want) {
       throw new ArgumentError(`${what}: x has shape (${x.shape.join(', ')}), the model takes (N, ${want})`);
     }
@@ -298,9 +307,9 @@ export class Model {
     if (n === 0) throw new ArgumentError(`${what}: x holds no samples`);
     const bad = firstNonFinite(x.data);
     if (bad >= 0) throw new ArgumentError(`${what}: x holds a non-finite value (${x.data[bad]}) at sample ${Math.floor(bad / (x.size / n))}`);
+    if (needLabels && y === undefined) throw new ArgumentError(`${what}: labels y are needed`);
     if (y !== undefined) {
       if (!(y instanceof Tensor)) throw new ArgumentError(`${what}: y must be a Tensor`);
-      const K = this.outputShape[0];
       if (y.rank !== 2 || y.shape[1] !== K) throw new ArgumentError(`${what}: y has shape (${y.shape.join(', ')}), the model outputs (N, ${K}) (one-hot labels)`);
       if (y.shape[0] !== n) throw new ArgumentError(`${what}: x has ${n} samples but y has ${y.shape[0]}`);
       const badY = firstNonFinite(y.data);
@@ -309,19 +318,11 @@ export class Model {
         if (y.data[i] < 0 || y.data[i] > 1) throw new ArgumentError(`${what}: y holds ${y.data[i]} at sample ${Math.floor(i / K)}; labels are one-hot (or probabilities) in [0, 1]`);
       }
     }
-    return n;
+    return new TensorDataset(x, y);
   }
 
   private requireCompiled(what: string): void {
     if (!this.optimizer || !this.core.loss) throw new ArgumentError(`${what} needs a compiled model: call model.compile({optimizer, loss, metrics}) first`);
-  }
-
-  private gather(t: Tensor, idx: Uint32Array | null, start: number, rows: number): Float32Array {
-    const row = t.size / t.shape[0];
-    if (!idx) return t.data.subarray(start * row, (start + rows) * row);
-    const out = new Float32Array(rows * row);
-    for (let i = 0; i < rows; i++) out.set(t.data.subarray(idx[start + i] * row, (idx[start + i] + 1) * row), i * row);
-    return out;
   }
 
   private logs(loss: number, correct: number, n: number): Logs {
@@ -330,10 +331,15 @@ export class Model {
     return logs;
   }
 
-  async fit(x: Tensor, y: Tensor, args: FitArgs = {}): Promise<History> {
+  // Keras's fit(x, y) on tensors, or fit(dataset) on a dataset (uint8 images, say).
+  fit(x: Tensor, y: Tensor, args?: FitArgs): Promise<History>;
+  fit(data: Dataset, args?: FitArgs): Promise<History>;
+  async fit(x: Tensor | Dataset, yOrArgs?: Tensor | FitArgs, maybeArgs?: FitArgs): Promise<History> {
+    const [data, args] = isDataset(x) ? [x, (yOrArgs ?? {}) as FitArgs] : [x, maybeArgs ?? {}];
     return this.exclusive(async () => {
       this.requireCompiled('fit');
-      const n = this.checkData(x, y, 'fit');
+      const set = this.checkData(data, isDataset(x) ? undefined : (yOrArgs as Tensor), 'fit', true);
+      const n = set.size;
       const epochs = positive('epochs', args.epochs ?? 1);
       const batchSize = positive('batchSize', args.batchSize ?? 32);
       const initialEpoch = args.initialEpoch ?? 0;
@@ -342,12 +348,15 @@ export class Model {
       const shuffle = args.shuffle ?? true;
       const seed = args.seed ?? 0;
       const callbacks = args.callbacks === undefined ? [] : Array.isArray(args.callbacks) ? args.callbacks : [args.callbacks];
-      if (args.validationData) this.checkData(args.validationData[0], args.validationData[1], 'fit validationData');
+      const validation = args.validationData === undefined ? undefined : Array.isArray(args.validationData)
+        ? this.checkData(args.validationData[0], args.validationData[1], 'fit validationData', true)
+        : this.checkData(args.validationData, undefined, 'fit validationData', true);
       const engine = this.engine(args);
       const K = this.outputShape[0];
       const steps = Math.ceil(n / batchSize);
       const history = new History();
       const sink = args.progress ?? stdoutSink;
+      const xb = new Float32Array(Math.min(batchSize, n) * this.core.inputSize), yb = new Float32Array(Math.min(batchSize, n) * K);
       this.stopTraining = false;
       await callAll(callbacks, 'onTrainBegin');
       for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
@@ -355,13 +364,14 @@ export class Model {
         if (verbose > 0) sink.write(`Epoch ${epoch + 1}/${epochs}\n`);
         await callAll(callbacks, 'onEpochBegin', epoch);
         // Each epoch's order depends on (seed, epoch) alone, so a resumed run shuffles as an unbroken one.
-        const order = shuffle ? permutation(n, seededRandom(Math.imul(seed ^ 0x5bd1e995, 0x9e3779b1) + epoch)) : null;
+        const order = shuffle ? permutation(n, seededRandom(Math.imul(seed ^ 0x5bd1e995, 0x9e3779b1) + epoch)) : identity(n);
         const bar = verbose === 1 ? new ProgressBar(steps, sink) : undefined;
         let lossSum = 0, correct = 0, seen = 0;
         for (let b = 0; b < steps; b++) {
           const start = b * batchSize, rows = Math.min(batchSize, n - start);
           await callAll(callbacks, 'onBatchBegin', b, { batch: b, size: rows });
-          const batch: Batch = { x: this.gather(x, order, start, rows), y: this.gather(y, order, start, rows), rows };
+          const batch: Batch = { x: xb.subarray(0, rows * this.core.inputSize), y: yb.subarray(0, rows * K), rows };
+          set.read(order.subarray(start, start + rows), batch.x, batch.y, { epoch, seed, training: true });
           const r = await this.step(engine, batch, seed, `at epoch ${epoch + 1}, batch ${b + 1}`);
           const right = countCorrect(r.outputs, batch.y!, rows, K);
           lossSum += r.loss * rows;
@@ -376,8 +386,8 @@ export class Model {
         const logs = this.logs(lossSum / seen, correct, seen);
         // The epoch's training time, as Keras reports it: validation comes after.
         const seconds = (performance.now() - t0) / 1000;
-        if (args.validationData) {
-          const v = await this.evaluate(args.validationData[0], args.validationData[1], { batchSize, threads: args.threads, deterministic: args.deterministic });
+        if (validation) {
+          const v = await this.evaluateSet(validation, { batchSize, threads: args.threads, deterministic: args.deterministic });
           for (const [k, val] of Object.entries(v)) logs[`val_${k}`] = val;
         }
         bar?.finish(logs);
@@ -406,51 +416,62 @@ export class Model {
   }
 
   // Loss and metrics in inference mode (moving statistics in batch norm).
-  async evaluate(x: Tensor, y: Tensor, args: EvaluateArgs = {}): Promise<Logs> {
+  evaluate(x: Tensor, y: Tensor, args?: EvaluateArgs): Promise<Logs>;
+  evaluate(data: Dataset, args?: EvaluateArgs): Promise<Logs>;
+  async evaluate(x: Tensor | Dataset, yOrArgs?: Tensor | EvaluateArgs, maybeArgs?: EvaluateArgs): Promise<Logs> {
+    const args = (isDataset(x) ? yOrArgs : maybeArgs) as EvaluateArgs | undefined ?? {};
     return this.exclusive(async () => {
       this.requireCompiled('evaluate');
-      const n = this.checkData(x, y, 'evaluate');
-      const out = await this.predictData(x, args, n);
-      const K = this.outputShape[0];
-      return this.logs(this.core.loss!.evaluate(out, y.data, n, K), countCorrect(out, y.data, n, K), n);
+      return this.evaluateSet(this.checkData(x, isDataset(x) ? undefined : (yOrArgs as Tensor), 'evaluate', true), args);
     });
   }
 
+  private async evaluateSet(set: Dataset, args: EvaluateArgs): Promise<Logs> {
+    const { out, labels } = await this.predictData(set, args, true);
+    const n = set.size, K = this.outputShape[0];
+    return this.logs(this.core.loss!.evaluate(out, labels!, n, K), countCorrect(out, labels!, n, K), n);
+  }
+
   // The model's outputs: probabilities for a softmax output layer, logits otherwise.
-  async predict(x: Tensor, args: EvaluateArgs = {}): Promise<Tensor> {
+  async predict(x: Tensor | Dataset, args: EvaluateArgs = {}): Promise<Tensor> {
     return this.exclusive(async () => {
-      const n = this.checkData(x, undefined, 'predict');
-      return new Tensor(await this.predictData(x, args, n), [n, this.outputShape[0]]);
+      const set = this.checkData(x, undefined, 'predict', false);
+      return new Tensor((await this.predictData(set, args, false)).out, [set.size, this.outputShape[0]]);
     });
   }
 
   // Class probabilities, whether the model ends in a softmax or outputs logits.
-  async predictProbabilities(x: Tensor, args: EvaluateArgs = {}): Promise<Tensor> {
+  async predictProbabilities(x: Tensor | Dataset, args: EvaluateArgs = {}): Promise<Tensor> {
     const out = await this.predict(x, args);
     return this.outputIsSoftmax ? out : new Tensor(softmaxRows(out.data, this.outputShape[0]), out.shape);
   }
 
-  private async predictData(x: Tensor, args: EvaluateArgs, n: number): Promise<Float32Array> {
+  // Inference over a whole dataset, batch by batch; with `withLabels`, its labels too.
+  private async predictData(set: Dataset, args: EvaluateArgs, withLabels: boolean): Promise<{ out: Float32Array; labels?: Float32Array }> {
     const batchSize = positive('batchSize', args.batchSize ?? 32);
     const engine = this.engine(args);
-    const K = this.outputShape[0];
+    const n = set.size, K = this.outputShape[0], F = this.core.inputSize;
     const out = new Float32Array(n * K);
+    const labels = withLabels ? new Float32Array(n * K) : undefined;
+    const order = identity(n);
+    const xb = new Float32Array(Math.min(batchSize, n) * F);
     for (let start = 0; start < n; start += batchSize) {
       const rows = Math.min(batchSize, n - start);
-      out.set(await engine.predictStep({ x: this.gather(x, null, start, rows), rows }), start * K);
+      set.read(order.subarray(start, start + rows), xb.subarray(0, rows * F), labels?.subarray(start * K, (start + rows) * K), { epoch: 0, seed: 0, training: false });
+      out.set(await engine.predictStep({ x: xb.subarray(0, rows * F), rows }), start * K);
     }
     const bad = firstNonFinite(out);
     if (bad >= 0) {
       throw new NonFiniteOutputError(`the model's output is ${out[bad]} for sample ${Math.floor(bad / K)}: its weights or that input are out of range`);
     }
-    return out;
+    return { out, labels };
   }
 
   // One training step on exactly this batch; returns its loss and metrics.
   async trainOnBatch(x: Tensor, y: Tensor, args: RunArgs & { seed?: number } = {}): Promise<Logs> {
     return this.exclusive(async () => {
       this.requireCompiled('trainOnBatch');
-      const n = this.checkData(x, y, 'trainOnBatch');
+      const n = this.checkData(x, y, 'trainOnBatch', true).size;
       const r = await this.step(this.engine(args), { x: x.data, y: y.data, rows: n }, args.seed ?? 0, 'in trainOnBatch');
       return this.logs(r.loss, countCorrect(r.outputs, y.data, n, this.outputShape[0]), n);
     });
@@ -462,7 +483,7 @@ export class Model {
   async computeGradients(x: Tensor, y: Tensor, args: RunArgs = {}): Promise<{ loss: number; grads: Record<string, Tensor>; predictions: Tensor }> {
     return this.exclusive(async () => {
       this.requireCompiled('computeGradients');
-      const n = this.checkData(x, y, 'computeGradients');
+      const n = this.checkData(x, y, 'computeGradients', true).size;
       let r;
       try {
         r = await this.engine(args).trainStep({ x: x.data, y: y.data, rows: n, step: this.optimizer!.iterations }, null);
@@ -490,6 +511,12 @@ export function defaultThreads(): number {
   // Each worker keeps a gradient vector of its own (94 MB for ResNet-50): past 8, more cores
   // would cost more memory than a batch of 32 can use.
   return Math.min(availableParallelism(), 8);
+}
+
+function identity(n: number): Uint32Array {
+  const a = new Uint32Array(n);
+  for (let i = 0; i < n; i++) a[i] = i;
+  return a;
 }
 
 function firstNonFinite(a: Float32Array): number {

@@ -181,7 +181,7 @@ describe('bad input: a clear message naming the file or flag, a non-zero exit, n
 
   test('non-numeric, negative and unknown flags', () => {
     expectFailure(run('train', '--model', 'convnet', '--epochs', 'ten'), /--epochs must be a whole number, got "ten"/);
-    expectFailure(run('train', '--model', 'convnet', '--batch-size', '-4'), /--batch-size must be a positive number/);
+    expectFailure(run('train', '--model', 'convnet', '--batch-size', '-4'), /--batch-size takes no negative value/);
     expectFailure(run('train', '--model', 'convnet', '--epochs=-4'), /--epochs must be at least 1, got -4/);
     expectFailure(run('train', '--model', 'convnet', '--lr', '0'), /--lr must be positive, got 0/);
     expectFailure(run('train', '--model', 'convnet', '--threads', '1.5'), /--threads must be a whole number, got "1.5"/);

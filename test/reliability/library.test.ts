@@ -14,6 +14,7 @@ import { decodeImage } from '../../src/data/images.js';
 import { loadSignsFile } from '../../src/data/signs.js';
 import { loadModel, saveModel } from '../../src/io/model-file.js';
 import { randomArray } from '../helpers/assert.js';
+import { signsDir } from '../helpers/goldens.js';
 import { editJsonAttribute, flipBitIn, pngClaiming, signsFile, sparseSignsFile } from './crafted.js';
 
 const work = mkdtempSync(join(tmpdir(), 'simdnet-reliability-'));
@@ -62,6 +63,21 @@ describe('data files', () => {
     await refused(() => loadSignsFile(a, 'train_set'), DataFileError, /label 4294967296 of image 1 is out of range/);
     await signsFile(b, 'train_set', 2, BigUint64Array.from([2n ** 63n + 1n, 0n]));
     await refused(() => loadSignsFile(b, 'train_set'), DataFileError, /label 9223372036854775809 of image 0 is out of range/);
+  });
+
+  test('SIGNS pixels stay uint8; fit and evaluate turn into float32 only the rows of each batch', async () => {
+    const { loadSigns } = await import('../../src/data/signs.js');
+    const { train, test } = await loadSigns(signsDir);
+    expect(train.pixels).toBeInstanceOf(Uint8Array);
+    const m = convNet({ seed: 1 });
+    m.compile({ optimizer: 'adam', loss: 'softmaxCrossEntropy', metrics: ['accuracy'] });
+    const small = train.slice(0, 64);
+    await m.fit(small, { epochs: 1, batchSize: 32, verbose: 0, threads: 1, validationData: test.slice(0, 16) });
+    const logs = await m.evaluate(small, { threads: 1 });
+    // The same figures as from float32 tensors of the same images.
+    const again = await m.evaluate(small.x, small.y, { threads: 1 });
+    expect(again.loss).toBeCloseTo(logs.loss, 6);
+    expect((train as unknown as { cachedX?: unknown }).cachedX).toBeUndefined();
   });
 
   test('a small sparse file declaring 100,000 images is refused before anything is read', async () => {
