@@ -18,6 +18,7 @@ export { Runtime } from './kernels/index.js';
 export { loadSigns, loadSignsFile, findSignsDir, type SignsData, type LabeledImages } from './data/signs.js';
 export { ImageSet, oneHot } from './data/image-set.js';
 export { TensorDataset, type Dataset } from './training/dataset.js';
-export { decodeImage, loadImages, loadImageFolder } from './data/images.js';
+export { decodeImage, loadImages } from './data/images.js';
+export { loadImageFolder, type ImageFolderOptions, type LoadedImageFolder } from './data/image-folder.js';
 export { saveModel, loadModel, loadWeights, type TrainingState } from './io/model-file.js';
 export { profileTrainingStep, type StepProfile } from './models/profiler.js';

@@ -1,25 +1,28 @@
-// `simdnet evaluate MODEL`: loss, accuracy, per-class accuracy and the confusion matrix on the
-// SIGNS test set.
+// `simdnet evaluate MODEL`: loss, accuracy, per-class accuracy and the confusion matrix, on a
+// SIGNS split or a folder of class folders, with the model's class names.
 
 import { ArgumentError } from '../errors.js';
-import { loadSigns } from '../data/signs.js';
 import { loadModel } from '../io/model-file.js';
 import { confusionMatrix, perClassAccuracy } from '../training/metrics.js';
-import { intOption, parse, threadsOption, UsageError } from './options.js';
+import { loadEvaluationData } from './data-source.js';
+import { parse, threadsOption, UsageError } from './options.js';
 
 export const evaluateHelp = `Usage: simdnet evaluate MODEL.h5 [--data DIR] [--split test|train] [--threads N]
 
-Evaluates a saved model on a SIGNS split (inference mode): loss, accuracy, the accuracy of each
-class and the confusion matrix.
+Evaluates a saved model (inference mode): loss, accuracy, the accuracy of each class and the
+confusion matrix, with the model's class names.
 
 Options:
-  --data DIR     folder with train_signs.h5 and test_signs.h5
+  --data DIR     SIGNS folder (default: SIGNS), or a folder of class folders (or one with
+                 train/ and test/, from which --split picks)
   --split NAME   test (default) or train
   --threads N    worker threads (default: the cores, up to 8)
 `;
 
 export async function evaluateCommand(argv: string[], log: (s: string) => void): Promise<void> {
-  const { values, flags, positionals } = parse(argv, { data: { type: 'string' }, threads: { type: 'string' }, split: { type: 'string' } }, 'evaluate');
+  const { values, flags, positionals } = parse(argv, {
+    data: { type: 'string' }, threads: { type: 'string' }, split: { type: 'string' }, 'skip-bad-images': { type: 'boolean' },
+  }, 'evaluate');
   if (flags.help) return log(evaluateHelp);
   if (positionals.length !== 1) throw new UsageError('evaluate takes one model file (see "simdnet evaluate --help")');
   const split = values.split ?? 'test';
@@ -27,24 +30,31 @@ export async function evaluateCommand(argv: string[], log: (s: string) => void):
   const threads = threadsOption(values.threads);
   const { model } = await loadModel(positionals[0]);
   if (!model.optimizer) throw new ArgumentError(`simdnet: ${positionals[0]} was saved without a loss; it cannot be evaluated`);
-  const data = (await loadSigns(values.data))[split];
+  const data = await loadEvaluationData({
+    data: values.data, split, imageSize: model.inputShape[0], classNames: model.classNames, skipBadImages: flags['skip-bad-images'], quiet: true, log,
+  });
   if (data.sampleShape.join(',') !== model.inputShape.join(',')) {
     throw new ArgumentError(`simdnet: the model takes (${model.inputShape.join(', ')}) inputs, the data holds (${data.sampleShape.join(', ')})`);
+  }
+  if (data.classes !== model.outputShape[0]) {
+    throw new ArgumentError(`simdnet: the model outputs ${model.outputShape[0]} classes, the data has ${data.classes}`);
   }
   const K = model.outputShape[0];
   const result = await model.evaluate(data, { threads });
   const probs = (await model.predictProbabilities(data, { threads })).data;
   const confusion = confusionMatrix(probs, data.y.data, data.size, K);
   const perClass = perClassAccuracy(confusion);
-  log(`${model.name} on the SIGNS ${split} set (${data.labels.length} images)`);
+  const names = model.classNames;
+  const w = Math.max(5, ...names.map((n) => n.length));
+  log(`${model.name} on the ${split} set (${data.size} images)`);
   log(`loss: ${result.loss.toFixed(4)}`);
   log(`accuracy: ${result.accuracy.toFixed(4)}`);
   log('');
-  log('class  accuracy');
-  perClass.forEach((a, k) => log(`${String(k).padStart(5)}  ${Number.isNaN(a) ? '   -' : a.toFixed(4)}`));
+  log(`${'class'.padStart(w)}  accuracy  images`);
+  perClass.forEach((a, k) => log(`${names[k].padStart(w)}  ${Number.isNaN(a) ? '       -' : a.toFixed(4).padStart(8)}  ${String(confusion[k].reduce((s, v) => s + v, 0)).padStart(6)}`));
   log('');
   log('confusion matrix (rows: true class, columns: predicted)');
-  log('     ' + confusion.map((_, k) => String(k).padStart(5)).join(''));
-  confusion.forEach((row, k) => log(String(k).padStart(5) + row.map((v) => String(v).padStart(5)).join('')));
+  log(' '.repeat(w) + names.map((n) => n.padStart(w + 1)).join(''));
+  confusion.forEach((row, k) => log(names[k].padStart(w) + row.map((v) => String(v).padStart(w + 1)).join('')));
   await model.dispose();
 }

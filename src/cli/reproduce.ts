@@ -27,8 +27,9 @@ export async function reproduceCommand(argv: string[], log: (s: string) => void)
   const threads = threadsOption(values.threads);
   const seed = intOption(values.seed, 'seed', 0, 0);
   const out = resolve(values.out ?? join('runs', 'reproduce'));
-  const data = await loadSigns(values.data);
-  log(`SIGNS: ${data.train.labels.length} training and ${data.test.labels.length} test images from ${data.dir}`);
+  const signs = await loadSigns(values.data);
+  const data = { train: signs.train, test: signs.test, source: `SIGNS (${signs.dir})` };
+  log(`SIGNS: ${data.train.size} training and ${data.test.size} test images from ${signs.dir}`);
   const rows: [string, TrainOutcome][] = [];
   for (const [part, r] of [[1, recipes.convnet], [2, recipes.resnet50]] as const) {
     const epochs = Math.max(1, Math.round(r.epochs * scale));
@@ -36,7 +37,7 @@ export async function reproduceCommand(argv: string[], log: (s: string) => void)
     // A reproduction owns its folders: each run replaces the previous one's outputs.
     const outcome = await runTraining({ recipe: r, epochs, batchSize: r.batchSize, seed, threads, data, outDir: join(out, r.name), force: true, log });
     log(`Train Accuracy: ${outcome.train.accuracy.toFixed(6)}`);
-    log(`Test Accuracy: ${outcome.test.accuracy.toFixed(6)}`);
+    log(`Test Accuracy: ${outcome.test!.accuracy.toFixed(6)}`);
     rows.push([r.name, outcome]);
     await outcome.model.dispose();
   }
@@ -46,7 +47,7 @@ export async function reproduceCommand(argv: string[], log: (s: string) => void)
   const rowsText = rows.map(([name, o]) => {
     const a = recipes[name].article;
     const ours = name === 'resnet50' ? o.history.accuracy[o.history.accuracy.length - 1] : o.train.accuracy;
-    return [name, `${ours.toFixed(3)} / ${a.trainAccuracy.toFixed(3)}`, `${o.test.accuracy.toFixed(3)} / ${a.testAccuracy.toFixed(3)}`,
+    return [name, `${ours.toFixed(3)} / ${a.trainAccuracy.toFixed(3)}`, `${o.test!.accuracy.toFixed(3)} / ${a.testAccuracy.toFixed(3)}`,
       `${o.secondsPerEpoch.toFixed(1)} / ${a.secondsPerEpoch ?? '-'}`];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rowsText.map((r) => r[i].length)));

@@ -1,14 +1,15 @@
-// `simdnet train`: trains one of the tutorial's models on SIGNS and writes the model, its history
-// and a report into the output folder. `reproduce` runs the same for both models.
+// `simdnet train`: trains one of the tutorial's models on SIGNS or on folders of images, and
+// writes the model, its history and a report into the output folder. `reproduce` runs the same
+// for both models on SIGNS.
 
 import { ArgumentError, SimdnetError } from '../errors.js';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
-import { loadSigns, type SignsData } from '../data/signs.js';
+import { loadTrainingData, type TrainingData } from './data-source.js';
 import { prepareOutputDir, removeStaleTemporaries, writeAtomically } from '../io/files.js';
-import { loadModel, saveModel, type LoadedModel, type TrainingState } from '../io/model-file.js';
-import { defaultThreads, type Model } from '../models/model.js';
+import { loadModel, loadWeights, saveModel, type LoadedModel, type TrainingState } from '../io/model-file.js';
+import { defaultThreads, Model } from '../models/model.js';
 import { argmaxRow, confusionMatrix } from '../training/metrics.js';
 import { History, type Logs } from '../training/callbacks.js';
 import { accuracyChart, lossChart, renderReport, type Misclassified } from '../report/training-report.js';
@@ -18,9 +19,13 @@ import { floatOption, intOption, parse, threadsOption, UsageError } from './opti
 export const trainHelp = `Usage: simdnet train --model convnet|resnet50 [options]
        simdnet train --resume MODEL.h5 [options]
 
-Trains a model of the tutorial on SIGNS, with a progress bar per epoch, then saves into --out:
-model.h5 (Keras layout, with the optimizer state), history.json, history.csv, loss.svg,
-accuracy.svg and report.html.
+Trains a model of the tutorial on SIGNS or on your own images, with a progress bar per epoch,
+then saves into --out: model.h5 (Keras layout, with the optimizer state and the class names),
+history.json, history.csv, loss.svg, accuracy.svg and report.html.
+
+Your own images: --data DIR where DIR holds one folder per class (DIR/cat/*.jpg, DIR/dog/*.png;
+class names are the folder names, sorted), or DIR/train and DIR/test each laid out so. The
+model's classifier gets as many outputs as there are classes.
 
 Options:
   --model NAME       convnet (3-layer ConvNet) or resnet50
@@ -30,7 +35,14 @@ Options:
   --seed N           seed of the initial weights and of the shuffling (0)
   --threads N        worker threads (default: the cores, up to 8)
   --deterministic    the same bits whatever --threads (each batch cut into 4 shards)
-  --data DIR         folder with train_signs.h5 and test_signs.h5
+  --data DIR         SIGNS folder (train_signs.h5, test_signs.h5) or image folder (default: SIGNS)
+  --test DIR         folder of class folders to test on (default: DIR/test, or SIGNS's test set)
+  --validation-split X  hold out this fraction of the training images (shuffled) for validation
+  --image-size N     image folders: resize every image to N x N (64)
+  --skip-bad-images  image folders: skip (and list) files that cannot be decoded
+  --initial-weights FILE  start from a trained model's weights (fine-tuning); layers whose
+                     shapes differ (the classifier, for another class count) start fresh
+  --freeze-until LAYER    do not train LAYER and every layer before it
   --out DIR          output folder (runs/<model>)
   --resume FILE      continue the run saved in FILE where it stopped (its last full epoch)
   --force            train into an --out folder that holds another run, replacing it
@@ -48,7 +60,9 @@ export interface TrainOptions {
   seed: number;
   threads?: number;
   deterministic?: boolean;
-  data: SignsData;
+  data: TrainingData;
+  initialWeights?: string;   // a model file whose matching weights the new model starts from
+  freezeUntil?: string;      // the last layer kept frozen
   outDir: string;
   resume?: LoadedModel & { path: string };
   force?: boolean;           // replace a run already in outDir
@@ -61,7 +75,7 @@ export interface TrainOutcome {
   model: Model;
   history: Record<string, number[]>;
   train: Logs;
-  test: Logs;
+  test?: Logs;
   secondsPerEpoch: number;
   outDir: string;
 }
@@ -77,15 +91,24 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
     }
     if (!past || !model.optimizer) throw new ArgumentError(`simdnet: ${o.resume.path} holds no training state to resume from (saved without an optimizer)`);
     if (o.learningRate !== undefined) model.optimizer.learningRate = o.learningRate;
+    if (model.classNames.join('\n') !== o.data.train.classNames.join('\n')) {
+      throw new ArgumentError(`simdnet: ${o.resume.path} was trained on classes ${model.classNames.join(', ')}; the data has ${o.data.train.classNames.join(', ')}`);
+    }
   } else {
-    model = o.recipe.build(o.seed);
+    model = o.recipe.build(o.seed, { classes: o.data.train.classes, imageSize: o.data.train.height });
+    if (o.freezeUntil !== undefined) model = frozenUntil(model, o.freezeUntil);
+    model.classNames = o.data.train.classNames;
+    if (o.initialWeights !== undefined) {
+      const fresh = await loadWeights(model, o.initialWeights, { byName: true, skipMismatch: true });
+      o.log(`Weights from ${o.initialWeights}` + (fresh.length ? `; starting fresh: ${fresh.join(', ')}` : ''));
+    }
     compileRecipe(model, o.recipe, o.learningRate ?? o.recipe.learningRate);
   }
   const learningRate = model.optimizer!.learningRate;
   const done = past?.epochsDone ?? 0;
   if (o.epochs <= done) throw new UsageError(`--epochs ${o.epochs}: ${o.resume?.path} has already trained ${done} epochs; ask for more`);
   const seed = past?.seed ?? o.seed;
-  const { train, test } = o.data;
+  const { train, test, validation } = o.data;
   const runId = past?.runId && o.resume && resolve(dirname(o.resume.path)) === resolve(o.outDir) ? past.runId : randomUUID();
   startRun(o.outDir, o.resume?.path, o.force ?? false);
   const modelFile = join(o.outDir, 'model.h5');
@@ -99,7 +122,7 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
   try {
     h = await model.fit(train, {
       epochs: o.epochs, initialEpoch: done, batchSize: o.batchSize, seed, threads: o.threads, deterministic: o.deterministic,
-      validationData: test, verbose: o.quiet ? 0 : 1,
+      validationData: validation ?? test, verbose: o.quiet ? 0 : 1,
       callbacks: {
         onBatchBegin: () => { if (o.signal?.aborted) stop(); },
         onEpochEnd: async (epoch, logs) => {
@@ -124,16 +147,18 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
 
   const run = { threads: o.threads, deterministic: o.deterministic, batchSize: o.batchSize };
   const trainEval = await model.evaluate(train, run);
-  const testEval = await model.evaluate(test, run);
+  const testEval = test ? await model.evaluate(test, run) : undefined;
+  // The report shows the test set, or the validation set when there is no test set.
+  const shown = test ?? validation;
   const K = model.outputShape[0];
-  const probs = (await model.predictProbabilities(test, run)).data;
-  const confusion = confusionMatrix(probs, test.y.data, test.size, K);
+  const probs = shown ? (await model.predictProbabilities(shown, run)).data : new Float32Array(0);
+  const confusion = shown ? confusionMatrix(probs, shown.y.data, shown.size, K) : [];
   const [H, W] = model.inputShape;
   const misclassified: Misclassified[] = [];
-  for (let i = 0; i < test.size; i++) {
+  for (let i = 0; shown && i < shown.size; i++) {
     const p = argmaxRow(probs, i, K);
-    if (p !== test.labels[i]) {
-      misclassified.push({ pixels: test.image(i), height: H, width: W, predicted: p, actual: test.labels[i], probability: probs[i * K + p] });
+    if (p !== shown.labels[i]) {
+      misclassified.push({ pixels: shown.image(i), height: H, width: W, predicted: p, actual: shown.labels[i], probability: probs[i * K + p] });
     }
   }
 
@@ -145,15 +170,19 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
   await write('loss.svg', lossChart(history));
   await write('accuracy.svg', accuracyChart(history));
   await write('report.html', renderReport({
-    title: `simdnet: ${o.recipe.title} on SIGNS`,
+    title: `simdnet: ${o.recipe.title} on ${o.data.source}`,
     settings: {
       model: o.recipe.name, parameters: model.countParams().toLocaleString('en-US'), epochs: o.epochs, 'batch size': o.batchSize,
       'learning rate': learningRate, seed, threads: o.threads ?? defaultThreads(), 'seconds per epoch': secondsPerEpoch.toFixed(1),
-      ...(o.resume ? { 'resumed from': o.resume.path } : {}), run: runId,
+      classes: model.classNames.join(', '), data: o.data.source,
+      ...(o.resume ? { 'resumed from': o.resume.path } : {}),
+      ...(o.initialWeights ? { 'initial weights': o.initialWeights } : {}),
+      ...(o.freezeUntil ? { 'frozen up to': o.freezeUntil } : {}), run: runId,
     },
     history,
-    results: { train: trainEval, test: testEval },
-    classes: ['0', '1', '2', '3', '4', '5'].slice(0, K),
+    results: { train: trainEval, ...(testEval ? { test: testEval } : {}) },
+    shownSet: test ? 'test' : 'validation',
+    classes: model.classNames,
     confusion,
     misclassified,
   }));
@@ -180,6 +209,18 @@ function startRun(outDir: string, resumePath: string | undefined, force: boolean
   for (const f of present) rmSync(join(outDir, f), { force: true });
 }
 
+// The same model with `last` and every layer before it frozen (built again from its config,
+// since a weight's trainability decides where it lives), keeping its weights.
+export function frozenUntil(model: Model, last: string): Model {
+  const cfg = model.getConfig();
+  const at = cfg.config.layers.findIndex((l) => l.name === last);
+  if (at < 0) throw new UsageError(`--freeze-until ${last}: the model has no layer "${last}" (see "simdnet summary --model ...")`);
+  cfg.config.layers.forEach((l, i) => { if (i <= at) l.config = { ...l.config, trainable: false }; });
+  const frozen = Model.fromConfig(cfg, { initialize: false });
+  frozen.setWeights(model.getWeights());
+  return frozen;
+}
+
 // Training stopped by a signal: model.h5 holds the last full epoch.
 export class InterruptedError extends SimdnetError {
   constructor(readonly modelFile: string) {
@@ -192,6 +233,8 @@ export async function trainCommand(argv: string[], log: (s: string) => void): Pr
     model: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
     seed: { type: 'string' }, threads: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' },
     resume: { type: 'string' }, quiet: { type: 'boolean' }, deterministic: { type: 'boolean' }, force: { type: 'boolean' },
+    test: { type: 'string' }, 'validation-split': { type: 'string' }, 'image-size': { type: 'string' },
+    'skip-bad-images': { type: 'boolean' }, 'initial-weights': { type: 'string' }, 'freeze-until': { type: 'string' },
   }, 'train');
   if (flags.help) return log(trainHelp);
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}" (see "simdnet train --help")`);
@@ -201,7 +244,10 @@ export async function trainCommand(argv: string[], log: (s: string) => void): Pr
   const learningRate = values.lr === undefined ? undefined : floatOption(values.lr, 'lr', 1);
   const seed = intOption(values.seed, 'seed', 0, 0);
   const threads = threadsOption(values.threads);
+  const validationSplit = values['validation-split'] === undefined ? undefined : floatOption(values['validation-split'], 'validation-split', 0);
+  const imageSize = values['image-size'] === undefined ? undefined : intOption(values['image-size'], 'image-size', 64, 8, 1024);
   if (values.model !== undefined) recipe(values.model);
+  if (values.resume && (values['initial-weights'] || values['freeze-until'])) throw new UsageError('--initial-weights and --freeze-until start a new run; they do not go with --resume');
   const resume = values.resume ? { ...(await loadModel(values.resume)), path: values.resume } : undefined;
   if (resume && !resume.training) throw new ArgumentError(`simdnet: ${values.resume} holds no training state to resume from`);
   const r = recipe(values.model ?? resume?.training?.modelName);
@@ -221,7 +267,11 @@ export async function trainCommand(argv: string[], log: (s: string) => void): Pr
       recipe: r, epochs: epochsFlag ?? r.epochs,
       batchSize: batchFlag ?? resume?.training?.batchSize ?? r.batchSize,
       learningRate, seed, threads, deterministic: flags.deterministic,
-      data: await loadSigns(values.data),
+      data: await loadTrainingData({
+        data: values.data, test: values.test, validationSplit, imageSize, skipBadImages: flags['skip-bad-images'],
+        seed: resume?.training?.seed ?? seed, quiet: flags.quiet, log,
+      }),
+      initialWeights: values['initial-weights'], freezeUntil: values['freeze-until'],
       outDir, resume, force: flags.force, signal: stop.signal, quiet: flags.quiet, log,
     });
   } finally {
@@ -229,7 +279,7 @@ export async function trainCommand(argv: string[], log: (s: string) => void): Pr
     process.off('SIGTERM', onSignal);
   }
   log(`Train accuracy: ${outcome.train.accuracy.toFixed(6)}`);
-  log(`Test accuracy:  ${outcome.test.accuracy.toFixed(6)}`);
+  if (outcome.test) log(`Test accuracy:  ${outcome.test.accuracy.toFixed(6)}`);
   log(`Seconds per epoch: ${outcome.secondsPerEpoch.toFixed(1)}`);
   log(`Saved ${join(outcome.outDir, 'model.h5')}, history.json, history.csv, loss.svg, accuracy.svg and report.html`);
   await outcome.model.dispose();

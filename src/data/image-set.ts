@@ -73,6 +73,18 @@ export class ImageSet implements Dataset {
     return this.cachedY;
   }
 
+  // The images at `indices`, copied, in that order.
+  subset(indices: ArrayLike<number>): ImageSet {
+    const row = this.sampleShape.reduce((a, b) => a * b, 1);
+    const pixels = new Uint8Array(indices.length * row);
+    const labels = new Int32Array(indices.length);
+    for (let i = 0; i < indices.length; i++) {
+      pixels.set(this.pixels.subarray(indices[i] * row, (indices[i] + 1) * row), i * row);
+      labels[i] = this.labels[indices[i]];
+    }
+    return new ImageSet(pixels, [indices.length, ...this.sampleShape], labels, this.classNames, this.files && Array.from(indices, (i) => this.files![i]));
+  }
+
   // Images [start, end), sharing memory.
   slice(start: number, end: number): ImageSet {
     const row = this.sampleShape.reduce((a, b) => a * b, 1);

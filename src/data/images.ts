@@ -2,13 +2,10 @@
 // JavaScript, decoded to RGB and resized (bilinear) to the model's input.
 
 import { DataFileError } from '../errors.js';
-import { readdirSync, statSync } from 'node:fs';
-import { extname, join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { readInputFile } from '../io/files.js';
 import { Tensor } from '../tensor.js';
-import { ImageSet } from './image-set.js';
 
 export interface RgbImage { width: number; height: number; data: Uint8Array } // RGB, row-major
 
@@ -86,32 +83,4 @@ export function loadImages(paths: string[], height: number, width: number): Tens
     for (let j = 0; j < px.length; j++) data[i * px.length + j] = px[j] / 255;
   }
   return new Tensor(data, [paths.length, height, width, 3]);
-}
-
-const IMAGE_NAME = /^(\d+)_.*\.(jpe?g|png)$/i;
-
-// A folder of `{label}_*.jpg|png` files (the SIGNS JPEG export's naming), sorted by name.
-export function loadImageFolder(dir: string, height: number, width: number, classes: number): ImageSet {
-  let names: string[];
-  try {
-    names = readdirSync(dir).filter((f) => ['.jpg', '.jpeg', '.png'].includes(extname(f).toLowerCase())).sort();
-  } catch (err) {
-    throw new DataFileError(`simdnet: cannot read image folder ${dir}: ${(err as Error).message}`);
-  }
-  const files: string[] = [];
-  const labels: number[] = [];
-  for (const name of names) {
-    const m = IMAGE_NAME.exec(name);
-    if (!m) throw new DataFileError(`simdnet: ${join(dir, name)}: image names must start with their label, as "3_IMG_5942.jpg"`);
-    const label = Number(m[1]);
-    if (label >= classes) throw new DataFileError(`simdnet: ${join(dir, name)}: label ${label} is out of range (expected 0 to ${classes - 1})`);
-    const path = join(dir, name);
-    if (!statSync(path).isFile()) continue;
-    files.push(path);
-    labels.push(label);
-  }
-  if (files.length === 0) throw new DataFileError(`simdnet: ${dir} holds no {label}_*.jpg or .png images`);
-  const pixels = new Uint8Array(files.length * height * width * 3);
-  for (const [i, f] of files.entries()) pixels.set(resizeRgb(decodeImage(f), height, width), i * height * width * 3);
-  return new ImageSet(pixels, [files.length, height, width, 3], Int32Array.from(labels), Array.from({ length: classes }, (_, k) => String(k)), files);
 }

@@ -9,6 +9,8 @@ import { datasetIn, openHdf5, readValue } from '../io/hdf5.js';
 import { packageRoot } from '../package.js';
 
 export const SIGNS_CLASSES = 6;
+// Classes a data file may imply by its largest label.
+export const MAX_CLASSES = 10_000;
 export const SIGNS_FILES = ['train_signs.h5', 'test_signs.h5'];
 
 // Kept for programs written against the first API: the sets are ImageSets (x, y, labels).
@@ -75,11 +77,19 @@ function toInts(v: unknown, path: string, name: string, classes: number): Int32A
 // What a data file may declare: 2^31 pixel bytes (a 64x64 dataset of 170,000 images).
 export const MAX_DATASET_BYTES = 2 ** 31;
 
-// One split of a SIGNS-layout file: `{prefix}_x` uint8 (N, 64, 64, 3), `{prefix}_y` int (N,).
-export async function loadSignsFile(path: string, prefix: 'train_set' | 'test_set', classes = SIGNS_CLASSES): Promise<ImageSet> {
+// One split of a SIGNS-layout file: `{prefix}_x` uint8 (N, height, width, 3), `{prefix}_y` int
+// (N,), and optionally `list_classes` (one entry per class). The class count is `classes` when
+// given, else list_classes's length, else the largest label + 1.
+export async function loadSignsFile(path: string, prefix: 'train_set' | 'test_set', classes?: number): Promise<ImageSet> {
   const f = await openHdf5(path);
   try {
     const dx = datasetIn(f, path, `${prefix}_x`), dy = datasetIn(f, path, `${prefix}_y`);
+    let listed: number | undefined;
+    if (f.keys().includes('list_classes')) {
+      const shape = datasetIn(f, path, 'list_classes').shape as number[] | null;
+      if (!shape || shape.length !== 1 || shape[0] < 1) throw new DataFileError(`simdnet: ${path}: "list_classes" must be a list of classes, got shape (${shape?.join(', ')})`);
+      listed = shape[0];
+    }
     const xs = dx.shape as number[], ys = dy.shape as number[];
     if (xs.length !== 4 || xs[3] !== 3 || xs[1] < 1 || xs[2] < 1) {
       throw new DataFileError(`simdnet: ${path}: "${prefix}_x" has shape (${xs.join(', ')}); expected (N, height, width, 3)`);
@@ -108,8 +118,16 @@ export async function loadSignsFile(path: string, prefix: 'train_set' | 'test_se
     if (!(pixels instanceof Uint8Array) || pixels.length !== xs.reduce((a, b) => a * b, 1)) {
       throw new DataFileError(`simdnet: ${path}: "${prefix}_x" could not be read whole; the file may be truncated`);
     }
-    const labels = toInts(readValue(dy, path), path, `${prefix}_y`, classes);
-    const names = classes === SIGNS_CLASSES ? SIGNS_CLASS_NAMES : Array.from({ length: classes }, (_, k) => String(k));
+    const raw = readValue(dy, path);
+    let K = classes ?? listed;
+    if (K === undefined) {
+      let top = 0;
+      for (const v of Array.from(raw as ArrayLike<number | bigint>)) top = Math.max(top, typeof v === "bigint" ? (v < 2n ** 31n ? Number(v) : 2 ** 31) : v);
+      K = Math.max(2, top + 1);
+      if (K > MAX_CLASSES) throw new DataFileError(`simdnet: ${path}: label ${top} would mean ${K} classes, over the limit of ${MAX_CLASSES} (add a list_classes dataset if that many is meant)`);
+    }
+    const labels = toInts(raw, path, `${prefix}_y`, K);
+    const names = K === SIGNS_CLASSES ? SIGNS_CLASS_NAMES : Array.from({ length: K }, (_, k) => String(k));
     return new ImageSet(pixels, xs, labels, names);
   } finally {
     f.close();
@@ -120,6 +138,6 @@ export async function loadSignsFile(path: string, prefix: 'train_set' | 'test_se
 export async function loadSigns(dir?: string): Promise<SignsData> {
   const d = findSignsDir(dir);
   const train = await loadSignsFile(join(d, 'train_signs.h5'), 'train_set');
-  const test = await loadSignsFile(join(d, 'test_signs.h5'), 'test_set');
-  return { train, test, classes: [0, 1, 2, 3, 4, 5], dir: d };
+  const test = await loadSignsFile(join(d, 'test_signs.h5'), 'test_set', train.classes);
+  return { train, test, classes: train.classNames.map((_, k) => k), dir: d };
 }

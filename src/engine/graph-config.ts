@@ -28,7 +28,8 @@ export function graphConfig(name: string, graph: Graph): ModelConfig {
       layers: graph.nodes.map((n) => ({
         className: n.layer.className,
         name: n.layer.name,
-        config: n.layer.getConfig(),
+        // Keras writes `trainable` into every layer's config; simdnet only when it is false.
+        config: n.layer.trainable ? n.layer.getConfig() : { ...n.layer.getConfig(), trainable: false },
         inboundNodes: n.inputs.map((j) => graph.nodes[j].layer.name),
       })),
       inputLayers: [graph.inputLayer.name],

@@ -1,7 +1,8 @@
 // Model files: HDF5 in Keras's layout, written with h5wasm.
 //
-//   /                       attrs: model_config (JSON), training_config (JSON), keras_version, backend,
-//                                  simdnet_training (JSON: epochs done, history, fit settings)
+//   /                       attrs: model_config (JSON), class_names (JSON), training_config (JSON),
+//                                  keras_version, backend, simdnet_training (JSON: epochs done,
+//                                  history, fit settings)
 //   /model_weights          attr layer_names; /model_weights/<layer> attr weight_names (empty for
 //                           a layer without weights, as Keras writes it)
 //   /model_weights/<layer>/<layer>/<weight>:0      attr simdnet_crc32: CRC-32 of its bytes
@@ -58,6 +59,7 @@ export async function saveModel(model: Model, path: string, training?: TrainingS
 
 function writeModel(f: Group, model: Model, training?: TrainingState): void {
   f.create_attribute('model_config', JSON.stringify(toKerasConfig(model.getConfig())));
+  f.create_attribute('class_names', JSON.stringify(model.classNames));
   f.create_attribute('keras_version', `simdnet ${packageVersion()}`);
   f.create_attribute('backend', 'simdnet (WebAssembly SIMD)');
   const mw = f.create_group('model_weights');
@@ -206,6 +208,14 @@ export async function loadModel(path: string, options: LoadModelOptions = {}): P
     const weights = findWeights(graph, f, path);
     const model = new Model({ inputs: graph.inputLayer.output!, outputs: graph.outputLayer.output!, name, runtime: options.runtime, initialize: false });
     readWeightsInto(model, weights, path);
+    const names = attrJson(f, 'class_names', path);
+    if (names !== undefined) {
+      try {
+        model.classNames = names as string[];
+      } catch (err) {
+        throw new ModelFileError(`simdnet: ${path}: class_names: ${(err as Error).message.replace(/^simdnet: /, '')}`);
+      }
+    }
     if (options.compile ?? true) restoreTraining(model, f, path);
     return { model, training: trainingState(attrJson(f, 'simdnet_training', path), path) };
   } finally {

@@ -54,7 +54,7 @@ export class Activation extends Layer {
 export class ReLU extends Activation {
   static override readonly className = 'ReLU';
   constructor(args: LayerArgs = {}) {
-    super({ activation: 'relu', name: args.name });
+    super({ activation: 'relu', name: args.name, trainable: args.trainable });
   }
   override getConfig(): Record<string, unknown> { return { name: this.name }; }
 }

@@ -83,16 +83,19 @@ export class BatchNormalization extends Layer {
   private rowsPerSample(): number { return this.outputShape.slice(0, -1).reduce((a, b) => a * b, 1); }
 
   // Training keeps mean, invstd and variance [C] from forward to backward.
-  override stateBytes(_rows: number, training: boolean): number { return training ? 3 * this.channels * 4 : 0; }
   // Two float64 sums [C] and the backward coefficients [3C].
   override scratchBytes(): number { return 2 * this.channels * 8 + 3 * this.channels * 4; }
   override reductions(): number { return 2; }
   override reductionWidth(): number { return this.channels; }
 
+  // A frozen layer normalizes with its moving statistics in training too, as Keras's does.
+  private batchStatistics(ctx: StepContext): boolean { return ctx.training && this.trainable; }
+  override stateBytes(_rows: number, training: boolean): number { return training && this.trainable ? 3 * this.channels * 4 : 0; }
+
   *forward(ctx: StepContext, b: LayerBuffers): Generator<SumRequest, void, void> {
     const C = this.channels, M = ctx.rows * this.rowsPerSample();
     const [gamma, beta, movingMean, movingVar] = b.weights;
-    if (!ctx.training) {
+    if (!this.batchStatistics(ctx)) {
       ctx.k.bn_inference_forward(b.inputs[0], M, C, gamma, beta, movingMean, movingVar, this.epsilon, b.output);
       return;
     }
@@ -107,6 +110,15 @@ export class BatchNormalization extends Layer {
 
   *backward(ctx: StepContext, b: LayerBuffers): Generator<SumRequest, void, void> {
     const C = this.channels, M = ctx.rows * this.rowsPerSample();
+    if (!this.batchStatistics(ctx)) {
+      // y = (x - mean) * gamma / sqrt(var + eps) + beta with fixed statistics: dx = dy * gamma /
+      // sqrt(var + eps), the inference kernel applied to dy with zero mean and offset.
+      if (!b.dInputs[0]) return;
+      const zeros = ctx.scratch;
+      ctx.k.zero(zeros, C);
+      ctx.k.bn_inference_forward(b.dOutput, M, C, b.weights[0], zeros, zeros, b.weights[3], this.epsilon, b.dInputs[0]);
+      return;
+    }
     const mean = b.state, invstd = mean + 4 * C;
     const sumDy = ctx.scratch, sumDyXhat = sumDy + 8 * C, coef = sumDyXhat + 8 * C;
     ctx.k.bn_backward_sums(b.dOutput, b.inputs[0], mean, invstd, M, C, sumDy, sumDyXhat);

@@ -87,6 +87,12 @@ function snakeCase(className: string): string {
 export interface LayerArgs {
   /** The layer's name, unique in a model. Default: the class in snake case with a counter, as Keras names layers (`conv2d_3`). */
   name?: string;
+  /**
+   * Whether training updates the layer's weights. Default true. A frozen layer's weights get no
+   * gradient, and a frozen BatchNormalization runs in inference mode (its moving statistics), as
+   * in Keras; set it before the layer is applied (fine-tuning builds the model again from its config).
+   */
+  trainable?: boolean;
 }
 
 // What a layer class provides besides its instances: its Keras class name and a constructor from
@@ -94,6 +100,7 @@ export interface LayerArgs {
 export abstract class Layer {
   static readonly className: string = 'Layer';
   readonly name: string;
+  readonly trainable: boolean;
   inbound: SymbolicTensor[] = [];
   inputShapes: Shape[] = [];
   outputShape: Shape = [];
@@ -105,6 +112,8 @@ export abstract class Layer {
       throw new ArgumentError(`bad layer name ${describe(args.name)} (letters, digits, _ . - only)`);
     }
     this.name = args.name ?? uniqueName(snakeCase(this.className).replace(/(\d)_d$/, '$1d'));
+    if (args.trainable !== undefined && typeof args.trainable !== 'boolean') throw new ArgumentError(`layer "${this.name}": trainable must be true or false, got ${describe(args.trainable)}`);
+    this.trainable = args.trainable ?? true;
   }
 
   get className(): string {
@@ -132,7 +141,7 @@ export abstract class Layer {
   }
 
   protected addWeight(name: string, shape: Shape, initializer: Initializer, trainable = true): void {
-    this.weights.push({ name, fullName: `${this.name}/${name}`, shape, size: sizeOf(shape), trainable, initializer });
+    this.weights.push({ name, fullName: `${this.name}/${name}`, shape, size: sizeOf(shape), trainable: trainable && this.trainable, initializer });
   }
 
   // Defines the weights, once the input shapes are known.

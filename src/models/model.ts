@@ -98,6 +98,8 @@ export class Model {
   readonly core: ModelCore;
   optimizer?: Optimizer;
   metrics: MetricName[] = [];
+  // The name of each output class, in output order, when known (saved in model files).
+  private names?: string[];
   // Set by a callback to end fit after the current batch (tfjs-layers' model.stopTraining).
   stopTraining = false;
   private engines = new Map<string, Engine>();
@@ -139,6 +141,19 @@ export class Model {
   }
 
   get loss(): Loss | undefined { return this.core.loss; }
+
+  /** The name of each class the model outputs, in order. Default: "0", "1", ... */
+  get classNames(): string[] {
+    return this.names ?? Array.from({ length: this.outputShape[0] }, (_, k) => String(k));
+  }
+
+  set classNames(names: string[]) {
+    if (!Array.isArray(names) || names.length !== this.outputShape[0] || !names.every((n) => typeof n === 'string' && n.length > 0)) {
+      throw new ArgumentError(`classNames must be ${this.outputShape[0]} non-empty names (the model outputs ${this.outputShape[0]} classes), got ${describe(names)}`);
+    }
+    if (new Set(names).size !== names.length) throw new ArgumentError(`classNames must be distinct, got ${describe(names)}`);
+    this.names = [...names];
+  }
 
   getConfig(): ModelConfig {
     return graphConfig(this.name, this.graph);

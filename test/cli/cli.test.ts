@@ -57,14 +57,14 @@ describe('train -> save -> evaluate -> predict -> resume', () => {
     const r = run('predict', join(out, 'model.h5'), jpeg, '--json');
     expect(r.code, r.err).toBe(0);
     const [result] = JSON.parse(r.out);
-    expect(result.probabilities).toHaveLength(6);
-    expect(result.probabilities.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(1, 3);
+    expect(Object.keys(result.probabilities)).toEqual(['0', '1', '2', '3', '4', '5']);
+    expect(Object.values(result.probabilities as Record<string, number>).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
     const { model } = await loadModel(join(out, 'model.h5'));
     const logits = (await model.predict(loadImages([jpeg], 64, 64), { threads: 1 })).data;
     const best = logits.indexOf(Math.max(...logits));
-    expect(result.sign).toBe(best);
+    expect(result.class).toBe(String(best));
     const text = run('predict', join(out, 'model.h5'), jpeg);
-    expect(text.out).toMatch(new RegExp(`: sign ${best} \\(\\d+\\.\\d%\\)`));
+    expect(text.out).toMatch(new RegExp(`: ${best} \\(\\d+\\.\\d%\\)`));
   });
 
   test('a resumed run continues the loss curve exactly where an unbroken run goes', () => {
@@ -106,6 +106,7 @@ describe('summary and help', () => {
 });
 
 describe('bad input: a clear message naming the file or flag, a non-zero exit, no partial output', () => {
+  // SIGNS's layout, with its list_classes (six classes) so that labels have a range to be out of.
   async function writeSigns(dir: string, opts: { shape?: number[]; dtype?: string; labels?: number[]; drop?: string } = {}) {
     await h5wasm.ready;
     mkdirSync(dir, { recursive: true });
@@ -117,6 +118,7 @@ describe('bad input: a clear message naming the file or flag, a non-zero exit, n
         f.create_dataset({ name: `${split}_set_x`, data: opts.dtype === 'float' ? new Float32Array(n) : new Uint8Array(n), shape, dtype: opts.dtype === 'float' ? '<f' : '<B' });
       }
       f.create_dataset({ name: `${split}_set_y`, data: BigInt64Array.from((opts.labels ?? [0, 1, 2, 3]).map(BigInt)), shape: [4], dtype: '<q' });
+      f.create_dataset({ name: 'list_classes', data: BigInt64Array.from([0n, 1n, 2n, 3n, 4n, 5n]), shape: [6], dtype: '<q' });
       f.close();
     }
   }

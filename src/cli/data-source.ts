@@ -1,0 +1,89 @@
+// Where `train` and `evaluate` get their images: the SIGNS files, or folders of class folders
+// (Keras's image_dataset_from_directory layout), found from --data, --test and the defaults.
+
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { DataFileError } from '../errors.js';
+import { loadImageFolder } from '../data/image-folder.js';
+import type { ImageSet } from '../data/image-set.js';
+import { findSignsDir, loadSigns, SIGNS_FILES } from '../data/signs.js';
+import { ProgressBar, stdoutSink } from '../training/progress.js';
+import { permutation, seededRandom } from '../training/random.js';
+import { UsageError } from './options.js';
+
+export interface TrainingData {
+  train: ImageSet;
+  validation?: ImageSet;  // --validation-split of the training images
+  test?: ImageSet;
+  source: string;         // what was read, for the log and the report
+}
+
+export interface DataOptions {
+  data?: string;            // SIGNS folder, a folder of class folders, or one with train/ and test/
+  test?: string;            // a folder of class folders to test on
+  validationSplit?: number; // fraction of the training images held out for validation
+  imageSize?: number;       // for image folders (default 64)
+  skipBadImages?: boolean;
+  classNames?: string[];    // label with these (a trained model's classes)
+  seed?: number;            // shuffles the images before the validation split
+  quiet?: boolean;
+  log: (s: string) => void;
+}
+
+const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
+const isSignsDir = (d: string) => SIGNS_FILES.every((f) => existsSync(join(d, f)));
+
+async function folder(dir: string, o: DataOptions, what: string): Promise<ImageSet> {
+  const bar = o.quiet ? undefined : { bar: undefined as ProgressBar | undefined };
+  const { images, skipped } = await loadImageFolder(dir, {
+    imageSize: o.imageSize ?? 64, skipBadImages: o.skipBadImages, classNames: o.classNames,
+    progress: (done, total) => {
+      if (!bar) return;
+      bar.bar ??= new ProgressBar(total, stdoutSink);
+      if (done < total) bar.bar.update(done, {});
+      else bar.bar.finish({});
+    },
+  });
+  for (const s of skipped) o.log(`skipped ${s.file}: ${s.reason}`);
+  o.log(`${what}: ${images.size} images of ${images.classes} classes (${images.classNames.join(', ')}) from ${dir}` +
+    (skipped.length ? `, ${skipped.length} skipped` : ''));
+  return images;
+}
+
+export async function loadTrainingData(o: DataOptions): Promise<TrainingData> {
+  let data: TrainingData;
+  // A --data that is not there: the SIGNS search says where it looked.
+  if (o.data === undefined || isSignsDir(o.data) || !existsSync(o.data)) {
+    if (o.imageSize !== undefined && o.imageSize !== 64) throw new UsageError('--image-size applies to image folders; the SIGNS images are 64x64');
+    const signs = await loadSigns(o.data === undefined ? undefined : o.data);
+    data = { train: signs.train, test: signs.test, source: `SIGNS (${findSignsDir(o.data)})` };
+    if (o.test !== undefined) data.test = await folder(o.test, { ...o, classNames: signs.train.classNames }, 'test');
+  } else {
+    if (!isDir(o.data)) throw new DataFileError(`simdnet: --data ${o.data}: not a folder`);
+    const split = isDir(join(o.data, 'train'));
+    const trainDir = split ? join(o.data, 'train') : o.data;
+    const train = await folder(trainDir, o, 'train');
+    const testDir = o.test ?? (split && isDir(join(o.data, 'test')) ? join(o.data, 'test') : undefined);
+    const test = testDir === undefined ? undefined : await folder(testDir, { ...o, classNames: train.classNames }, 'test');
+    data = { train, test, source: trainDir };
+  }
+  const v = o.validationSplit;
+  if (v !== undefined) {
+    if (!(v > 0 && v < 1)) throw new UsageError(`--validation-split must be between 0 and 1, got ${v}`);
+    // Files come sorted by class: shuffle (seeded) before holding out the last fraction.
+    const order = permutation(data.train.size, seededRandom(o.seed ?? 0));
+    const held = Math.round(data.train.size * v);
+    if (held < 1 || held >= data.train.size) throw new UsageError(`--validation-split ${v} leaves no ${held < 1 ? 'validation' : 'training'} images of ${data.train.size}`);
+    data.validation = data.train.subset(order.subarray(data.train.size - held));
+    data.train = data.train.subset(order.subarray(0, data.train.size - held));
+  }
+  return data;
+}
+
+// The images `evaluate` scores a model on: a SIGNS split, or a folder of class folders (or its
+// test/ folder), labeled with the model's classes.
+export async function loadEvaluationData(o: DataOptions & { split: 'train' | 'test' }): Promise<ImageSet> {
+  if (o.data === undefined || isSignsDir(o.data) || !existsSync(o.data)) return (await loadSigns(o.data))[o.split];
+  const dir = isDir(join(o.data, o.split)) ? join(o.data, o.split) : o.data;
+  return folder(dir, o, o.split);
+}
