@@ -109,27 +109,28 @@ export async function loadImageFolder(dir: string, options: ImageFolderOptions =
     }
   }
   const per = height * width * 3;
-  const pixels = new Uint8Array(files.length * per);
+  // Workers write each image straight into this buffer.
+  const shared = new SharedArrayBuffer(files.length * per);
+  const pixels = new Uint8Array(shared);
   const bad = new Map<number, string>();
   const chunks = Array.from({ length: Math.ceil(files.length / CHUNK) }, (_, c) => c * CHUNK);
   let done = 0;
-  const take = (start: number, r: DecodeReply) => {
-    pixels.set(r.pixels, start * per);
-    for (const f of r.failed) bad.set(start + f.index, f.reason);
-    done += Math.min(CHUNK, files.length - start);
+  const task = (first: number): DecodeTask => ({ files: files.slice(first, first + CHUNK), first, height, width, pixels: shared });
+  const take = (first: number, r: DecodeReply) => {
+    for (const f of r.failed) bad.set(f.index, f.reason);
+    done += Math.min(CHUNK, files.length - first);
     options.progress?.(done, files.length);
   };
   const threads = Math.min(options.threads ?? Math.min(availableParallelism(), 8), chunks.length);
   if (threads <= 1 || !existsSync(decodeWorker())) {
     const { default: decode } = await import('./decode-worker.js');
-    for (const start of chunks) take(start, decode({ files: files.slice(start, start + CHUNK), height, width }));
+    for (const first of chunks) take(first, decode(task(first)));
   } else {
-    const pool = new Piscina({ filename: decodeWorker(), minThreads: threads, maxThreads: threads });
+    // Small young generations: decoding makes short-lived garbage, and each worker's heap counts
+    // against the 2x-the-pixels budget of a large folder.
+    const pool = new Piscina({ filename: decodeWorker(), minThreads: threads, maxThreads: threads, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
     try {
-      await Promise.all(chunks.map(async (start) => {
-        const task: DecodeTask = { files: files.slice(start, start + CHUNK), height, width };
-        take(start, await pool.run(task) as DecodeReply);
-      }));
+      await Promise.all(chunks.map(async (first) => take(first, await pool.run(task(first)) as DecodeReply)));
     } finally {
       await pool.destroy();
     }

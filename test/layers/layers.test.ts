@@ -15,6 +15,10 @@ const cases: Record<string, () => LayerCase> = {
   'Conv2D 1x1 without bias': () => ({ build: one(new Conv2D({ filters: 5, kernelSize: 1, useBias: false })), inputShape: [3, 3, 2], outputShape: [3, 3, 5] }),
   'Dense relu': () => ({ build: one(new Dense({ units: 5, activation: 'relu' })), inputShape: [7], outputShape: [5] }),
   'BatchNormalization': () => ({ build: one(new BatchNormalization({ momentum: 0.9 })), inputShape: [3, 3, 4], outputShape: [3, 3, 4] }),
+  'BatchNormalization frozen (inference mode in training)': () => ({
+    build: one(new BatchNormalization({ trainable: false, movingVarianceInitializer: { className: 'Constant', config: { value: 2 } } })),
+    inputShape: [3, 3, 4], outputShape: [3, 3, 4],
+  }),
   'Activation relu': () => ({ build: one(new Activation({ activation: 'relu' })), inputShape: [3, 3, 2], outputShape: [3, 3, 2] }),
   'Activation softmax inside the model': () => ({ build: one(new Activation({ activation: 'softmax' })), inputShape: [6], outputShape: [6] }),
   'ReLU': () => ({ build: one(new ReLU()), inputShape: [5], outputShape: [5] }),
