@@ -5,7 +5,7 @@ import { DataFileError } from '../errors.js';
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ImageSet } from './image-set.js';
-import { datasetIn, openHdf5, readValue } from '../io/hdf5.js';
+import { Hdf5File } from '../io/hdf5.js';
 import { packageRoot } from '../package.js';
 
 export const SIGNS_CLASSES = 6;
@@ -48,9 +48,9 @@ export function findSignsDir(explicit?: string): string {
 const H5T_INTEGER = 0;
 const H5T_FLOAT = 1;
 
-function describe(m: { type: number; size: number; signed?: boolean }): string {
-  if (m.type === H5T_INTEGER) return `${m.signed ? 'int' : 'uint'}${8 * m.size}`;
-  if (m.type === H5T_FLOAT) return `float${8 * m.size}`;
+function describe(m: { type?: number; size?: number; signed?: boolean }): string {
+  if (m.type === H5T_INTEGER) return `${m.signed ? 'int' : 'uint'}${8 * (m.size ?? 0)}`;
+  if (m.type === H5T_FLOAT) return `float${8 * (m.size ?? 0)}`;
   return `HDF5 type class ${m.type}`;
 }
 
@@ -81,28 +81,27 @@ export const MAX_DATASET_BYTES = 2 ** 31;
 // (N,), and optionally `list_classes` (one entry per class). The class count is `classes` when
 // given, else list_classes's length, else the largest label + 1.
 export async function loadSignsFile(path: string, prefix: 'train_set' | 'test_set', classes?: number): Promise<ImageSet> {
-  const f = await openHdf5(path);
+  const f = await Hdf5File.open(path, DataFileError);
   try {
-    const dx = datasetIn(f, path, `${prefix}_x`), dy = datasetIn(f, path, `${prefix}_y`);
+    const dx = f.dataset(`${prefix}_x`), dy = f.dataset(`${prefix}_y`);
     let listed: number | undefined;
-    if (f.keys().includes('list_classes')) {
-      const shape = datasetIn(f, path, 'list_classes').shape as number[] | null;
+    if (f.entry('list_classes')) {
+      const shape = f.dataset('list_classes').shape;
       if (!shape || shape.length !== 1 || shape[0] < 1) throw new DataFileError(`simdnet: ${path}: "list_classes" must be a list of classes, got shape (${shape?.join(', ')})`);
       listed = shape[0];
     }
-    const xs = dx.shape as number[], ys = dy.shape as number[];
+    const xs = dx.shape!, ys = dy.shape!;
     if (xs.length !== 4 || xs[3] !== 3 || xs[1] < 1 || xs[2] < 1) {
       throw new DataFileError(`simdnet: ${path}: "${prefix}_x" has shape (${xs.join(', ')}); expected (N, height, width, 3)`);
     }
-    const mx = dx.metadata, my = dy.metadata;
-    if (mx.type !== H5T_INTEGER || mx.size !== 1 || mx.signed) {
-      throw new DataFileError(`simdnet: ${path}: "${prefix}_x" has dtype ${describe(mx)}; expected uint8 pixels`);
+    if (dx.type !== H5T_INTEGER || dx.size !== 1 || dx.signed) {
+      throw new DataFileError(`simdnet: ${path}: "${prefix}_x" has dtype ${describe(dx)}; expected uint8 pixels`);
     }
     if (ys.length !== 1 || ys[0] !== xs[0]) {
       throw new DataFileError(`simdnet: ${path}: "${prefix}_y" has shape (${ys.join(', ')}); expected (${xs[0]},), one label per image`);
     }
-    if (my.type !== H5T_INTEGER) {
-      throw new DataFileError(`simdnet: ${path}: "${prefix}_y" has dtype ${describe(my)}; expected integer labels`);
+    if (dy.type !== H5T_INTEGER) {
+      throw new DataFileError(`simdnet: ${path}: "${prefix}_y" has dtype ${describe(dy)}; expected integer labels`);
     }
     // A file cannot hold more uncompressed data than its size (a sparse 2 KB file may declare
     // 100,000 images): check before reading anything.
@@ -111,26 +110,35 @@ export async function loadSignsFile(path: string, prefix: 'train_set' | 'test_se
       throw new DataFileError(`simdnet: ${path}: "${prefix}_x" declares ${declared.toLocaleString('en-US')} bytes of pixels, over the ${MAX_DATASET_BYTES / 2 ** 30} GiB limit`);
     }
     const size = statSync(path).size;
-    if (dx.filters.length === 0 && declared > size) {
+    if (dx.filters === 0 && declared > size) {
       throw new DataFileError(`simdnet: ${path}: "${prefix}_x" declares ${xs[0]} images (${declared.toLocaleString('en-US')} bytes), more than the ${size.toLocaleString('en-US')}-byte file holds; the file is corrupt or truncated`);
     }
-    const pixels = readValue(dx, path) as Uint8Array;
+    const pixels = await f.read(`${prefix}_x`) as Uint8Array;
     if (!(pixels instanceof Uint8Array) || pixels.length !== xs.reduce((a, b) => a * b, 1)) {
       throw new DataFileError(`simdnet: ${path}: "${prefix}_x" could not be read whole; the file may be truncated`);
     }
-    const raw = readValue(dy, path);
+    const raw = await f.read(`${prefix}_y`);
+    if (!ArrayBuffer.isView(raw) || (raw as unknown as ArrayLike<number>).length !== xs[0]) {
+      throw new DataFileError(`simdnet: ${path}: "${prefix}_y" could not be read whole; the file may be truncated`);
+    }
     let K = classes ?? listed;
     if (K === undefined) {
+      // The largest label sets the class count, up to a limit (a list_classes dataset can say more).
+      const values = Array.from(raw as unknown as ArrayLike<number | bigint>);
       let top = 0;
-      for (const v of Array.from(raw as ArrayLike<number | bigint>)) top = Math.max(top, typeof v === "bigint" ? (v < 2n ** 31n ? Number(v) : 2 ** 31) : v);
+      for (const [i, v] of values.entries()) {
+        if (v < 0 || v >= MAX_CLASSES) {
+          throw new DataFileError(`simdnet: ${path}: label ${v} of image ${i} is out of range (0 to ${MAX_CLASSES - 1} without a list_classes dataset)`);
+        }
+        top = Math.max(top, Number(v));
+      }
       K = Math.max(2, top + 1);
-      if (K > MAX_CLASSES) throw new DataFileError(`simdnet: ${path}: label ${top} would mean ${K} classes, over the limit of ${MAX_CLASSES} (add a list_classes dataset if that many is meant)`);
     }
     const labels = toInts(raw, path, `${prefix}_y`, K);
     const names = K === SIGNS_CLASSES ? SIGNS_CLASS_NAMES : Array.from({ length: K }, (_, k) => String(k));
     return new ImageSet(pixels, xs, labels, names);
   } finally {
-    f.close();
+    await f.close();
   }
 }
 

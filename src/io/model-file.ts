@@ -12,7 +12,7 @@
 // Loading checks the architecture against the weights in the file before it allocates anything,
 // runs no initializer, and refuses non-finite values and bytes that do not match their checksum.
 
-import type { Dataset, Group } from 'h5wasm/node';
+import type { Group } from 'h5wasm/node';
 import { buildFromConfig, type ModelConfig } from '../engine/graph-config.js';
 import { Graph } from '../engine/graph.js';
 import { ModelFileError, SimdnetError } from '../errors.js';
@@ -23,7 +23,7 @@ import { lossFromConfig, serializeLoss } from '../training/losses.js';
 import { optimizerFromConfig } from '../training/optimizers.js';
 import { crc32 } from './crc32.js';
 import { writeAtomically } from './files.js';
-import { entityAt, hdf5, hdf5Reason, openHdf5, readValue } from './hdf5.js';
+import { hdf5, hdf5Reason, Hdf5File } from './hdf5.js';
 import { fromKerasConfig, toKerasConfig } from './keras-config.js';
 
 // What a training run needs to continue where it stopped.
@@ -108,70 +108,63 @@ function writeModel(f: Group, model: Model, training?: TrainingState): void {
   if (training) f.create_attribute('simdnet_training', JSON.stringify(training));
 }
 
-function attrJson(g: Group, name: string, path: string): unknown {
-  let a;
+function attrJson(f: Hdf5File, name: string): unknown {
+  const a = f.attr('', name);
+  if (a === undefined) return undefined;
   try {
-    a = g.attrs[name];
-  } catch (err) {
-    throw new ModelFileError(`simdnet: ${path}: cannot read attribute "${name}" (${hdf5Reason(err)}); the file is corrupt`);
-  }
-  if (!a) return undefined;
-  try {
-    return JSON.parse(String(a.value));
+    return JSON.parse(String(a));
   } catch {
-    throw new ModelFileError(`simdnet: ${path}: attribute "${name}" is not valid JSON; the file is corrupt`);
+    throw new ModelFileError(`simdnet: ${f.path}: attribute "${name}" is not valid JSON; the file is corrupt`);
   }
 }
 
 // A float32 dataset's values, checked: the dtype, finiteness, and the stored checksum if any.
-function readFloats(d: Dataset, path: string, what: string, size: number): Float32Array {
-  const v = readValue(d, path);
-  if (!(v instanceof Float32Array) || v.length !== size) throw new ModelFileError(`simdnet: ${path}: ${what} is not ${size} float32 values`);
-  let stored: unknown;
-  try {
-    stored = d.attrs[CHECKSUM]?.value;
-  } catch (err) {
-    throw new ModelFileError(`simdnet: ${path}: cannot read the checksum of ${what} (${hdf5Reason(err)}); the file is corrupt`);
-  }
+async function readFloats(f: Hdf5File, dataset: string, what: string, size: number): Promise<Float32Array> {
+  const v = await f.read(dataset);
+  if (!(v instanceof Float32Array) || v.length !== size) throw new ModelFileError(`simdnet: ${f.path}: ${what} is not ${size} float32 values`);
+  const stored = f.attr(dataset, CHECKSUM);
   if (stored !== undefined && stored !== crc32(v)) {
-    throw new ModelFileError(`simdnet: ${path}: ${what} does not match its checksum (stored ${String(stored)}, read ${crc32(v)}); the file is corrupt`);
+    throw new ModelFileError(`simdnet: ${f.path}: ${what} does not match its checksum (stored ${String(stored)}, read ${crc32(v)}); the file is corrupt`);
   }
   for (let i = 0; i < v.length; i++) {
-    if (!Number.isFinite(v[i])) throw new ModelFileError(`simdnet: ${path}: ${what} holds a non-finite value (${v[i]}) at index ${i}`);
+    if (!Number.isFinite(v[i])) throw new ModelFileError(`simdnet: ${f.path}: ${what} holds a non-finite value (${v[i]}) at index ${i}`);
   }
   return v;
 }
 
-interface Weights { graph: Graph; found: Map<string, Dataset> }
+const weightPath = (layer: string, weight: string) => `model_weights/${layer}/${layer}/${weight}:0`;
+
+interface Weights { graph: Graph; found: Map<string, string> } // weight name -> dataset path
 
 // Every weight of the graph's layers, found in the file with the graph's shape; throws before
 // any model memory exists when one is missing, of another shape, or the model is too large.
-function findWeights(graph: Graph, f: Group, path: string, skipMismatch = false): Weights {
-  const mw = entityAt(f, 'model_weights') as Group | null;
-  if (!mw || !('keys' in mw)) throw new ModelFileError(`simdnet: ${path}: no model_weights group; not a model file`);
-  const found = new Map<string, Dataset>();
+function findWeights(graph: Graph, f: Hdf5File, skipMismatch = false): Weights {
+  const mw = f.entry('model_weights');
+  if (!mw || mw.kind !== 'group') throw new ModelFileError(`simdnet: ${f.path}: no model_weights group; not a model file`);
+  const found = new Map<string, string>();
   let total = 0;
   for (const layer of graph.layers) {
     for (const w of layer.weights) {
       total += w.size;
-      const d = entityAt(f, `model_weights/${layer.name}/${layer.name}/${w.name}:0`) as Dataset | null;
-      const shape = d && 'shape' in d ? (d.shape as number[] | null) : null;
+      const at = weightPath(layer.name, w.name);
+      const d = f.entry(at);
+      const shape = d?.kind === 'dataset' ? d.shape : undefined;
       if (!shape || shape.join(',') !== w.shape.join(',')) {
         if (skipMismatch) continue;
         throw new ModelFileError(shape
-          ? `simdnet: ${path} does not fit this model: weight "${w.fullName}" is (${shape.join(', ')}) in the file, (${w.shape.join(', ')}) in the model (a model file from a different architecture?)`
-          : `simdnet: ${path} does not fit this model: it has no weight "${w.fullName}" (a model file from a different architecture?)`);
+          ? `simdnet: ${f.path} does not fit this model: weight "${w.fullName}" is (${shape.join(', ')}) in the file, (${w.shape.join(', ')}) in the model (a model file from a different architecture?)`
+          : `simdnet: ${f.path} does not fit this model: it has no weight "${w.fullName}" (a model file from a different architecture?)`);
       }
-      found.set(w.fullName, d as Dataset);
+      found.set(w.fullName, at);
     }
   }
-  if (total > MAX_WEIGHTS) throw new ModelFileError(`simdnet: ${path}: the model declares ${total.toLocaleString('en-US')} weights, over the limit of ${MAX_WEIGHTS.toLocaleString('en-US')}`);
+  if (total > MAX_WEIGHTS) throw new ModelFileError(`simdnet: ${f.path}: the model declares ${total.toLocaleString('en-US')} weights, over the limit of ${MAX_WEIGHTS.toLocaleString('en-US')}`);
   return { graph, found };
 }
 
-function readWeightsInto(model: Model, w: Weights, path: string): void {
+async function readWeightsInto(model: Model, w: Weights, f: Hdf5File): Promise<void> {
   const values: Record<string, Float32Array> = {};
-  for (const [name, d] of w.found) values[name] = readFloats(d, path, `weight "${name}"`, model.layout.byName.get(name)!.weight.size);
+  for (const [name, at] of w.found) values[name] = await readFloats(f, at, `weight "${name}"`, model.layout.byName.get(name)!.weight.size);
   model.setWeights(values);
 }
 
@@ -200,15 +193,15 @@ export interface LoadModelOptions {
 }
 
 export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
-  const f = await openHdf5(path);
+  const f = await Hdf5File.open(path, ModelFileError);
   try {
-    const cfg = attrJson(f, 'model_config', path);
+    const cfg = attrJson(f, 'model_config');
     if (cfg === undefined) throw new ModelFileError(`simdnet: ${path}: no model_config attribute; not a Keras/simdnet model file`);
     const { name, graph } = graphOf(fromKerasConfig(cfg, path), path);
-    const weights = findWeights(graph, f, path);
+    const weights = findWeights(graph, f);
     const model = new Model({ inputs: graph.inputLayer.output!, outputs: graph.outputLayer.output!, name, runtime: options.runtime, initialize: false });
-    readWeightsInto(model, weights, path);
-    const names = attrJson(f, 'class_names', path);
+    await readWeightsInto(model, weights, f);
+    const names = attrJson(f, 'class_names');
     if (names !== undefined) {
       try {
         model.classNames = names as string[];
@@ -216,15 +209,16 @@ export async function loadModel(path: string, options: LoadModelOptions = {}): P
         throw new ModelFileError(`simdnet: ${path}: class_names: ${(err as Error).message.replace(/^simdnet: /, '')}`);
       }
     }
-    if (options.compile ?? true) restoreTraining(model, f, path);
-    return { model, training: trainingState(attrJson(f, 'simdnet_training', path), path) };
+    if (options.compile ?? true) await restoreTraining(model, f);
+    return { model, training: trainingState(attrJson(f, 'simdnet_training'), path) };
   } finally {
-    f.close();
+    await f.close();
   }
 }
 
-function restoreTraining(model: Model, f: Group, path: string): void {
-  const tc = attrJson(f, 'training_config', path) as { optimizer_config?: { class_name?: unknown; config?: unknown }; loss?: unknown; metrics?: unknown } | undefined;
+async function restoreTraining(model: Model, f: Hdf5File): Promise<void> {
+  const path = f.path;
+  const tc = attrJson(f, 'training_config') as { optimizer_config?: { class_name?: unknown; config?: unknown }; loss?: unknown; metrics?: unknown } | undefined;
   if (!tc?.optimizer_config || tc.loss === undefined) return;
   try {
     const optimizer = optimizerFromConfig(String(tc.optimizer_config.class_name), (tc.optimizer_config.config ?? {}) as Record<string, number | boolean>);
@@ -233,21 +227,20 @@ function restoreTraining(model: Model, f: Group, path: string): void {
     throw new ModelFileError(`simdnet: ${path}: training_config: ${(err as Error).message.replace(/^simdnet: /, '')}`);
   }
   const optimizer = model.optimizer!;
-  const og = entityAt(f, `optimizer_weights/${optimizer.className}`) as Group | null;
-  if (!og || !('keys' in og)) return;
-  const it = entityAt(og, 'iterations:0') as Dataset | null;
-  const raw = it ? readValue(it, path) : 0n;
-  const iterations = typeof raw === 'bigint' ? raw : Array.isArray(raw) || ArrayBuffer.isView(raw) ? (raw as unknown as bigint[])[0] : raw;
+  const base = `optimizer_weights/${optimizer.className}`;
+  if (f.entry(base)?.kind !== 'group') return;
+  const raw = f.entry(`${base}/iterations:0`) ? await f.read(`${base}/iterations:0`) : 0n;
+  const iterations = typeof raw === 'bigint' ? raw : ArrayBuffer.isView(raw) ? (raw as unknown as bigint[])[0] : raw;
   if (typeof iterations !== 'bigint' || iterations < 0n || iterations > 2n ** 53n) {
-    throw new ModelFileError(`simdnet: ${path}: optimizer_weights/${optimizer.className}/iterations:0 is not a step count (${String(raw)})`);
+    throw new ModelFileError(`simdnet: ${path}: ${base}/iterations:0 is not a step count (${String(raw)})`);
   }
   const state: Record<string, Float32Array> = {};
   for (const s of model.layout.places) {
     if (!s.weight.trainable) continue;
     for (const slot of optimizer.slotNames) {
-      const d = entityAt(og, `${s.weight.fullName}/${slot}:0`) as Dataset | null;
-      if (!d || !('shape' in d)) throw new ModelFileError(`simdnet: ${path}: optimizer state "${slot}" of "${s.weight.fullName}" is missing`);
-      state[`${slot}/${s.weight.fullName}`] = readFloats(d, path, `optimizer state "${slot}" of "${s.weight.fullName}"`, s.weight.size);
+      const at = `${base}/${s.weight.fullName}/${slot}:0`;
+      if (f.entry(at)?.kind !== 'dataset') throw new ModelFileError(`simdnet: ${path}: optimizer state "${slot}" of "${s.weight.fullName}" is missing`);
+      state[`${slot}/${s.weight.fullName}`] = await readFloats(f, at, `optimizer state "${slot}" of "${s.weight.fullName}"`, s.weight.size);
     }
   }
   model.setOptimizerState(state, Number(iterations));
@@ -274,22 +267,22 @@ export interface LoadWeightsOptions {
 // Loads the weights of a model file into an existing model; returns the names of the weights it
 // left as they were (byName with skipMismatch, or layers the file does not have).
 export async function loadWeights(model: Model, path: string, options: LoadWeightsOptions = {}): Promise<string[]> {
-  const f = await openHdf5(path);
+  const f = await Hdf5File.open(path, ModelFileError);
   try {
-    const w = findWeights(model.graph, f, path, options.byName ?? false);
+    const w = findWeights(model.graph, f, options.byName ?? false);
     if (options.byName && !options.skipMismatch) {
       for (const l of model.layers) {
         for (const wt of l.weights) {
-          const d = entityAt(f, `model_weights/${l.name}/${l.name}/${wt.name}:0`) as Dataset | null;
-          if (d && 'shape' in d && (d.shape as number[]).join(',') !== wt.shape.join(',')) {
-            throw new ModelFileError(`simdnet: ${path}: weight "${wt.fullName}" is (${(d.shape as number[]).join(', ')}) in the file, (${wt.shape.join(', ')}) in the model; pass skipMismatch to leave it as it is`);
+          const shape = f.entry(weightPath(l.name, wt.name))?.shape;
+          if (shape && shape.join(',') !== wt.shape.join(',')) {
+            throw new ModelFileError(`simdnet: ${path}: weight "${wt.fullName}" is (${shape.join(', ')}) in the file, (${wt.shape.join(', ')}) in the model; pass skipMismatch to leave it as it is`);
           }
         }
       }
     }
-    readWeightsInto(model, w, path);
+    await readWeightsInto(model, w, f);
     return model.layout.ordered().map((s) => s.weight.fullName).filter((n) => !w.found.has(n));
   } finally {
-    f.close();
+    await f.close();
   }
 }
