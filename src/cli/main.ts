@@ -2,6 +2,7 @@
 // The simdnet command line.
 
 import { evaluateCommand, evaluateHelp } from './evaluate.js';
+import { exportCommand, exportHelp } from './export.js';
 import { UsageError } from './options.js';
 import { predictCommand, predictHelp } from './predict.js';
 import { reproduceCommand, reproduceHelp } from './reproduce.js';
@@ -14,6 +15,7 @@ const commands: Record<string, { run: (argv: string[], log: (s: string) => void)
   evaluate: { run: evaluateCommand, help: evaluateHelp, what: 'loss, accuracy and confusion matrix of a saved model' },
   predict: { run: predictCommand, help: predictHelp, what: 'the sign shown in JPEG or PNG images' },
   summary: { run: summaryCommand, help: summaryHelp, what: 'Keras\'s summary table of a model' },
+  export: { run: exportCommand, help: exportHelp, what: 'a saved model as ONNX, for ONNX Runtime and other runtimes' },
   reproduce: { run: reproduceCommand, help: reproduceHelp, what: 'the tutorial end to end, compared with the article (npm start)' },
 };
 
