@@ -19,7 +19,7 @@ export {
   add_to, add, relu_forward, relu_backward, bias_add, col_sum, zero, copy, add_to_f64,
 } from "./elementwise";
 export { softmax_forward, softmax_backward, softmax_xent } from "./loss";
-export { adam_update, sgd_update } from "./optimizer";
+export { adam_update, sgd_update, weight_decay } from "./optimizer";
 export { dropout_forward, dropout_backward } from "./dropout";
 
 // Which microkernel `sgemm` uses in this build (4 = gemm_4x8).

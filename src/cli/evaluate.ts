@@ -6,6 +6,7 @@ import { loadModel } from '../io/model-file.js';
 import { confusionMatrix, perClassAccuracy } from '../training/metrics.js';
 import { loadEvaluationData } from './data-source.js';
 import { parse, threadsOption, UsageError } from './options.js';
+import { robustness, robustnessLines } from './robustness.js';
 
 export const evaluateHelp = `Usage: simdnet evaluate MODEL.h5 [--data DIR] [--split test|train] [--threads N]
 
@@ -16,12 +17,14 @@ Options:
   --data DIR     SIGNS folder (default: SIGNS), or a folder of class folders (or one with
                  train/ and test/, from which --split picks)
   --split NAME   test (default) or train
+  --robustness   also the accuracy under 13 shifts a new camera brings (scale, position,
+                 rotation, brightness, contrast, noise, blur, JPEG quality 15, grey) and their mean
   --threads N    worker threads (default: the cores, up to 8)
 `;
 
 export async function evaluateCommand(argv: string[], log: (s: string) => void): Promise<void> {
   const { values, flags, positionals } = parse(argv, {
-    data: { type: 'string' }, threads: { type: 'string' }, split: { type: 'string' }, 'skip-bad-images': { type: 'boolean' },
+    data: { type: 'string' }, threads: { type: 'string' }, split: { type: 'string' }, 'skip-bad-images': { type: 'boolean' }, robustness: { type: 'boolean' },
   }, 'evaluate');
   if (flags.help) return log(evaluateHelp);
   if (positionals.length !== 1) throw new UsageError('evaluate takes one model file (see "simdnet evaluate --help")');
@@ -56,5 +59,10 @@ export async function evaluateCommand(argv: string[], log: (s: string) => void):
   log('confusion matrix (rows: true class, columns: predicted)');
   log(' '.repeat(w) + names.map((n) => n.padStart(w + 1)).join(''));
   confusion.forEach((row, k) => log(names[k].padStart(w) + row.map((v) => String(v).padStart(w + 1)).join('')));
+  if (flags.robustness) {
+    log('');
+    log('robustness: accuracy under each shift');
+    for (const line of robustnessLines(await robustness(model, data, { threads }))) log(line);
+  }
   await model.dispose();
 }

@@ -3,8 +3,9 @@
 import { convNet } from '../models/convnet.js';
 import { resNet50 } from '../models/resnet50.js';
 import type { Model } from '../models/model.js';
-import { Adam } from '../training/optimizers.js';
-import type { LossSpec } from '../training/losses.js';
+import { Adam, AdamW } from '../training/optimizers.js';
+import { CategoricalCrossentropy, type LossSpec } from '../training/losses.js';
+import { CosineDecay } from '../training/schedules.js';
 import { UsageError } from './options.js';
 
 export interface Recipe {
@@ -12,7 +13,7 @@ export interface Recipe {
   title: string;
   modelName: string; // the Model's name, as saved in files
   // The model for `classes` classes of images of `imageSize` (SIGNS: 6 and 64).
-  build(seed: number, shape?: { classes?: number; imageSize?: number }): Model;
+  build(seed: number, shape?: { classes?: number; imageSize?: number; dropout?: number }): Model;
   epochs: number;
   batchSize: number;
   learningRate: number;
@@ -20,22 +21,50 @@ export interface Recipe {
   loss: LossSpec;
   // What the article reports, for the comparison table.
   article: { trainAccuracy: number; testAccuracy: number; secondsPerEpoch?: number };
+  // The robust recipe's settings for this model.
+  robust: Settings;
 }
+
+// How a run trains beyond the model and its learning rate: the tutorial's settings are all off.
+export interface Settings {
+  augment: boolean;          // ROBUST_AUGMENTATION on the training images
+  schedule: 'none' | 'cosine'; // cosine decay to 0 after a warm-up of warmupEpochs
+  warmupEpochs: number;
+  labelSmoothing: number;
+  weightDecay: number;       // AdamW's decoupled weight decay (0: Adam)
+  dropout: number;           // before the classifier
+  preciseBn: boolean;        // recompute batch-norm statistics after every epoch (a few batches)
+  validationSplit: number;   // held out for model selection; the best epoch's weights are kept
+  epochs: number;
+  learningRate?: number;
+}
+
+export const TUTORIAL: Settings = {
+  augment: false, schedule: 'none', warmupEpochs: 0, labelSmoothing: 0, weightDecay: 0, dropout: 0, preciseBn: false, validationSplit: 0, epochs: 0,
+};
 
 const inputShapeOf = (size?: number) => (size === undefined ? undefined : [size, size, 3]);
 
 export const recipes: Record<string, Recipe> = {
   convnet: {
-    name: 'convnet', title: '3-layer ConvNet (part 1)', modelName: 'ConvNet', build: (seed, shape = {}) => convNet({ seed, classes: shape.classes, inputShape: inputShapeOf(shape.imageSize) }),
+    name: 'convnet', title: '3-layer ConvNet (part 1)', modelName: 'ConvNet', build: (seed, shape = {}) => convNet({ seed, classes: shape.classes, inputShape: inputShapeOf(shape.imageSize), dropout: shape.dropout }),
     // TensorFlow 1's AdamOptimizer, which the tutorial used: epsilon 1e-8.
     epochs: 100, batchSize: 64, learningRate: 0.009, adamEpsilon: 1e-8, loss: 'softmaxCrossEntropy',
     article: { trainAccuracy: 0.894444, testAccuracy: 0.841667 },
+    robust: {
+      augment: true, schedule: 'cosine', warmupEpochs: 3, labelSmoothing: 0.1, weightDecay: 0.01, dropout: 0.2, preciseBn: false,
+      validationSplit: 0.1, epochs: 150, learningRate: 0.009,
+    },
   },
   resnet50: {
-    name: 'resnet50', title: 'ResNet-50 (part 2)', modelName: 'ResNet50', build: (seed, shape = {}) => resNet50({ seed, classes: shape.classes, inputShape: inputShapeOf(shape.imageSize) }),
+    name: 'resnet50', title: 'ResNet-50 (part 2)', modelName: 'ResNet50', build: (seed, shape = {}) => resNet50({ seed, classes: shape.classes, inputShape: inputShapeOf(shape.imageSize), dropout: shape.dropout }),
     epochs: 20, batchSize: 32, learningRate: 0.001, adamEpsilon: 1e-7, loss: 'categoricalCrossentropy',
     // The article's last epoch ran at 0.9556 training accuracy (Keras's running, training-mode figure).
     article: { trainAccuracy: 0.9556, testAccuracy: 0.891667, secondsPerEpoch: 140 },
+    robust: {
+      augment: true, schedule: 'cosine', warmupEpochs: 2, labelSmoothing: 0.1, weightDecay: 0.05, dropout: 0.2, preciseBn: true,
+      validationSplit: 0.1, epochs: 30, learningRate: 0.001,
+    },
   },
 };
 
@@ -46,6 +75,17 @@ export function recipe(name: string | undefined): Recipe {
   return r;
 }
 
-export function compileRecipe(model: Model, r: Recipe, learningRate: number): void {
-  model.compile({ optimizer: new Adam({ learningRate, epsilon: r.adamEpsilon }), loss: r.loss, metrics: ['accuracy'] });
+// Compiles `model` as the recipe trains it with these settings; `stepsPerEpoch` sizes a schedule.
+export function compileRecipe(model: Model, r: Recipe, learningRate: number, settings: Settings = TUTORIAL, epochs = r.epochs, stepsPerEpoch = 1): void {
+  const warmup = settings.warmupEpochs * stepsPerEpoch;
+  const lr = settings.schedule === 'cosine'
+    ? new CosineDecay({ initialLearningRate: learningRate / 10, warmupTarget: learningRate, warmupSteps: warmup, decaySteps: Math.max(1, (epochs - settings.warmupEpochs) * stepsPerEpoch) })
+    : learningRate;
+  const optimizer = settings.weightDecay > 0
+    ? new AdamW({ learningRate: lr, epsilon: r.adamEpsilon, weightDecay: settings.weightDecay })
+    : new Adam({ learningRate: lr, epsilon: r.adamEpsilon });
+  const loss = settings.labelSmoothing > 0
+    ? new CategoricalCrossentropy({ fromLogits: r.loss === 'softmaxCrossEntropy', labelSmoothing: settings.labelSmoothing })
+    : r.loss;
+  model.compile({ optimizer, loss, metrics: ['accuracy'] });
 }

@@ -13,7 +13,10 @@ import { defaultThreads, Model } from '../models/model.js';
 import { argmaxRow, confusionMatrix } from '../training/metrics.js';
 import { History, type Logs } from '../training/callbacks.js';
 import { accuracyChart, lossChart, renderReport, type Misclassified } from '../report/training-report.js';
-import { compileRecipe, recipe, type Recipe } from './recipes.js';
+import { compileRecipe, recipe, TUTORIAL, type Recipe, type Settings } from './recipes.js';
+import { robustness, type Robustness } from './robustness.js';
+import { ROBUST_AUGMENTATION } from '../data/augmentation.js';
+import { permutation, seededRandom } from '../training/random.js';
 import { floatOption, intOption, parse, threadsOption, UsageError } from './options.js';
 
 export const trainHelp = `Usage: simdnet train --model convnet|resnet50 [options]
@@ -29,6 +32,16 @@ model's classifier gets as many outputs as there are classes.
 
 Options:
   --model NAME       convnet (3-layer ConvNet) or resnet50
+  --recipe NAME      tutorial (the article's settings, the default) or robust: augmentation,
+                     AdamW, warm-up + cosine schedule, label smoothing 0.1, dropout before the
+                     classifier, precise batch norm, 10% of the training images held out to pick
+                     the best epoch (ResNet-50: 30 epochs; ConvNet: 150)
+  --augment          random flips, rotations, zooms, shifts, colour jitter and erasing
+  --schedule NAME    none or cosine (warm-up, then cosine decay to 0)
+  --label-smoothing X   mix the one-hot labels with the uniform distribution (0)
+  --weight-decay X   AdamW's decoupled weight decay (0: Adam)
+  --dropout X        a Dropout of rate X before the classifier (0)
+  --precise-bn       recompute batch-norm statistics after each epoch from a few batches
   --epochs N         total epochs (convnet 100, resnet50 20); with --resume, the total to reach
   --batch-size N     minibatch size (convnet 64, resnet50 32)
   --lr X             Adam learning rate (convnet 0.009, resnet50 0.001)
@@ -61,6 +74,7 @@ export interface TrainOptions {
   threads?: number;
   deterministic?: boolean;
   data: TrainingData;
+  settings?: Settings;       // the tutorial's (default) or the robust recipe's, with any flags applied
   initialWeights?: string;   // a model file whose matching weights the new model starts from
   freezeUntil?: string;      // the last layer kept frozen
   outDir: string;
@@ -78,11 +92,23 @@ export interface TrainOutcome {
   test?: Logs;
   secondsPerEpoch: number;
   outDir: string;
+  robustness?: Robustness;
 }
 
 export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
   let model: Model;
   let past: TrainingState | undefined;
+  const settings = o.resume?.training?.settings ?? o.settings ?? TUTORIAL;
+  // Held out for model selection (the robust recipe): a seeded shuffle of the training images.
+  let { train, validation } = o.data;
+  const { test } = o.data;
+  if (settings.validationSplit > 0 && !validation) {
+    const order = permutation(train.size, seededRandom(o.resume?.training?.seed ?? o.seed));
+    const cut = train.size - Math.round(train.size * settings.validationSplit);
+    validation = train.subset(order.subarray(cut));
+    train = train.subset(order.subarray(0, cut));
+  }
+  const stepsPerEpoch = Math.ceil(train.size / o.batchSize);
   if (o.resume) {
     model = o.resume.model;
     past = o.resume.training;
@@ -95,34 +121,38 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
       throw new ArgumentError(`simdnet: ${o.resume.path} was trained on classes ${model.classNames.join(', ')}; the data has ${o.data.train.classNames.join(', ')}`);
     }
   } else {
-    model = o.recipe.build(o.seed, { classes: o.data.train.classes, imageSize: o.data.train.height });
+    model = o.recipe.build(o.seed, { classes: o.data.train.classes, imageSize: o.data.train.height, dropout: settings.dropout });
     if (o.freezeUntil !== undefined) model = frozenUntil(model, o.freezeUntil);
     model.classNames = o.data.train.classNames;
     if (o.initialWeights !== undefined) {
       const fresh = await loadWeights(model, o.initialWeights, { byName: true, skipMismatch: true });
       o.log(`Weights from ${o.initialWeights}` + (fresh.length ? `; starting fresh: ${fresh.join(', ')}` : ''));
     }
-    compileRecipe(model, o.recipe, o.learningRate ?? o.recipe.learningRate);
+    compileRecipe(model, o.recipe, o.learningRate ?? settings.learningRate ?? o.recipe.learningRate, settings, o.epochs, stepsPerEpoch);
   }
-  const learningRate = model.optimizer!.learningRate;
+  const lr = model.optimizer!.learningRate;
+  const learningRate = typeof lr === 'number' ? lr : `${lr.className} ${JSON.stringify(lr.getConfig())}`;
   const done = past?.epochsDone ?? 0;
   if (o.epochs <= done) throw new UsageError(`--epochs ${o.epochs}: ${o.resume?.path} has already trained ${done} epochs; ask for more`);
   const seed = past?.seed ?? o.seed;
-  const { train, test, validation } = o.data;
   const runId = past?.runId && o.resume && resolve(dirname(o.resume.path)) === resolve(o.outDir) ? past.runId : randomUUID();
   startRun(o.outDir, o.resume?.path, o.force ?? false);
   const modelFile = join(o.outDir, 'model.h5');
   const state = (epochsDone: number, history: Record<string, number[]>): TrainingState =>
-    ({ epochsDone, history, seed, batchSize: o.batchSize, modelName: o.recipe.name, runId });
+    ({ epochsDone, history, seed, batchSize: o.batchSize, modelName: o.recipe.name, runId, settings });
+  // Model selection on the validation set only: the weights of the epoch with the best
+  // validation accuracy are the run's result (the test set is looked at once, at the end).
+  let best: { accuracy: number; epoch: number; weights: Record<string, Float32Array> } | undefined;
   const sofar = new History();
   const stop = () => { model.stopTraining = true; };
   o.signal?.addEventListener('abort', stop);
   const fitStart = performance.now();
   let h: History;
   try {
-    h = await model.fit(train, {
+    h = await model.fit(settings.augment ? train.augment(ROBUST_AUGMENTATION) : train, {
       epochs: o.epochs, initialEpoch: done, batchSize: o.batchSize, seed, threads: o.threads, deterministic: o.deterministic,
       validationData: validation ?? test, verbose: o.quiet ? 0 : 1,
+      preciseBatchNorm: settings.preciseBn ? 'epoch' : false, preciseBatchNormBatches: 8,
       callbacks: {
         onBatchBegin: () => { if (o.signal?.aborted) stop(); },
         onEpochEnd: async (epoch, logs) => {
@@ -131,6 +161,9 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
           // The tutorial's ConvNet prints its cost every 5 epochs.
           if (o.recipe.name === 'convnet' && epoch % 5 === 0) o.log(`Cost after epoch ${epoch}: ${logs.loss.toFixed(6)}`);
           sofar.record(epoch, logs);
+          if (validation && logs.val_accuracy !== undefined && (!best || logs.val_accuracy >= best.accuracy)) {
+            best = { accuracy: logs.val_accuracy, epoch, weights: Object.fromEntries(Object.entries(model.getWeights()).map(([k, t]) => [k, t.data])) };
+          }
           await saveModel(model, modelFile, state(epoch + 1, History.concat(past?.history ?? {}, sofar).history));
         },
       },
@@ -145,6 +178,11 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
   const times = h.history.time ?? [];
   const secondsPerEpoch = times.length ? times.reduce((a, b) => a + b, 0) / times.length : fitSeconds;
 
+  if (best) {
+    model.setWeights(best.weights);
+    o.log(`Kept the weights of epoch ${best.epoch + 1}, the best on the validation set (accuracy ${best.accuracy.toFixed(4)})`);
+    await saveModel(model, modelFile, state(o.epochs, history));
+  }
   const run = { threads: o.threads, deterministic: o.deterministic, batchSize: o.batchSize };
   const trainEval = await model.evaluate(train, run);
   const testEval = test ? await model.evaluate(test, run) : undefined;
@@ -161,6 +199,9 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
       misclassified.push({ pixels: shown.image(i), height: H, width: W, predicted: p, actual: shown.labels[i], probability: probs[i * K + p] });
     }
   }
+
+  const shifts = test ? await robustness(model, test, run) : undefined;
+  if (shifts) o.log(`Robustness (mean accuracy over ${shifts.shifts.length} shifts of the test images): ${shifts.mean.toFixed(4)}`);
 
   // model.h5 holds the last epoch already (its checkpoint); the other outputs follow, each
   // naming the run it belongs to.
@@ -182,11 +223,37 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
     history,
     results: { train: trainEval, ...(testEval ? { test: testEval } : {}) },
     shownSet: test ? 'test' : 'validation',
+    robustness: shifts && Object.fromEntries([...shifts.shifts.map((x) => [x.name, x.accuracy]), ['mean', shifts.mean]]),
     classes: model.classNames,
     confusion,
     misclassified,
   }));
-  return { model, history, train: trainEval, test: testEval, secondsPerEpoch, outDir: o.outDir };
+  return { model, history, train: trainEval, test: testEval, secondsPerEpoch, outDir: o.outDir, robustness: shifts };
+}
+
+// The recipe's settings with the command line's changes.
+function trainingSettings(r: Recipe, values: Record<string, string | undefined>, flags: Record<string, boolean | undefined>): Settings {
+  const name = values.recipe ?? 'tutorial';
+  if (name !== 'tutorial' && name !== 'robust') throw new UsageError(`--recipe must be "tutorial" or "robust", got "${name}"`);
+  const s: Settings = { ...(name === 'robust' ? r.robust : TUTORIAL) };
+  const fraction = (flag: string, max: number) => {
+    const v = values[flag];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (v.trim() === '' || !(n >= 0 && n < max)) throw new UsageError(`--${flag} must be a number from 0 to below ${max}, got "${v}"`);
+    return n;
+  };
+  if (flags.augment) s.augment = true;
+  if (flags['precise-bn']) s.preciseBn = true;
+  if (values.schedule !== undefined) {
+    if (values.schedule !== 'none' && values.schedule !== 'cosine') throw new UsageError(`--schedule must be "none" or "cosine", got "${values.schedule}"`);
+    s.schedule = values.schedule;
+    if (s.schedule === 'cosine' && s.warmupEpochs === 0) s.warmupEpochs = 2;
+  }
+  s.labelSmoothing = fraction('label-smoothing', 1) ?? s.labelSmoothing;
+  s.weightDecay = fraction('weight-decay', 1) ?? s.weightDecay;
+  s.dropout = fraction('dropout', 1) ?? s.dropout;
+  return s;
 }
 
 // The outputs a run writes into its folder.
@@ -235,6 +302,8 @@ export async function trainCommand(argv: string[], log: (s: string) => void): Pr
     resume: { type: 'string' }, quiet: { type: 'boolean' }, deterministic: { type: 'boolean' }, force: { type: 'boolean' },
     test: { type: 'string' }, 'validation-split': { type: 'string' }, 'image-size': { type: 'string' },
     'skip-bad-images': { type: 'boolean' }, 'initial-weights': { type: 'string' }, 'freeze-until': { type: 'string' },
+    recipe: { type: 'string' }, augment: { type: 'boolean' }, schedule: { type: 'string' }, 'label-smoothing': { type: 'string' },
+    'weight-decay': { type: 'string' }, dropout: { type: 'string' }, 'precise-bn': { type: 'boolean' },
   }, 'train');
   if (flags.help) return log(trainHelp);
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}" (see "simdnet train --help")`);
@@ -251,6 +320,7 @@ export async function trainCommand(argv: string[], log: (s: string) => void): Pr
   const resume = values.resume ? { ...(await loadModel(values.resume)), path: values.resume } : undefined;
   if (resume && !resume.training) throw new ArgumentError(`simdnet: ${values.resume} holds no training state to resume from`);
   const r = recipe(values.model ?? resume?.training?.modelName);
+  const settings = trainingSettings(r, values, flags);
   const outDir = resolve(values.out ?? (resume ? dirname(resume.path) : join('runs', r.name)));
   prepareOutputDir(outDir);
   const stop = new AbortController();
@@ -264,7 +334,7 @@ export async function trainCommand(argv: string[], log: (s: string) => void): Pr
   let outcome: TrainOutcome;
   try {
     outcome = await runTraining({
-      recipe: r, epochs: epochsFlag ?? r.epochs,
+      recipe: r, epochs: epochsFlag ?? (settings.epochs || r.epochs), settings,
       batchSize: batchFlag ?? resume?.training?.batchSize ?? r.batchSize,
       learningRate, seed, threads, deterministic: flags.deterministic,
       data: await loadTrainingData({

@@ -4,7 +4,8 @@
 
 import { ArgumentError } from '../errors.js';
 import { Tensor } from '../tensor.js';
-import type { Dataset } from '../training/dataset.js';
+import type { Dataset, ReadContext } from '../training/dataset.js';
+import { augmentImage, checkAugmentation, type AugmentationOptions } from './augmentation.js';
 
 export class ImageSet implements Dataset {
   readonly size: number;
@@ -85,11 +86,38 @@ export class ImageSet implements Dataset {
     return new ImageSet(pixels, [indices.length, ...this.sampleShape], labels, this.classNames, this.files && Array.from(indices, (i) => this.files![i]));
   }
 
+  // The same images, augmented when fit reads them for training (evaluation reads them as they are).
+  augment(options: AugmentationOptions): Dataset {
+    return new AugmentedImages(this, checkAugmentation(options));
+  }
+
   // Images [start, end), sharing memory.
   slice(start: number, end: number): ImageSet {
     const row = this.sampleShape.reduce((a, b) => a * b, 1);
     return new ImageSet(this.pixels.subarray(start * row, end * row), [end - start, ...this.sampleShape], this.labels.subarray(start, end),
       this.classNames, this.files?.slice(start, end));
+  }
+}
+
+class AugmentedImages implements Dataset {
+  constructor(readonly images: ImageSet, readonly options: AugmentationOptions) {}
+  get size(): number { return this.images.size; }
+  get sampleShape(): number[] { return this.images.sampleShape; }
+  get classes(): number { return this.images.classes; }
+
+  read(indices: ArrayLike<number>, x: Float32Array, y?: Float32Array, context?: ReadContext): void {
+    if (!context?.training) return this.images.read(indices, x, y);
+    const [H, W, C] = this.images.sampleShape;
+    const row = H * W * C;
+    for (let i = 0; i < indices.length; i++) {
+      const s = indices[i];
+      augmentImage(this.images.pixels.subarray(s * row, (s + 1) * row), H, W, x.subarray(i * row, (i + 1) * row), this.options, context.seed, context.epoch, s);
+    }
+    if (y) {
+      const K = this.classes;
+      y.fill(0, 0, indices.length * K);
+      for (let i = 0; i < indices.length; i++) y[i * K + this.images.labels[indices[i]]] = 1;
+    }
   }
 }
 

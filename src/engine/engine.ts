@@ -160,7 +160,7 @@ export class Engine {
     this.inline?.executors.clear();
   }
 
-  private async run(mode: 'train' | 'predict', batch: Batch, update: OptimizerUpdate | null): Promise<number> {
+  private async run(mode: 'train' | 'predict' | 'statistics', batch: Batch, update: OptimizerUpdate | null, movingMomentum?: number): Promise<number> {
     if (this.failed) throw new WorkerFailure('simdnet: this worker pool failed earlier and was shut down');
     if (mode === 'train' && (!this.core.grads || !this.core.loss)) throw new ArgumentError('compile the model before training it');
     const L = this.ensure(batch.rows);
@@ -183,9 +183,9 @@ export class Engine {
     new Int32Array(rt.memory.buffer, L.progress, L.threads).fill(StepProgress.notStarted);
     new Int32Array(rt.memory.buffer, L.updateProgress, L.threads).fill(-1);
     // Moving statistics change during the forward pass: keep them, to undo a failed step.
-    if (mode === 'train') this.snapshot.save();
+    if (mode !== 'predict') this.snapshot.save();
     const task = (thread: number): StepTask => ({
-      layout: L, mode, thread, threads: T, totalRows: batch.rows, step: batch.step ?? 0,
+      layout: L, mode, movingMomentum, thread, threads: T, totalRows: batch.rows, step: batch.step ?? 0,
       loss: this.core.loss ? serializeLoss(this.core.loss) : undefined, update,
     });
 
@@ -194,7 +194,7 @@ export class Engine {
       try {
         loss = runShardStep(this.inline, task(0)).loss;
       } catch (err) {
-        if (mode === 'train') this.snapshot.restore();
+        if (mode !== 'predict') this.snapshot.restore();
         throw err;
       }
     } else {
@@ -207,7 +207,7 @@ export class Engine {
     return loss;
   }
 
-  private async runOnPool(T: number, task: (t: number) => StepTask, mode: 'train' | 'predict', update: OptimizerUpdate | null): Promise<number> {
+  private async runOnPool(T: number, task: (t: number) => StepTask, mode: StepTask['mode'], update: OptimizerUpdate | null): Promise<number> {
     const L = this.layout!;
     const rt = this.core.runtime;
     const words = new Int32Array(rt.memory.buffer, L.barrier, BARRIER_WORDS);
@@ -231,7 +231,7 @@ export class Engine {
     const applied = mode === 'train' && update !== null && Array.from({ length: T }, (_, t) => updates[t]).every((p) => p >= 0);
     if (applied) {
       for (let t = 0; t < T; t++) updateSlice(rt.k, update!, L, t, T);
-    } else if (mode === 'train') {
+    } else if (mode !== 'predict') {
       this.snapshot.restore();
     }
     this.failed = true;
@@ -256,6 +256,12 @@ export class Engine {
   async trainStep(batch: Batch, update: OptimizerUpdate | null): Promise<TrainResult> {
     const loss = await this.run('train', batch, update);
     return { loss, outputs: this.core.runtime.download(this.layout!.batchOut, batch.rows * this.core.outputSize) };
+  }
+
+  // A training-mode forward pass that only updates the moving statistics of batch norm, with
+  // `movingMomentum` in place of each layer's momentum (precise batch norm).
+  async statisticsStep(batch: Batch, movingMomentum: number): Promise<void> {
+    await this.run('statistics', batch, null, movingMomentum);
   }
 
   // Inference-mode forward; returns the outputs.

@@ -55,6 +55,7 @@ export class Executor {
 
   // The step number changes every step; the rest of the position is fixed per executor.
   set step(step: number) { this.ctx.step = step; }
+  set movingMomentum(m: number | undefined) { this.ctx.movingMomentum = m; }
 
   get inputPtr(): number { return this.buffers[this.graph.inputNode].output; }
   get outputPtr(): number { return this.buffers[this.graph.outputNode].output; }

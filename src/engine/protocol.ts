@@ -39,7 +39,8 @@ export interface EngineLayout {
 
 export interface StepTask {
   layout: EngineLayout;
-  mode: 'train' | 'predict';
+  mode: 'train' | 'predict' | 'statistics';
+  movingMomentum?: number;     // statistics: the momentum of this step's moving-statistics update
   thread: number;              // which thread's share: its shards, workspace and slice of the update
   threads: number;             // threads taking part in this step
   totalRows: number;

@@ -55,8 +55,8 @@ function faultPoint(point: string, thread: number, chunk = 0): void {
 }
 
 function executorFor(th: ShardThread, L: EngineLayout, t: StepTask, shard: number, start: number, rows: number): Executor {
-  const training = t.mode === 'train';
-  const grads = training ? L.shardGrads[shard] : 0;
+  const training = t.mode !== 'predict';
+  const grads = t.mode === 'train' ? L.shardGrads[shard] : 0;
   const key = `${L.layoutId}:${t.mode}:${shard}:${start}:${rows}:${t.totalRows}:${grads}:${t.thread}`;
   let ex = th.executors.get(key);
   if (!ex) {
@@ -67,6 +67,7 @@ function executorFor(th: ShardThread, L: EngineLayout, t: StepTask, shard: numbe
     th.executors.set(key, ex);
   }
   ex.step = t.step;
+  ex.movingMomentum = t.movingMomentum;
   return ex;
 }
 
@@ -106,7 +107,7 @@ export function runShardStep(th: ShardThread, t: StepTask): StepReply {
     drive(exs.map((ex) => ex.forwardNode(i)), reducer);
   }
   for (const [i, ex] of exs.entries()) k.copy(L.batchOut + 4 * ranges[first + i][0] * K, ex.outputPtr, ranges[first + i][1] * K);
-  if (t.mode === 'predict') return { loss: 0 };
+  if (t.mode !== 'train') return { loss: 0 };
 
   at(StepProgress.loss(N), 'the loss');
   const loss = lossFromConfig(t.loss);

@@ -34,6 +34,10 @@ export interface TrainingState {
   batchSize: number;
   modelName: string;
   runId?: string;    // the run that wrote the file; its history and report carry the same id
+  settings?: {       // how the run trains (augmentation, schedule, ...), kept for --resume
+    augment: boolean; schedule: 'none' | 'cosine'; warmupEpochs: number; labelSmoothing: number; weightDecay: number;
+    dropout: number; preciseBn: boolean; validationSplit: number; epochs: number; learningRate?: number;
+  };
 }
 
 // Caps on what a model file may declare, checked before any memory is taken.

@@ -72,6 +72,7 @@ export interface KernelExports {
   adam_update(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lrT: number, beta1: number, oneMinusBeta1: number,
     beta2: number, oneMinusBeta2: number, eps: number): void;
   sgd_update(p: Ptr, g: Ptr, vel: Ptr, n: number, lr: number, momentum: number, nesterov: Bool): void;
+  weight_decay(p: Ptr, n: number, keep: number): void;
   dropout_forward(x: Ptr, y: Ptr, mask: Ptr, n: number, rate: number, seed: number, first: number): void;
   dropout_backward(dy: Ptr, mask: Ptr, dx: Ptr, n: number): void;
 }

@@ -105,7 +105,7 @@ export class BatchNormalization extends Layer {
     yield { reduction: b.firstReduction, a: sum, b: sumsq, C };
     ctx.k.bn_forward_stats(sum, sumsq, ctx.totalRows * this.rowsPerSample(), this.epsilon, C, mean, variance, invstd);
     ctx.k.bn_forward_normalize(b.inputs[0], M, C, mean, invstd, gamma, beta, b.output);
-    if (ctx.updatesSharedState) ctx.k.bn_update_moving(mean, variance, movingMean, movingVar, C, this.momentum);
+    if (ctx.updatesSharedState) ctx.k.bn_update_moving(mean, variance, movingMean, movingVar, C, ctx.movingMomentum ?? this.momentum);
   }
 
   *backward(ctx: StepContext, b: LayerBuffers): Generator<SumRequest, void, void> {

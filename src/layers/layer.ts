@@ -51,6 +51,7 @@ export interface StepContext {
   readonly firstRow: number;  // index in the batch of this shard's first sample
   readonly step: number;      // the training step's number, to seed random layers (Dropout)
   readonly updatesSharedState: boolean; // one shard per batch updates moving statistics
+  readonly movingMomentum?: number;     // replaces each layer's momentum (precise batch norm)
 }
 
 // Byte offsets of everything one layer reads and writes in one step.

@@ -4,6 +4,7 @@
 import { Activation } from '../layers/activation.js';
 import { Conv2D } from '../layers/conv2d.js';
 import { Dense } from '../layers/dense.js';
+import { Dropout } from '../layers/dropout.js';
 import { Flatten } from '../layers/flatten.js';
 import { initializers } from '../layers/initializers.js';
 import { input } from '../layers/input.js';
@@ -20,6 +21,8 @@ export interface ConvNetArgs {
   seed?: number;
   /** The kernels and memory to use. Default: the model's own. */
   runtime?: Runtime;
+  /** A Dropout of this rate before the classifier (the robust recipe's). Default 0: none, as in the tutorial. */
+  dropout?: number;
 }
 
 export function convNet(args: ConvNetArgs = {}): Model {
@@ -33,6 +36,7 @@ export function convNet(args: ConvNetArgs = {}): Model {
   x = new Activation({ activation: 'relu' }).apply(x);
   x = new MaxPooling2D({ poolSize: 4, strides: 4, padding: 'same' }).apply(x);
   x = new Flatten().apply(x);
+  if (args.dropout) x = new Dropout({ rate: args.dropout, name: 'dropout' }).apply(x);
   // The tutorial's fully_connected layer: glorot kernel, zero bias, no activation.
   const out = new Dense({ units: args.classes ?? 6, kernelInitializer: glorot, name: 'fc' }).apply(x);
   return new Model({ inputs: x0, outputs: out, name: 'ConvNet', runtime: args.runtime });

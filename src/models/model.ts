@@ -12,7 +12,7 @@ import { Runtime } from '../kernels/index.js';
 import type { Layer, SymbolicTensor } from '../layers/layer.js';
 import { Tensor } from '../tensor.js';
 import { callAll, History, type Callback, type Logs } from '../training/callbacks.js';
-import { isDataset, TensorDataset, type Dataset } from '../training/dataset.js';
+import { isDataset, SubsetDataset, TensorDataset, type Dataset } from '../training/dataset.js';
 import { getLoss, softmaxRows, type Loss, type LossSpec } from '../training/losses.js';
 import { checkMetrics, countCorrect, type MetricName } from '../training/metrics.js';
 import { getOptimizer, type Optimizer } from '../training/optimizers.js';
@@ -74,6 +74,18 @@ export interface FitArgs extends RunArgs {
   initialEpoch?: number;
   /** Where progress goes. Default stdout. */
   progress?: ProgressSink;
+  /** Keras's validationSplit: the last fraction of the data (before shuffling) is held out and evaluated after each epoch. Default 0. */
+  validationSplit?: number;
+  /**
+   * Precise batch norm: recompute every batch-norm layer's moving mean and variance as the
+   * average of the statistics of `batches` training batches (read without augmentation, in
+   * training mode, no weight changed), so inference-mode accuracy matches training mode's.
+   * `true` or 'end': once, after the last epoch; 'epoch': after every epoch (before validation).
+   * Default false.
+   */
+  preciseBatchNorm?: boolean | 'end' | 'epoch';
+  /** Batches precise batch norm averages over. Default 50 (or all the data, if less). */
+  preciseBatchNormBatches?: number;
 }
 
 export interface EvaluateArgs extends RunArgs {
@@ -353,7 +365,17 @@ export class Model {
     const [data, args] = isDataset(x) ? [x, (yOrArgs ?? {}) as FitArgs] : [x, maybeArgs ?? {}];
     return this.exclusive(async () => {
       this.requireCompiled('fit');
-      const set = this.checkData(data, isDataset(x) ? undefined : (yOrArgs as Tensor), 'fit', true);
+      let set = this.checkData(data, isDataset(x) ? undefined : (yOrArgs as Tensor), 'fit', true);
+      let split: Dataset | undefined;
+      if (args.validationSplit !== undefined && args.validationSplit !== 0) {
+        const v = args.validationSplit;
+        if (typeof v !== 'number' || !(v > 0 && v < 1)) throw new ArgumentError(`validationSplit must be a number between 0 and 1, got ${describe(v)}`);
+        const cut = set.size - Math.round(set.size * v);
+        if (cut < 1 || cut >= set.size) throw new ArgumentError(`validationSplit ${v} leaves no ${cut < 1 ? 'training' : 'validation'} samples of ${set.size}`);
+        const all = identity(set.size);
+        split = new SubsetDataset(set, all.subarray(cut));
+        set = new SubsetDataset(set, all.subarray(0, cut));
+      }
       const n = set.size;
       const epochs = positive('epochs', args.epochs ?? 1);
       const batchSize = positive('batchSize', args.batchSize ?? 32);
@@ -363,9 +385,13 @@ export class Model {
       const shuffle = args.shuffle ?? true;
       const seed = args.seed ?? 0;
       const callbacks = args.callbacks === undefined ? [] : Array.isArray(args.callbacks) ? args.callbacks : [args.callbacks];
-      const validation = args.validationData === undefined ? undefined : Array.isArray(args.validationData)
+      const validation = split ?? (args.validationData === undefined ? undefined : Array.isArray(args.validationData)
         ? this.checkData(args.validationData[0], args.validationData[1], 'fit validationData', true)
-        : this.checkData(args.validationData, undefined, 'fit validationData', true);
+        : this.checkData(args.validationData, undefined, 'fit validationData', true));
+      const precise = args.preciseBatchNorm === true ? 'end' : args.preciseBatchNorm || undefined;
+      if (precise !== undefined && precise !== 'end' && precise !== 'epoch') throw new ArgumentError(`preciseBatchNorm must be true, 'end' or 'epoch', got ${describe(args.preciseBatchNorm)}`);
+      const preciseBatches = args.preciseBatchNormBatches ?? 50;
+      for (const cb of callbacks) cb.setModel?.(this);
       const engine = this.engine(args);
       const K = this.outputShape[0];
       const steps = Math.ceil(n / batchSize);
@@ -401,6 +427,10 @@ export class Model {
         const logs = this.logs(lossSum / seen, correct, seen);
         // The epoch's training time, as Keras reports it: validation comes after.
         const seconds = (performance.now() - t0) / 1000;
+        const last = epoch === epochs - 1 || this.stopTraining;
+        if (precise === 'epoch' || (precise === 'end' && last)) {
+          await this.preciseStatistics(set, { batchSize, batches: preciseBatches, threads: args.threads, deterministic: args.deterministic });
+        }
         if (validation) {
           const v = await this.evaluateSet(validation, { batchSize, threads: args.threads, deterministic: args.deterministic });
           for (const [k, val] of Object.entries(v)) logs[`val_${k}`] = val;
@@ -414,6 +444,28 @@ export class Model {
       await callAll(callbacks, 'onTrainEnd');
       return history;
     });
+  }
+
+  // Precise batch norm (fit's preciseBatchNorm): every batch-norm layer's moving statistics become
+  // the average of the batch statistics of `batches` batches of `data`, read as evaluation reads
+  // them; no weight changes.
+  async recomputeBatchNormStatistics(data: Tensor | Dataset, args: EvaluateArgs & { batches?: number } = {}): Promise<void> {
+    return this.exclusive(() => this.preciseStatistics(this.checkData(data, undefined, 'recomputeBatchNormStatistics', false), args));
+  }
+
+  private async preciseStatistics(set: Dataset, args: EvaluateArgs & { batches?: number }): Promise<void> {
+    const batchSize = positive('batchSize', args.batchSize ?? 32);
+    const batches = Math.min(positive('batches', args.batches ?? 50), Math.floor(set.size / batchSize) || 1);
+    const engine = this.engine(args);
+    const F = this.core.inputSize;
+    const rows = Math.min(batchSize, set.size);
+    const x = new Float32Array(rows * F);
+    const order = identity(set.size);
+    for (let b = 0; b < batches; b++) {
+      set.read(order.subarray(b * rows, (b + 1) * rows), x, undefined, { epoch: 0, seed: 0, training: false });
+      // moving = (1 - 1/t) moving + (1/t) batch: after t batches, the average of their statistics.
+      await engine.statisticsStep({ x, rows }, 1 - 1 / (b + 1));
+    }
   }
 
   // One optimizer step: the optimizer's step counter counts only steps that were applied.

@@ -7,6 +7,7 @@ import { Add } from '../layers/add.js';
 import { BatchNormalization } from '../layers/batch-normalization.js';
 import { Conv2D } from '../layers/conv2d.js';
 import { Dense } from '../layers/dense.js';
+import { Dropout } from '../layers/dropout.js';
 import { Flatten } from '../layers/flatten.js';
 import { initializers, type Initializer } from '../layers/initializers.js';
 import { input } from '../layers/input.js';
@@ -60,6 +61,8 @@ export interface ResNet50Args {
   seed?: number;
   /** The kernels and memory to use. Default: the model's own. */
   runtime?: Runtime;
+  /** A Dropout of this rate before the classifier (the robust recipe's). Default 0: none, as in the tutorial. */
+  dropout?: number;
 }
 
 export function resNet50(args: ResNet50Args = {}): Model {
@@ -82,6 +85,7 @@ export function resNet50(args: ResNet50Args = {}): Model {
 
   x = new AveragePooling2D({ poolSize: 2, name: 'avg_pool' }).apply(x);
   x = new Flatten().apply(x);
+  if (args.dropout) x = new Dropout({ rate: args.dropout, name: 'dropout' }).apply(x);
   const out = new Dense({ units: classes, activation: 'softmax', name: `fc${classes}`, kernelInitializer: init }).apply(x);
   return new Model({ inputs: xIn, outputs: out, name: 'ResNet50', runtime: args.runtime });
 }

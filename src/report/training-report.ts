@@ -13,6 +13,7 @@ export interface ReportData {
   results: Record<string, Record<string, number>>; // e.g. train: {loss, accuracy}, test: {...}
   classes: string[];
   shownSet?: string;      // the set the confusion matrix and images come from (default "test")
+  robustness?: Record<string, number>; // accuracy under each shift of the test images, and the mean
   confusion: number[][];
   misclassified: Misclassified[];
 }
@@ -70,6 +71,7 @@ img { image-rendering: pixelated; border: 1px solid #999; }
 <h1>${esc(d.title)}</h1>
 <h2>Settings</h2><table>${settings}</table>
 <h2>Results</h2><table>${results}</table>
+${d.robustness ? `<h2>Robustness (accuracy on shifted test images)</h2><table>${Object.entries(d.robustness).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${v.toFixed(4)}</td></tr>`).join('')}</table>` : ''}
 <h2>Curves</h2><div class="charts">${lossChart(d.history)}${accuracyChart(d.history)}</div>
 <h2>Confusion matrix (${shown} set)</h2><table>${d.confusion.length ? confusion : ''}</table>
 <h2>Misclassified ${shown} images (${d.misclassified.length})</h2><div class="grid">${grid}</div>

@@ -47,3 +47,14 @@ export class TensorDataset implements Dataset {
     }
   }
 }
+
+// The samples of `data` at `indices`, in that order (fit's validationSplit, and the like).
+export class SubsetDataset implements Dataset {
+  constructor(readonly data: Dataset, readonly indices: Uint32Array) {}
+  get size(): number { return this.indices.length; }
+  get sampleShape(): number[] { return this.data.sampleShape; }
+  get classes(): number { return this.data.classes; }
+  read(indices: ArrayLike<number>, x: Float32Array, y?: Float32Array, context?: ReadContext): void {
+    this.data.read(Array.from(indices, (i) => this.indices[i]), x, y, context);
+  }
+}

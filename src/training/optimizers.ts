@@ -3,9 +3,10 @@
 
 import { ArgumentError } from '../errors.js';
 import type { KernelExports } from '../kernels/index.js';
+import { scheduleFromConfig, type LearningRateSchedule } from './schedules.js';
 
 export interface OptimizerUpdate {
-  readonly kind: 'adam' | 'sgd';
+  readonly kind: 'adam' | 'adamw' | 'sgd';
   readonly args: number[]; // the kernel's scalar arguments for this step
 }
 
@@ -13,17 +14,35 @@ export interface Optimizer {
   readonly className: string;
   readonly slotNames: string[]; // per-parameter state vectors, e.g. m and v
   iterations: number;
-  learningRate: number;
+  // A fixed rate, or a schedule of the step count.
+  learningRate: number | LearningRateSchedule;
   // Advances the step counter and returns what the update kernel needs for this step.
   nextUpdate(): OptimizerUpdate;
-  getConfig(): Record<string, number | boolean>;
+  getConfig(): Record<string, unknown>;
 }
+
+// The rate for the update after `step` earlier ones.
+export function rateAt(lr: number | LearningRateSchedule, step: number): number {
+  return typeof lr === 'number' ? lr : lr.at(step);
+}
+
+type RateSpec = number | LearningRateSchedule | { className: string; config: Record<string, unknown> };
+
+function rate(v: RateSpec | undefined, fallback: number): number | LearningRateSchedule {
+  if (v === undefined) return fallback;
+  if (typeof v === 'number') return checkRate('learningRate', v, 0, Infinity, true);
+  if (typeof (v as LearningRateSchedule).at === 'function') return v as LearningRateSchedule;
+  return scheduleFromConfig(v as { className: string; config: Record<string, unknown> });
+}
+
+const serializeRate = (lr: number | LearningRateSchedule) => (typeof lr === 'number' ? lr : { className: lr.className, config: lr.getConfig() });
 
 // Applies one update to n floats: parameters p, gradients g, state vectors `slots`.
 export function applyUpdate(k: KernelExports, u: OptimizerUpdate, p: number, g: number, slots: number[], n: number): void {
   if (n <= 0) return;
-  if (u.kind === 'adam') {
-    const [lrT, b1, c1, b2, c2, eps] = u.args;
+  if (u.kind === 'adam' || u.kind === 'adamw') {
+    const [lrT, b1, c1, b2, c2, eps, keep] = u.args;
+    if (u.kind === 'adamw') k.weight_decay(p, n, keep);
     k.adam_update(p, g, slots[0], slots[1], n, lrT, b1, c1, b2, c2, eps);
   } else {
     const [lr, momentum, nesterov] = u.args;
@@ -38,65 +57,110 @@ function checkRate(what: string, v: number, lo: number, hi: number, openLo = fal
   return v;
 }
 
-export interface AdamArgs { learningRate?: number; beta1?: number; beta2?: number; epsilon?: number }
+export interface AdamArgs {
+  /** A rate, or a schedule of the step count. Default 0.001. */
+  learningRate?: number | LearningRateSchedule;
+  /** Default 0.9. */
+  beta1?: number;
+  /** Default 0.999. */
+  beta2?: number;
+  /** Default 1e-7 (Keras's). */
+  epsilon?: number;
+}
 
 // Adam with Keras's defaults and update form (epsilon added to sqrt(v), bias correction in the rate).
 export class Adam implements Optimizer {
-  readonly className = 'Adam';
+  readonly className: string = 'Adam';
   readonly slotNames = ['m', 'v'];
   iterations = 0;
-  learningRate: number;
+  learningRate: number | LearningRateSchedule;
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;
 
   constructor(args: AdamArgs = {}) {
-    this.learningRate = checkRate('learningRate', args.learningRate ?? 1e-3, 0, Infinity, true);
+    this.learningRate = rate(args.learningRate, 1e-3);
     this.beta1 = checkRate('beta1', args.beta1 ?? 0.9, 0, 1);
     this.beta2 = checkRate('beta2', args.beta2 ?? 0.999, 0, 1);
     this.epsilon = checkRate('epsilon', args.epsilon ?? 1e-7, 0, Infinity);
   }
 
   nextUpdate(): OptimizerUpdate {
+    const lr = rateAt(this.learningRate, this.iterations);
     const t = ++this.iterations;
-    const lrT = this.learningRate * Math.sqrt(1 - this.beta2 ** t) / (1 - this.beta1 ** t);
+    const lrT = lr * Math.sqrt(1 - this.beta2 ** t) / (1 - this.beta1 ** t);
     return { kind: 'adam', args: [lrT, this.beta1, 1 - this.beta1, this.beta2, 1 - this.beta2, this.epsilon] };
   }
 
-  getConfig() {
-    return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
+  getConfig(): Record<string, unknown> {
+    return { learningRate: serializeRate(this.learningRate), beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
   }
 }
 
-export interface SGDArgs { learningRate?: number; momentum?: number; nesterov?: boolean }
+export interface AdamWArgs extends AdamArgs {
+  /** Decoupled weight decay: each step multiplies the weights by 1 - learningRate * weightDecay. Default 0.004 (Keras's). */
+  weightDecay?: number;
+}
+
+// Adam with decoupled weight decay (Loshchilov and Hutter; Keras's AdamW): the decay shrinks every
+// trainable weight toward zero apart from the gradient's adaptive scaling.
+export class AdamW extends Adam {
+  override readonly className = 'AdamW';
+  readonly weightDecay: number;
+
+  constructor(args: AdamWArgs = {}) {
+    super(args);
+    this.weightDecay = checkRate('weightDecay', args.weightDecay ?? 0.004, 0, 1);
+  }
+
+  override nextUpdate(): OptimizerUpdate {
+    const lr = rateAt(this.learningRate, this.iterations);
+    const u = super.nextUpdate();
+    return { kind: 'adamw', args: [...u.args, 1 - lr * this.weightDecay] };
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), weightDecay: this.weightDecay };
+  }
+}
+
+export interface SGDArgs {
+  /** A rate, or a schedule of the step count. Default 0.01. */
+  learningRate?: number | LearningRateSchedule;
+  /** Default 0. */
+  momentum?: number;
+  /** Default false. */
+  nesterov?: boolean;
+}
 
 // Stochastic gradient descent with optional (Nesterov) momentum, Keras's form.
 export class SGD implements Optimizer {
   readonly className = 'SGD';
   readonly slotNames = ['momentum'];
   iterations = 0;
-  learningRate: number;
+  learningRate: number | LearningRateSchedule;
   readonly momentum: number;
   readonly nesterov: boolean;
 
   constructor(args: SGDArgs = {}) {
-    this.learningRate = checkRate('learningRate', args.learningRate ?? 0.01, 0, Infinity, true);
+    this.learningRate = rate(args.learningRate, 0.01);
     this.momentum = checkRate('momentum', args.momentum ?? 0, 0, 1);
     this.nesterov = args.nesterov ?? false;
   }
 
   nextUpdate(): OptimizerUpdate {
-    this.iterations++;
-    return { kind: 'sgd', args: [this.learningRate, this.momentum, this.nesterov ? 1 : 0] };
+    const lr = rateAt(this.learningRate, this.iterations++);
+    return { kind: 'sgd', args: [lr, this.momentum, this.nesterov ? 1 : 0] };
   }
 
-  getConfig() {
-    return { learningRate: this.learningRate, momentum: this.momentum, nesterov: this.nesterov };
+  getConfig(): Record<string, unknown> {
+    return { learningRate: serializeRate(this.learningRate), momentum: this.momentum, nesterov: this.nesterov };
   }
 }
 
 export const optimizers = {
   adam: (args?: AdamArgs) => new Adam(args),
+  adamw: (args?: AdamWArgs) => new AdamW(args),
   sgd: (args?: SGDArgs) => new SGD(args),
 };
 
@@ -107,8 +171,9 @@ export function getOptimizer(spec: 'adam' | 'sgd' | Optimizer): Optimizer {
   throw new ArgumentError(`simdnet: unknown optimizer ${JSON.stringify(spec)} (expected "adam", "sgd" or an optimizer object)`);
 }
 
-export function optimizerFromConfig(className: string, config: Record<string, number | boolean>): Optimizer {
+export function optimizerFromConfig(className: string, config: Record<string, unknown>): Optimizer {
   if (className === 'Adam') return new Adam(config as AdamArgs);
+  if (className === 'AdamW') return new AdamW(config as AdamWArgs);
   if (className === 'SGD') return new SGD(config as SGDArgs);
   throw new ArgumentError(`simdnet: unknown optimizer class "${className}"`);
 }

@@ -87,7 +87,12 @@ describe('reproduce (npm start), shortened', () => {
     expect(r.out).toMatch(/Part 1: 3-layer ConvNet[\s\S]*Epoch 1\/1[\s\S]*Part 2: ResNet-50[\s\S]*34\/34 \[=+\]/);
     expect(r.out).toMatch(/\| convnet +\| +0\.\d{3} \/ 0\.894 \| +0\.\d{3} \/ 0\.842 \|/);
     expect(r.out).toMatch(/\| resnet50 +\| +0\.\d{3} \/ 0\.956 \| +0\.\d{3} \/ 0\.892 \| +\d+\.\d \/ 140 \|/);
-    for (const m of ['convnet', 'resnet50']) expect(existsSync(join(out, m, 'report.html'))).toBe(true);
+    for (const m of ['convnet', 'resnet50', 'convnet-robust', 'resnet50-robust']) expect(existsSync(join(out, m, 'report.html'))).toBe(true);
+    // The second table: the two recipes side by side, test accuracy and robustness.
+    expect(r.out).toMatch(/The tutorial recipe against the robust recipe/);
+    expect(r.out).toMatch(/\| convnet +\| +0\.\d{3} \/ 0\.\d{3} \| +0\.\d{3} \/ 0\.\d{3} \|/);
+    expect(r.out).toMatch(/\| resnet50 +\| +0\.\d{3} \/ 0\.\d{3} \| +0\.\d{3} \/ 0\.\d{3} \|/);
+    expect(readFileSync(join(out, 'resnet50-robust', 'report.html'), 'utf8')).toContain('Robustness (accuracy on shifted test images)');
   });
 });
 

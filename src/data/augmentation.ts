@@ -1,0 +1,123 @@
+// Data augmentation for image training sets, applied on the fly as a batch is read: a random
+// flip, rotation, zoom and translation (one bilinear warp), then brightness, contrast,
+// saturation and hue jitter, then random erasing. Every draw is a function of (seed, epoch,
+// image index), so a run does not depend on the number of workers and a resumed run sees the
+// same images. Option names follow Keras's preprocessing layers where one exists.
+
+import { ArgumentError, describe } from '../errors.js';
+import { fmix32 } from '../layers/initializers.js';
+
+export interface AugmentationOptions {
+  /** Keras RandomFlip: 'horizontal' mirrors half the images left-right. Default none. */
+  flip?: 'horizontal' | 'none';
+  /** Keras RandomRotation: the largest rotation, as a fraction of a full turn (0.05 = 18 degrees). Default 0. */
+  rotation?: number;
+  /** Keras RandomZoom: the largest change of scale, as a fraction (0.2 = 0.8x to 1.2x). Default 0. */
+  zoom?: number;
+  /** Keras RandomTranslation: the largest shift, as a fraction of the size. Default 0. */
+  translation?: number;
+  /** Keras RandomBrightness: the largest change of brightness, as a fraction of full scale. Default 0. */
+  brightness?: number;
+  /** Keras RandomContrast: the largest change of contrast, as a factor range 1 +- contrast. Default 0. */
+  contrast?: number;
+  /** Saturation jitter: 1 +- saturation. Default 0. */
+  saturation?: number;
+  /** Hue jitter: the largest shift of hue, as a fraction of the colour wheel. Default 0. */
+  hue?: number;
+  /** Random erasing: the probability of blanking one rectangle (2-25% of the image) with noise. Default 0. */
+  erasing?: number;
+  /** The probability that an image is augmented at all. Default 1. */
+  probability?: number;
+}
+
+// The robust recipe's augmentation: the shifts a photo from another camera brings.
+export const ROBUST_AUGMENTATION: AugmentationOptions = {
+  flip: 'horizontal', rotation: 0.06, zoom: 0.25, translation: 0.15, brightness: 0.35, contrast: 0.35,
+  saturation: 0.4, hue: 0.04, erasing: 0.3, probability: 1,
+};
+
+export function checkAugmentation(a: AugmentationOptions): AugmentationOptions {
+  const fraction = (name: keyof AugmentationOptions, max = 1) => {
+    const v = a[name];
+    if (v !== undefined && !(typeof v === 'number' && v >= 0 && v <= max)) throw new ArgumentError(`augmentation ${name} must be a number from 0 to ${max}, got ${describe(v)}`);
+  };
+  for (const k of ['rotation', 'zoom', 'translation', 'brightness', 'contrast', 'saturation', 'hue', 'erasing', 'probability'] as const) fraction(k);
+  if (a.flip !== undefined && a.flip !== 'horizontal' && a.flip !== 'none') throw new ArgumentError(`augmentation flip must be "horizontal" or "none", got ${describe(a.flip)}`);
+  return a;
+}
+
+// A stream of uniforms in [0, 1) determined by (seed, epoch, image).
+function draws(seed: number, epoch: number, image: number): () => number {
+  let h = fmix32((fmix32((seed ^ 0x68bc21eb) >>> 0) + Math.imul(epoch + 1, 0x9e3779b1) + Math.imul(image + 1, 0x85ebca6b)) >>> 0);
+  return () => {
+    h = fmix32((h + 0x6d2b79f5) >>> 0);
+    return h / 4294967296;
+  };
+}
+
+export interface Warp { flip?: boolean; angle?: number; scale?: number; tx?: number; ty?: number }
+
+// dst (float32 in [0, 1]) = src (uint8, H x W x 3) flipped, rotated by `angle` (radians), scaled
+// by `scale` and shifted by (tx, ty) pixels about the centre; bilinear, with the nearest edge
+// pixel outside the image (Keras's fill_mode "nearest").
+export function warp(src: Uint8Array, H: number, W: number, dst: Float32Array, w: Warp): void {
+  const scale = w.scale ?? 1, angle = w.angle ?? 0, tx = w.tx ?? 0, ty = w.ty ?? 0;
+  // The inverse map from output to input pixel: x_in = c + R^-1 S^-1 (x_out - c - t), flipped.
+  const cos = Math.cos(angle) / scale, sin = Math.sin(angle) / scale;
+  const cx = (W - 1) / 2, cy = (H - 1) / 2;
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const xo = (w.flip ? W - 1 - x : x) - cx - tx, yo = y - cy - ty;
+      const xi = cx + cos * xo + sin * yo, yi = cy - sin * xo + cos * yo;
+      const xc = Math.min(Math.max(xi, 0), W - 1), yc = Math.min(Math.max(yi, 0), H - 1);
+      const x0 = Math.floor(xc), y0 = Math.floor(yc), x1 = Math.min(x0 + 1, W - 1), y1 = Math.min(y0 + 1, H - 1);
+      const wx = xc - x0, wy = yc - y0;
+      const o = (y * W + x) * 3;
+      for (let c = 0; c < 3; c++) {
+        const p = (yy: number, xx: number) => src[(yy * W + xx) * 3 + c];
+        dst[o + c] = ((p(y0, x0) * (1 - wx) + p(y0, x1) * wx) * (1 - wy) + (p(y1, x0) * (1 - wx) + p(y1, x1) * wx) * wy) / 255;
+      }
+    }
+  }
+}
+
+// Writes image `src` (uint8, H x W x 3) augmented into `dst` as float32 in [0, 1].
+export function augmentImage(src: Uint8Array, H: number, W: number, dst: Float32Array, a: AugmentationOptions, seed: number, epoch: number, image: number): void {
+  const u = draws(seed, epoch, image);
+  const sym = (r: number) => (2 * u() - 1) * r;
+  if (u() >= (a.probability ?? 1)) {
+    for (let i = 0; i < H * W * 3; i++) dst[i] = src[i] / 255;
+    return;
+  }
+  const flip = a.flip === 'horizontal' && u() < 0.5;
+  const angle = sym((a.rotation ?? 0) * 2 * Math.PI);
+  const scale = 1 + sym(a.zoom ?? 0);
+  const tx = sym(a.translation ?? 0) * W, ty = sym(a.translation ?? 0) * H;
+  warp(src, H, W, dst, { flip, angle, scale, tx, ty });
+  const brightness = sym(a.brightness ?? 0), contrast = 1 + sym(a.contrast ?? 0);
+  const saturation = 1 + sym(a.saturation ?? 0), hue = sym(a.hue ?? 0) * 2 * Math.PI;
+  const n = H * W;
+  let mean = 0;
+  for (let i = 0; i < n * 3; i++) mean += dst[i];
+  mean /= n * 3;
+  // Hue as a rotation about the grey axis (the YIQ rotation), in place on each pixel.
+  const ch = Math.cos(hue), sh = Math.sin(hue);
+  for (let i = 0; i < n; i++) {
+    let r = dst[3 * i], g = dst[3 * i + 1], b = dst[3 * i + 2];
+    if (hue !== 0) {
+      const Y = 0.299 * r + 0.587 * g + 0.114 * b, I = 0.596 * r - 0.274 * g - 0.322 * b, Q = 0.211 * r - 0.523 * g + 0.312 * b;
+      const I2 = I * ch - Q * sh, Q2 = I * sh + Q * ch;
+      r = Y + 0.956 * I2 + 0.621 * Q2; g = Y - 0.272 * I2 - 0.647 * Q2; b = Y - 1.106 * I2 + 1.703 * Q2;
+    }
+    const grey = 0.299 * r + 0.587 * g + 0.114 * b;
+    r = grey + (r - grey) * saturation; g = grey + (g - grey) * saturation; b = grey + (b - grey) * saturation;
+    const fix = (v: number) => Math.min(1, Math.max(0, (v - mean) * contrast + mean + brightness));
+    dst[3 * i] = fix(r); dst[3 * i + 1] = fix(g); dst[3 * i + 2] = fix(b);
+  }
+  if (u() < (a.erasing ?? 0)) {
+    const area = (0.02 + 0.23 * u()) * n, aspect = Math.exp(sym(Math.log(3)));
+    const eh = Math.min(H, Math.max(1, Math.round(Math.sqrt(area * aspect)))), ew = Math.min(W, Math.max(1, Math.round(Math.sqrt(area / aspect))));
+    const y0 = Math.floor(u() * (H - eh + 1)), x0 = Math.floor(u() * (W - ew + 1));
+    for (let y = y0; y < y0 + eh; y++) for (let x = x0; x < x0 + ew; x++) for (let c = 0; c < 3; c++) dst[(y * W + x) * 3 + c] = u();
+  }
+}
