@@ -127,7 +127,8 @@ export class EarlyStopping implements Callback {
       if (this.args.restoreBestWeights && this.model) this.bestWeights = Object.fromEntries(Object.entries(this.model.getWeights()).map(([k, t]) => [k, t.data]));
       return;
     }
-    if (++this.wait > (this.args.patience ?? 0)) {
+    // As Keras counts: stop once `patience` epochs in a row have not improved.
+    if (++this.wait >= (this.args.patience ?? 0) && epoch > 0) {
       this.stoppedEpoch = epoch;
       if (this.model) this.model.stopTraining = true;
     }
