@@ -6,6 +6,7 @@ import type { Model } from '../models/model.js';
 import { Adam, AdamW } from '../training/optimizers.js';
 import { CategoricalCrossentropy, type LossSpec } from '../training/losses.js';
 import { CosineDecay } from '../training/schedules.js';
+import { MILD_AUGMENTATION, type AugmentationOptions } from '../data/augmentation.js';
 import { UsageError } from './options.js';
 
 export interface Recipe {
@@ -27,7 +28,8 @@ export interface Recipe {
 
 // How a run trains beyond the model and its learning rate: the tutorial's settings are all off.
 export interface Settings {
-  augment: boolean;          // ROBUST_AUGMENTATION on the training images
+  augment: boolean;          // augment the training images (with `augmentation`, default ROBUST_AUGMENTATION)
+  augmentation?: AugmentationOptions;
   schedule: 'none' | 'cosine'; // cosine decay to 0 after a warm-up of warmupEpochs
   warmupEpochs: number;
   labelSmoothing: number;
@@ -51,9 +53,12 @@ export const recipes: Record<string, Recipe> = {
     // TensorFlow 1's AdamOptimizer, which the tutorial used: epsilon 1e-8.
     epochs: 100, batchSize: 64, learningRate: 0.009, adamEpsilon: 1e-8, loss: 'softmaxCrossEntropy',
     article: { trainAccuracy: 0.894444, testAccuracy: 0.841667 },
+    // A 3-layer network has little capacity to spend on invariances: milder augmentation, no
+    // weight decay or dropout (measured: ROBUST_AUGMENTATION with both left it at 0.61 test
+    // accuracy after 150 epochs).
     robust: {
-      augment: true, schedule: 'cosine', warmupEpochs: 3, labelSmoothing: 0.1, weightDecay: 0.01, dropout: 0.2, preciseBn: false,
-      validationSplit: 0.1, epochs: 150, learningRate: 0.009,
+      augment: true, augmentation: MILD_AUGMENTATION, schedule: 'cosine', warmupEpochs: 3, labelSmoothing: 0.1, weightDecay: 0, dropout: 0,
+      preciseBn: false, validationSplit: 0.1, epochs: 100, learningRate: 0.009,
     },
   },
   resnet50: {

@@ -149,7 +149,7 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
   const fitStart = performance.now();
   let h: History;
   try {
-    h = await model.fit(settings.augment ? train.augment(ROBUST_AUGMENTATION) : train, {
+    h = await model.fit(settings.augment ? train.augment(settings.augmentation ?? ROBUST_AUGMENTATION) : train, {
       epochs: o.epochs, initialEpoch: done, batchSize: o.batchSize, seed, threads: o.threads, deterministic: o.deterministic,
       validationData: validation ?? test, verbose: o.quiet ? 0 : 1,
       preciseBatchNorm: settings.preciseBn ? 'epoch' : false, preciseBatchNormBatches: 8,

@@ -36,6 +36,11 @@ export const ROBUST_AUGMENTATION: AugmentationOptions = {
   saturation: 0.4, hue: 0.04, erasing: 0.3, probability: 1,
 };
 
+// For small networks: the same kinds of shift, smaller.
+export const MILD_AUGMENTATION: AugmentationOptions = {
+  flip: 'horizontal', rotation: 0.03, zoom: 0.1, translation: 0.08, brightness: 0.2, contrast: 0.2, saturation: 0.2, hue: 0.02, erasing: 0, probability: 1,
+};
+
 export function checkAugmentation(a: AugmentationOptions): AugmentationOptions {
   const fraction = (name: keyof AugmentationOptions, max = 1) => {
     const v = a[name];
