@@ -98,3 +98,17 @@ export function add_to_f64(dst: usize, src: usize, n: i32): void {
     store<f64>(dst + o, load<f64>(dst + o) + load<f64>(src + o));
   }
 }
+
+// x [n] *= s, in place (average pooling's division, AdamW's weight decay).
+export function scale_in_place(x: usize, n: i32, s: f32): void {
+  const sv = f32x4.splat(s);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(x + o, f32x4.mul(v128.load(x + o), sv));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(x + o, load<f32>(x + o) * s);
+  }
+}

@@ -16,10 +16,10 @@ export {
   bn_backward_sums, bn_backward_dx, bn_param_grads,
 } from "./batchnorm";
 export {
-  add_to, add, relu_forward, relu_backward, bias_add, col_sum, zero, copy, add_to_f64,
+  add_to, add, relu_forward, relu_backward, bias_add, col_sum, zero, copy, add_to_f64, scale_in_place,
 } from "./elementwise";
 export { softmax_forward, softmax_backward, softmax_xent } from "./loss";
-export { adam_update, sgd_update, weight_decay } from "./optimizer";
+export { adam_update, sgd_update } from "./optimizer";
 export { dropout_forward, dropout_backward } from "./dropout";
 
 // Which microkernel `sgemm` uses in this build (4 = gemm_4x8).

@@ -45,17 +45,3 @@ export function sgd_update(
     store<f32>(p + o, load<f32>(p + o) + (nesterov ? momentum * u - lr * gs : u));
   }
 }
-
-// Decoupled weight decay (AdamW's): p *= keep, keep = 1 - lr * weightDecay, before the Adam step.
-export function weight_decay(p: usize, n: i32, keep: f32): void {
-  const k = f32x4.splat(keep);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = <usize>i << 2;
-    v128.store(p + o, f32x4.mul(v128.load(p + o), k));
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    store<f32>(p + o, load<f32>(p + o) * keep);
-  }
-}

@@ -7,6 +7,8 @@
 
 // y = window max of x; argmax [N,OH,OW,C] receives the flat index in x of each chosen cell
 // (the first of equal maxima), which is all the backward pass needs.
+import { scale_in_place } from "./elementwise";
+
 export function maxpool_forward(
   x: usize, y: usize, argmax: usize,
   N: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32, stride: i32, padT: i32, padL: i32,
@@ -89,7 +91,7 @@ export function avgpool_forward(
             accumulateScaled(yo, x + ((<usize>(((n * H + h) * W + w) * C)) << 2), 1, C);
           }
         }
-        scaleInPlace(yo, inv, C);
+        scale_in_place(yo, C, inv);
         o += <usize>C;
       }
     }
@@ -133,7 +135,7 @@ export function global_avgpool_forward(x: usize, y: usize, N: i32, HW: i32, C: i
     for (let p = 0; p < HW; p++) {
       accumulateScaled(yo, x + ((<usize>(n * HW + p) * C) << 2), 1, C);
     }
-    scaleInPlace(yo, inv, C);
+    scale_in_place(yo, C, inv);
   }
 }
 
@@ -200,19 +202,5 @@ export function zeropad_backward(
   for (; c < C; c++) {
     const o = <usize>c << 2;
     store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o) * s);
-  }
-}
-
-// v [C] *= s
-@inline function scaleInPlace(v: usize, s: f32, C: i32): void {
-  const sv = f32x4.splat(s);
-  let c = 0;
-  for (; c + 4 <= C; c += 4) {
-    const o = <usize>c << 2;
-    v128.store(v + o, f32x4.mul(v128.load(v + o), sv));
-  }
-  for (; c < C; c++) {
-    const o = <usize>c << 2;
-    store<f32>(v + o, load<f32>(v + o) * s);
   }
 }

@@ -57,12 +57,8 @@ export async function reproduceCommand(argv: string[], log: (s: string) => void)
     return [name, `${ours.toFixed(3)} / ${a.trainAccuracy.toFixed(3)}`, `${o.test!.accuracy.toFixed(3)} / ${a.testAccuracy.toFixed(3)}`,
       `${o.secondsPerEpoch.toFixed(1)} / ${a.secondsPerEpoch ?? '-'}`];
   });
-  const widths = header.map((h, i) => Math.max(h.length, ...rowsText.map((r) => r[i].length)));
-  const line = (r: string[]) => `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
   log('\nsimdnet against the article');
-  log(line(header));
-  log(`|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
-  for (const r of rowsText) log(line(r));
+  for (const l of markdownTable(header, rowsText)) log(l);
   log('\nConvNet train accuracy: evaluated after training. ResNet-50 train accuracy: the running figure of the last epoch, as Keras prints it.');
   log(`Reports: ${join(out, 'convnet', 'report.html')} and ${join(out, 'resnet50', 'report.html')}`);
   if (which === 'tutorial') return;
@@ -82,11 +78,14 @@ export async function reproduceCommand(argv: string[], log: (s: string) => void)
     const t = rows[i][1];
     return [name, `${t.test!.accuracy.toFixed(3)} / ${o.test!.accuracy.toFixed(3)}`, `${t.robustness!.mean.toFixed(3)} / ${o.robustness!.mean.toFixed(3)}`];
   });
-  const widths2 = header2.map((h, i) => Math.max(h.length, ...rows2.map((r) => r[i].length)));
-  const line2 = (r: string[]) => `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths2[i]) : c.padStart(widths2[i]))).join(' | ')} |`;
   log('\nThe tutorial recipe against the robust recipe');
-  log(line2(header2));
-  log(`|${widths2.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
-  for (const r of rows2) log(line2(r));
+  for (const l of markdownTable(header2, rows2)) log(l);
   log('\nRobustness: the mean test accuracy over 13 shifts (scale, position, rotation, brightness, contrast, noise, blur, JPEG 15, grey).');
+}
+
+// A Markdown table, the first column left-aligned and the others right-aligned.
+function markdownTable(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  return [line(header), `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...rows.map(line)];
 }

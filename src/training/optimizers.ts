@@ -42,7 +42,8 @@ export function applyUpdate(k: KernelExports, u: OptimizerUpdate, p: number, g: 
   if (n <= 0) return;
   if (u.kind === 'adam' || u.kind === 'adamw') {
     const [lrT, b1, c1, b2, c2, eps, keep] = u.args;
-    if (u.kind === 'adamw') k.weight_decay(p, n, keep);
+    // AdamW's decoupled weight decay, before the Adam step: p *= 1 - lr * weightDecay.
+    if (u.kind === 'adamw') k.scale_in_place(p, n, keep);
     k.adam_update(p, g, slots[0], slots[1], n, lrT, b1, c1, b2, c2, eps);
   } else {
     const [lr, momentum, nesterov] = u.args;
