@@ -15,7 +15,7 @@ const work = mkdtempSync(join(tmpdir(), 'simdnet-cli-'));
 const jpeg = join(signsDir, 'jpeg/test_signs', readdirSync(join(signsDir, 'jpeg/test_signs')).sort()[0]);
 
 function run(...args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, SIMDNET_DATA: '' } });
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 480_000, env: { ...process.env, SIMDNET_DATA: '' } });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -88,12 +88,13 @@ describe('reproduce (npm start), shortened', () => {
     expect(r.out).toMatch(/\| convnet +\| +0\.\d{3} \/ 0\.894 \| +0\.\d{3} \/ 0\.842 \|/);
     expect(r.out).toMatch(/\| resnet50 +\| +0\.\d{3} \/ 0\.956 \| +0\.\d{3} \/ 0\.892 \| +\d+\.\d \/ 140 \|/);
     for (const m of ['convnet', 'resnet50', 'convnet-robust', 'resnet50-robust']) expect(existsSync(join(out, m, 'report.html'))).toBe(true);
+    // Four trainings, two of them ResNet-50s with a robustness suite each: minutes, not seconds.
     // The second table: the two recipes side by side, test accuracy and robustness.
     expect(r.out).toMatch(/The tutorial recipe against the robust recipe/);
     expect(r.out).toMatch(/\| convnet +\| +0\.\d{3} \/ 0\.\d{3} \| +0\.\d{3} \/ 0\.\d{3} \|/);
     expect(r.out).toMatch(/\| resnet50 +\| +0\.\d{3} \/ 0\.\d{3} \| +0\.\d{3} \/ 0\.\d{3} \|/);
     expect(readFileSync(join(out, 'resnet50-robust', 'report.html'), 'utf8')).toContain('Robustness (accuracy on shifted test images)');
-  });
+  }, 480_000);
 });
 
 describe('summary and help', () => {
