@@ -66,9 +66,11 @@ export const recipes: Record<string, Recipe> = {
     epochs: 20, batchSize: 32, learningRate: 0.001, adamEpsilon: 1e-7, loss: 'categoricalCrossentropy',
     // The article's last epoch ran at 0.9556 training accuracy (Keras's running, training-mode figure).
     article: { trainAccuracy: 0.9556, testAccuracy: 0.891667, secondsPerEpoch: 140 },
+    // Measured: ROBUST_AUGMENTATION with AdamW at 0.001 and weight decay 0.05 climbed to 0.50
+    // validation accuracy by epoch 6, then fell to 0.22 (epochs 11-12): milder shifts, half the rate.
     robust: {
-      augment: true, schedule: 'cosine', warmupEpochs: 2, labelSmoothing: 0.1, weightDecay: 0.05, dropout: 0.2, preciseBn: true,
-      validationSplit: 0.1, epochs: 30, learningRate: 0.001,
+      augment: true, augmentation: MILD_AUGMENTATION, schedule: 'cosine', warmupEpochs: 2, labelSmoothing: 0.1, weightDecay: 0.01, dropout: 0.2,
+      preciseBn: true, validationSplit: 0.1, epochs: 24, learningRate: 0.0005,
     },
   },
 };
