@@ -3,6 +3,7 @@
 // norm's moving statistics are not their initial values) and a model with every layer type and
 // awkward shapes.
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -22,17 +23,24 @@ ort.env.logLevel = 'warning';
 const data = await loadSigns(signsDir);
 const work = mkdtempSync(join(tmpdir(), 'simdnet-onnx-'));
 
-// Runs the exported model in ONNX Runtime; fails on any warning it prints while loading.
+// Runs the exported model in ONNX Runtime; fails on any warning it prints while loading (its
+// WebAssembly writes straight to file descriptors 1 and 2, so those writes are caught too).
 async function runOnnx(bytes: Uint8Array, x: Tensor): Promise<Float32Array> {
   const said: unknown[] = [];
-  const saved = [console.warn, console.error];
+  const saved = [console.warn, console.error, fs.writeSync] as const;
   console.warn = (...a: unknown[]) => said.push(a);
   console.error = (...a: unknown[]) => said.push(a);
+  (fs as { writeSync: unknown }).writeSync = (fd: number, ...rest: unknown[]) => {
+    if (fd === 1 || fd === 2) { said.push(String(rest[0])); return typeof rest[0] === 'string' ? rest[0].length : (rest[0] as Uint8Array).length; }
+    return (saved[2] as (...a: unknown[]) => number)(fd, ...rest);
+  };
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 1 });
+    session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 2 });
   } finally {
-    [console.warn, console.error] = saved;
+    console.warn = saved[0];
+    console.error = saved[1];
+    (fs as { writeSync: unknown }).writeSync = saved[2];
   }
   expect(said).toEqual([]);
   const r = await session.run({ input: new ort.Tensor('float32', x.data, x.shape) });
