@@ -1,9 +1,8 @@
 // `simdnet predict MODEL IMAGE|FOLDER...`: the predicted class and the class probabilities of
 // each image, as text, JSON or CSV.
 
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { readdirSync } from 'node:fs';
 import { loadImages } from '../data/images.js';
 import { IMAGE_EXTENSIONS } from '../data/image-folder.js';
 import { loadModel } from '../io/model-file.js';

@@ -9,7 +9,7 @@
 
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { extname, join, relative } from 'node:path';
+import { extname, join } from 'node:path';
 import { Piscina } from 'piscina';
 import { DataFileError } from '../errors.js';
 import { packageRoot } from '../package.js';
@@ -147,6 +147,6 @@ export async function loadImageFolder(dir: string, options: ImageFolderOptions =
   keep.forEach((i, j) => kept.set(pixels.subarray(i * per, (i + 1) * per), j * per));
   return {
     images: new ImageSet(kept, [keep.length, height, width, 3], Int32Array.from(keep, (i) => labels[i]), classNames, keep.map((i) => files[i])),
-    skipped: skipped.map((s) => ({ ...s, file: relative(process.cwd(), s.file) || s.file })),
+    skipped,
   };
 }

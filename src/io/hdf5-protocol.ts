@@ -25,3 +25,10 @@ export interface H5Response {
   entries?: Record<string, H5Entry>;
   value?: unknown;
 }
+
+// The innermost cause of an HDF5 error, e.g. "File has been truncated".
+export function hdf5Reason(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const minors = [...text.matchAll(/minor: (.*)/g)].map((m) => m[1].trim());
+  return minors.length ? minors[minors.length - 1] : text.split('\n')[0];
+}

@@ -4,7 +4,7 @@
 import { parentPort } from 'node:worker_threads';
 import h5wasm from 'h5wasm/node';
 import type { Dataset, File as H5File, Group } from 'h5wasm/node';
-import type { H5Entry, H5Request, H5Response } from './hdf5-protocol.js';
+import { hdf5Reason as reason, type H5Entry, type H5Request, type H5Response } from './hdf5-protocol.js';
 
 const ready = h5wasm.ready.then((m) => {
   m.activate_throwing_error_handler();
@@ -13,12 +13,6 @@ const ready = h5wasm.ready.then((m) => {
 const files = new Map<number, H5File>();
 let next = 1;
 
-// The innermost cause of an HDF5 error, e.g. "File has been truncated".
-function reason(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  const minors = [...text.matchAll(/minor: (.*)/g)].map((m) => m[1].trim());
-  return minors.length ? minors[minors.length - 1] : text.split('\n')[0];
-}
 
 function attrsOf(e: Group | Dataset): Record<string, unknown> {
   const out: Record<string, unknown> = {};

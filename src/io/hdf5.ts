@@ -11,6 +11,7 @@ import { packageRoot } from '../package.js';
 import type { H5Entry, H5RequestBody, H5Response } from './hdf5-protocol.js';
 
 export type { H5Entry } from './hdf5-protocol.js';
+export { hdf5Reason } from './hdf5-protocol.js';
 
 let ready: Promise<typeof h5wasm> | undefined;
 
@@ -24,12 +25,6 @@ export async function hdf5(): Promise<typeof h5wasm> {
   return ready;
 }
 
-// The innermost cause of an HDF5 error, e.g. "File has been truncated".
-export function hdf5Reason(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  const minors = [...text.matchAll(/minor: (.*)/g)].map((m) => m[1].trim());
-  return minors.length ? minors[minors.length - 1] : text.split('\n')[0];
-}
 
 // How long a read may take before the file is declared unreadable: metadata is small; data
 // gets time in proportion to its size.
