@@ -5,6 +5,11 @@
 export { sgemm, gemm_workspace_bytes, simd_peak } from "./gemm";
 export { gemm_4x8, gemm_5x8, gemm_6x8 } from "./gen/gemm-variants";
 export { im2col, col2im, conv2d_forward, conv2d_backward_input, conv2d_backward_kernel } from "./conv";
+export {
+  winograd_kernel_transform, winograd_input_transform, winograd_output_transform,
+  winograd_output_transform_adjoint, winograd_kernel_transform_adjoint,
+  conv2d_winograd_forward, conv2d_winograd_backward_input, conv2d_winograd_backward_kernel,
+} from "./winograd";
 export { dense_forward, dense_backward } from "./dense";
 export {
   maxpool_forward, maxpool_backward, avgpool_forward, avgpool_backward,

@@ -7,6 +7,7 @@
 import { Bench } from 'tinybench';
 import { Runtime, type KernelVariant } from '../src/kernels/index.js';
 import { isPointwise } from '../src/kernels/padding.js';
+import { winogradScratchBytes } from '../src/kernels/conv-algorithm.js';
 import { machine, table, writeResults } from './report.js';
 import { resnetShapes } from './resnet-shapes.js';
 
@@ -91,18 +92,25 @@ async function main(): Promise<void> {
     const cols = isPointwise(s.K, s.K, s.stride, s.padT, s.padL) ? 0 : rt.arena.allocF32(s.N * s.OH * s.OW * s.K * s.K * s.C);
     fill(rt, x, xN, 3); fill(rt, w, wN, 4); fill(rt, y, yN, 5);
     const geo = [s.N, s.H, s.W, s.C, s.K, s.K, s.F, s.stride, s.padT, s.padL, s.OH, s.OW] as const;
-    const passes = {
+    const passes: Record<string, () => void> = {
       forward: () => k.conv2d_forward(x, w, b, y, ...geo, cols, rt.gemmWorkspace),
       'backward input': () => k.conv2d_backward_input(y, w, dx, ...geo, cols, rt.gemmWorkspace),
       'backward kernel': () => k.conv2d_backward_kernel(x, y, dw, db, ...geo, 0, cols, rt.gemmWorkspace),
     };
+    if (s.K === 3 && s.stride === 1) {
+      // Winograd F(2x2, 3x3); its GFLOP/s are effective ones (the direct convolution's FLOPs).
+      const scratch = rt.arena.alloc(winogradScratchBytes({ ...s, KH: 3, KW: 3 }));
+      const wgeo = [s.N, s.H, s.W, s.C, s.F, s.padT, s.padL, s.OH, s.OW] as const;
+      passes['forward (Winograd)'] = () => k.conv2d_winograd_forward(x, w, b, y, ...wgeo, scratch, rt.gemmWorkspace);
+      passes['backward input (Winograd)'] = () => k.conv2d_winograd_backward_input(y, w, dx, ...wgeo, scratch, rt.gemmWorkspace);
+    }
     for (const [pass, fn] of Object.entries(passes)) {
       const ms = await median(fn, args.quick);
       const gf = s.flops / (ms / 1e3) / 1e9;
       const name = `${s.K}x${s.K}/${s.stride} ${s.H}x${s.W}x${s.C}->${s.F}`;
       convRows.push([name, pass, s.layers.length, ms, gf, `${((100 * gf) / peak).toFixed(0)}%`]);
       convJson.push({ ...s, pass, ms, gflops: gf, ofPeak: gf / peak });
-      totals = { flops: totals.flops + s.flops * s.layers.length, ms: totals.ms + ms * s.layers.length };
+      if (!pass.includes('Winograd')) totals = { flops: totals.flops + s.flops * s.layers.length, ms: totals.ms + ms * s.layers.length };
     }
     rt.arena.freeSince(mark);
   }

@@ -1,16 +1,34 @@
-// Whole-model benchmarks, simdnet side by side with TensorFlow.js (wasm and cpu backends) in the
-// same run: ResNet-50 training and inference at batch 32, ConvNet training at batch 64, with 1
-// worker and all. Each case runs in a fresh process, so its peak RSS is its own. Prints a table
-// with our ratio to each competitor and writes bench/results/models.json.
+// Whole-model benchmarks, simdnet side by side with native PyTorch (when a python3 with torch is
+// installed: bench/pytorch_twins.py) and TensorFlow.js (wasm and cpu backends) in the same run:
+// ResNet-50 training and inference at batch 32, ConvNet training at batch 64, with 1 thread and
+// all. Each case runs in a fresh process, so its peak RSS is its own. Prints the machine's SIMD
+// peak, a table with our ratio to each competitor, and writes bench/results/models.json.
 //
-//   npm run bench:models [-- --quick] [-- --only simdnet|tfjs]
+//   npm run bench:models [-- --quick] [-- --only simdnet|pytorch|tfjs]
+//   SIMDNET_PYTHON=/usr/bin/python3 picks the interpreter (default: the first of python3,
+//   /usr/bin/python3 that imports torch).
 
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { Runtime } from '../src/kernels/index.js';
 import { machine, table, writeResults } from './report.js';
 
-type System = 'simdnet' | 'tfjs-wasm' | 'tfjs-cpu';
+// GFLOP/s of the SIMD peak loop (12 independent multiply-adds) on one core, best of five.
+function simdPeak(): number {
+  const k = Runtime.create().k, iters = 2_000_000;
+  k.simd_peak(1000, 1);
+  let best = Infinity;
+  for (let r = 0; r < 5; r++) {
+    const t0 = performance.now();
+    k.simd_peak(iters, 1);
+    best = Math.min(best, performance.now() - t0);
+  }
+  return (iters * 12 * 8) / (best / 1e3) / 1e9;
+}
+
+type System = 'simdnet' | 'pytorch' | 'tfjs-wasm' | 'tfjs-cpu';
 interface Case {
   system: System; model: 'resnet50' | 'convnet'; mode: 'train' | 'predict'; batch: number; threads: number; reps: number; note?: string;
   deterministic?: boolean;
@@ -79,7 +97,13 @@ async function runCase(c: Case): Promise<Result> {
   return { ...c, seconds: error ? undefined : seconds, error, peakRssMiB: process.resourceUsage().maxRSS / 1024, flopsPerImage };
 }
 
-function cases(quick: boolean, only?: string): Case[] {
+// A python3 that imports torch, or undefined.
+function torchPython(): string | undefined {
+  const candidates = process.env.SIMDNET_PYTHON ? [process.env.SIMDNET_PYTHON] : ['python3', '/usr/bin/python3'];
+  return candidates.find((py) => spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0);
+}
+
+function cases(quick: boolean, only: string | undefined, python: string | undefined): Case[] {
   const all = availableParallelism();
   const reps = quick ? 2 : 5;
   const list: Case[] = [];
@@ -95,7 +119,14 @@ function cases(quick: boolean, only?: string): Case[] {
       list.push({ system: 'simdnet', model: 'resnet50', mode: 'train', batch: 32, threads, reps, deterministic: true, note: 'deterministic' });
     }
   }
-  if (only !== 'simdnet') {
+  if (python && (only === undefined || only === 'pytorch')) {
+    for (const threads of threadCounts) {
+      list.push({ system: 'pytorch', model: 'resnet50', mode: 'train', batch: 32, threads, reps });
+      list.push({ system: 'pytorch', model: 'resnet50', mode: 'predict', batch: 32, threads, reps });
+      list.push({ system: 'pytorch', model: 'convnet', mode: 'train', batch: 64, threads, reps: reps * 4 });
+    }
+  }
+  if (only === undefined || only === 'tfjs') {
     list.push({ system: 'tfjs-wasm', model: 'resnet50', mode: 'train', batch: 32, threads: 1, reps: 1 });
     list.push({ system: 'tfjs-wasm', model: 'resnet50', mode: 'predict', batch: 32, threads: 1, reps });
     list.push({ system: 'tfjs-wasm', model: 'convnet', mode: 'train', batch: 64, threads: 1, reps: 1 });
@@ -118,13 +149,21 @@ async function main(): Promise<void> {
   const quick = argv.includes('--quick');
   const onlyAt = argv.indexOf('--only');
   const only = onlyAt >= 0 ? argv[onlyAt + 1] : undefined;
-  for (const a of argv) if (!['--quick', '--only', 'simdnet', 'tfjs'].includes(a)) throw new Error(`bench/models: unknown argument ${a}`);
+  for (const a of argv) if (!['--quick', '--only', 'simdnet', 'pytorch', 'tfjs'].includes(a)) throw new Error(`bench/models: unknown argument ${a}`);
   const self = fileURLToPath(import.meta.url);
+  const twins = join(dirname(self), '..', '..', 'bench', 'pytorch_twins.py');
+  const python = only === undefined || only === 'pytorch' ? torchPython() : undefined;
   const results: Result[] = [];
-  console.log(`simdnet model benchmarks${quick ? ' (quick)' : ''}: ${availableParallelism()} cores, Node ${process.version}`);
-  for (const c of cases(quick, only)) {
+  const m = machine();
+  const peak = simdPeak();
+  console.log(`simdnet model benchmarks${quick ? ' (quick)' : ''}: ${m.cpu} (${m.simd}), ${m.cores} cores, Node ${process.version}`);
+  console.log(`WebAssembly SIMD peak loop: ${peak.toFixed(1)} GFLOP/s per core`);
+  console.log(python ? `PyTorch: ${python}` : 'PyTorch: no python3 with torch here (Debian: apt install python3-torch); its rows are left out');
+  for (const c of cases(quick, only, python)) {
     process.stdout.write(`  ${c.system} ${c.model} ${c.mode} batch ${c.batch}, ${c.threads} thread(s)${c.note ? ` (${c.note})` : ''} ... `);
-    const r = spawnSync(process.execPath, [self, '--case', JSON.stringify(c)], { encoding: 'utf8', timeout: 30 * 60_000 });
+    const r = c.system === 'pytorch'
+      ? spawnSync(python!, [twins, JSON.stringify(c)], { encoding: 'utf8', timeout: 30 * 60_000 })
+      : spawnSync(process.execPath, [self, '--case', JSON.stringify(c)], { encoding: 'utf8', timeout: 30 * 60_000 });
     const line = r.stdout.trim().split('\n').pop() ?? '';
     let res: Result;
     try {
@@ -156,7 +195,13 @@ async function main(): Promise<void> {
   });
   console.log('\n' + table(['case', 'system', 'batch', 'threads', 'min s/step', 'median s/step', 'max s/step', 'images/s', 's per SIGNS epoch', 'GFLOP/s', 'peak RSS MiB', 'simdnet is'], rows));
   console.log('"simdnet is": simdnet\'s best images/s for the case (any thread count) over this system\'s.');
-  console.log(`\nwrote ${writeResults('models.json', { machine: machine(), quick, results })}`);
+  // Effective throughput: the direct convolution's FLOPs per image at the images/s reached, over
+  // the peak loop of all cores.
+  const trainIps = ours('resnet50', 'train'), effective = (trainIps * flopsOf('resnet50', 'train')) / 1e9;
+  if (trainIps > 0) {
+    console.log(`ResNet-50 training: ${effective.toFixed(1)} effective GFLOP/s = ${((100 * effective) / (peak * m.cores)).toFixed(0)}% of the ${m.cores}-core peak loop (${(peak * m.cores).toFixed(1)} GFLOP/s)`);
+  }
+  console.log(`\nwrote ${writeResults('models.json', { machine: m, quick, peakGflopsPerCore: peak, results })}`);
 }
 
 main().catch((err) => {

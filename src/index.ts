@@ -15,6 +15,7 @@ export { Adam, SGD, optimizers, type Optimizer } from './training/optimizers.js'
 export { CategoricalCrossentropy, losses, type Loss, type CategoricalCrossentropyArgs } from './training/losses.js';
 export { History, type Callback, type Logs } from './training/callbacks.js';
 export { Runtime } from './kernels/index.js';
+export { setConvAlgorithm, type ConvAlgorithm, type ConvAlgorithmChoice } from './kernels/conv-algorithm.js';
 export { loadSigns, loadSignsFile, findSignsDir, type SignsData, type LabeledImages } from './data/signs.js';
 export { ImageSet, oneHot } from './data/image-set.js';
 export { TensorDataset, type Dataset } from './training/dataset.js';

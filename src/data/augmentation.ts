@@ -26,6 +26,10 @@ export interface AugmentationOptions {
   hue?: number;
   /** Random erasing: the probability of blanking one rectangle (2-25% of the image) with noise. Default 0. */
   erasing?: number;
+  /** Keras RandomGrayscale: the probability of turning the image grey. Default 0. */
+  grayscale?: number;
+  /** Keras GaussianNoise: the largest standard deviation of the noise added to every channel value, as a fraction of full scale (each image draws its own from 0 up to it). Default 0. */
+  noise?: number;
   /** The probability that an image is augmented at all. Default 1. */
   probability?: number;
 }
@@ -46,7 +50,7 @@ export function checkAugmentation(a: AugmentationOptions): AugmentationOptions {
     const v = a[name];
     if (v !== undefined && !(typeof v === 'number' && v >= 0 && v <= max)) throw new ArgumentError(`augmentation ${name} must be a number from 0 to ${max}, got ${describe(v)}`);
   };
-  for (const k of ['rotation', 'zoom', 'translation', 'brightness', 'contrast', 'saturation', 'hue', 'erasing', 'probability'] as const) fraction(k);
+  for (const k of ['rotation', 'zoom', 'translation', 'brightness', 'contrast', 'saturation', 'hue', 'erasing', 'grayscale', 'noise', 'probability'] as const) fraction(k);
   if (a.flip !== undefined && a.flip !== 'horizontal' && a.flip !== 'none') throw new ArgumentError(`augmentation flip must be "horizontal" or "none", got ${describe(a.flip)}`);
   return a;
 }
@@ -124,5 +128,22 @@ export function augmentImage(src: Uint8Array, H: number, W: number, dst: Float32
     const eh = Math.min(H, Math.max(1, Math.round(Math.sqrt(area * aspect)))), ew = Math.min(W, Math.max(1, Math.round(Math.sqrt(area / aspect))));
     const y0 = Math.floor(u() * (H - eh + 1)), x0 = Math.floor(u() * (W - ew + 1));
     for (let y = y0; y < y0 + eh; y++) for (let x = x0; x < x0 + ew; x++) for (let c = 0; c < 3; c++) dst[(y * W + x) * 3 + c] = u();
+  }
+  // Grey and noise draw last, and only when asked for, so the other options' draws (and the runs
+  // measured with them) stay as they were.
+  if ((a.grayscale ?? 0) > 0 && u() < a.grayscale!) {
+    for (let i = 0; i < n; i++) {
+      const grey = 0.299 * dst[3 * i] + 0.587 * dst[3 * i + 1] + 0.114 * dst[3 * i + 2];
+      dst[3 * i] = grey; dst[3 * i + 1] = grey; dst[3 * i + 2] = grey;
+    }
+  }
+  if ((a.noise ?? 0) > 0) {
+    // Box-Muller, two normals a pair of uniforms; sd drawn per image up to `noise`.
+    const sd = u() * a.noise!;
+    for (let i = 0; i < n * 3; i += 2) {
+      const r = sd * Math.sqrt(-2 * Math.log(1 - u())), t = 2 * Math.PI * u();
+      dst[i] = Math.min(1, Math.max(0, dst[i] + r * Math.cos(t)));
+      if (i + 1 < n * 3) dst[i + 1] = Math.min(1, Math.max(0, dst[i + 1] + r * Math.sin(t)));
+    }
   }
 }

@@ -115,6 +115,13 @@ export class Engine {
     };
     const ranges = shardsOf(rows, this.shards);
     const biggest = Math.max(...ranges.map(([, n]) => n));
+    // Chosen here, once, on the calling thread, so that every thread runs the same kernels
+    // (deterministic mode depends on it); measuring borrows the arena before the layout takes it.
+    const kernels: Record<string, string> = {};
+    for (const n of graph.nodes) {
+      const choice = n.layer.chooseKernel(rt, biggest);
+      if (choice !== undefined) kernels[n.layer.name] = choice;
+    }
     const regionBytes = Math.max(planStep(graph, biggest, true).bytes, planStep(graph, biggest, false).bytes);
     const S = this.shards, T = threadsFor(S, this.threads);
     const K = this.core.outputSize;
@@ -149,6 +156,7 @@ export class Engine {
       batchY: alloc(4 * rows * K),
       batchOut: alloc(4 * rows * K),
       barrierTimeoutMs: barrierTimeout(),
+      kernels,
     };
     return this.layout;
   }

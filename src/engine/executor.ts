@@ -13,6 +13,7 @@ export interface ShardMemory {
   params: number;     // byte offset of the parameter vector
   grads: number;      // byte offset of this shard's gradient vector (trainable floats), 0 if none
   gemmWorkspace: number;
+  kernels: Record<string, string>; // per layer name: its chosen kernel
 }
 
 export interface ShardPosition {
@@ -39,7 +40,7 @@ export class Executor {
     private readonly k: KernelExports, readonly mem: ShardMemory, position: ShardPosition,
   ) {
     const r = (off: number) => (off >= 0 ? mem.region + off : 0);
-    this.ctx = { k, gemmWorkspace: mem.gemmWorkspace, scratch: r(plan.scratch), training: plan.training, rows: plan.rows, ...position };
+    this.ctx = { k, gemmWorkspace: mem.gemmWorkspace, kernels: mem.kernels, scratch: r(plan.scratch), training: plan.training, rows: plan.rows, ...position };
     this.buffers = graph.nodes.map((n, i) => ({
       inputs: n.inputs.map((j) => r(plan.activation[j])),
       output: r(plan.activation[i]),

@@ -35,6 +35,7 @@ export interface EngineLayout {
   batchY: number;              // the batch's labels, rows x classes
   batchOut: number;            // the batch's outputs, written by the shards
   barrierTimeoutMs: number;
+  kernels: Record<string, string>; // per layer name: its chosen kernel (Layer.chooseKernel)
 }
 
 export interface StepTask {

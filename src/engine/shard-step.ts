@@ -62,7 +62,7 @@ function executorFor(th: ShardThread, L: EngineLayout, t: StepTask, shard: numbe
   if (!ex) {
     if (th.executors.size > 64) th.executors.clear();
     ex = new Executor(th.graph, th.layout, planStep(th.graph, rows, training), th.k,
-      { region: L.regions[shard], params: L.params, grads, gemmWorkspace: L.workspaces[t.thread] },
+      { region: L.regions[shard], params: L.params, grads, gemmWorkspace: L.workspaces[t.thread], kernels: L.kernels },
       { totalRows: t.totalRows, firstRow: start, step: t.step, updatesSharedState: shard === 0 });
     th.executors.set(key, ex);
   }

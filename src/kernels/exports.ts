@@ -26,6 +26,18 @@ export interface KernelExports {
   conv2d_backward_kernel(x: Ptr, dy: Ptr, dw: Ptr, db: Ptr, N: number, H: number, W: number, C: number, KH: number,
     KW: number, F: number, stride: number, padT: number, padL: number, OH: number, OW: number, accumulate: Bool,
     cols: Ptr, ws: Ptr): void;
+  winograd_kernel_transform(w: Ptr, C: number, F: number, rotate: Bool, u: Ptr): void;
+  winograd_input_transform(x: Ptr, N: number, H: number, W: number, C: number, padT: number, padL: number,
+    tilesH: number, tilesW: number, v: Ptr): void;
+  winograd_output_transform(m: Ptr, N: number, OH: number, OW: number, F: number, tilesH: number, tilesW: number, b: Ptr, y: Ptr): void;
+  conv2d_winograd_forward(x: Ptr, w: Ptr, b: Ptr, y: Ptr, N: number, H: number, W: number, C: number, F: number,
+    padT: number, padL: number, OH: number, OW: number, scratch: Ptr, ws: Ptr): void;
+  conv2d_winograd_backward_input(dy: Ptr, w: Ptr, dx: Ptr, N: number, H: number, W: number, C: number, F: number,
+    padT: number, padL: number, OH: number, OW: number, scratch: Ptr, ws: Ptr): void;
+  winograd_output_transform_adjoint(dy: Ptr, N: number, OH: number, OW: number, F: number, tilesH: number, tilesW: number, m: Ptr): void;
+  winograd_kernel_transform_adjoint(du: Ptr, C: number, F: number, accumulate: Bool, dw: Ptr): void;
+  conv2d_winograd_backward_kernel(x: Ptr, dy: Ptr, dw: Ptr, db: Ptr, N: number, H: number, W: number, C: number, F: number,
+    padT: number, padL: number, OH: number, OW: number, accumulate: Bool, scratch: Ptr, ws: Ptr): void;
   dense_forward(x: Ptr, w: Ptr, b: Ptr, y: Ptr, N: number, I: number, O: number, ws: Ptr): void;
   dense_backward(x: Ptr, w: Ptr, dy: Ptr, dx: Ptr, dw: Ptr, db: Ptr, N: number, I: number, O: number,
     accumulate: Bool, ws: Ptr): void;

@@ -1,5 +1,7 @@
 import { ArgumentError } from '../errors.js';
 import { isPointwise, window2d, type Padding } from '../kernels/padding.js';
+import { chooseConvAlgorithm, convScratchBytes, type ConvGeometry } from '../kernels/conv-algorithm.js';
+import type { Runtime } from '../kernels/index.js';
 import { activationBackward, activationForward, checkActivation, logitsBytes, type ActivationName } from './activation-functions.js';
 import { getInitializer, initializers, serializeInitializer, type Initializer, type InitializerSpec } from './initializers.js';
 import { expectInputs, Layer, positiveInt, squareSize, type LayerArgs, type LayerBuffers, type Shape, type StepContext } from './layer.js';
@@ -93,18 +95,30 @@ export class Conv2D extends Layer {
 
   override logitsOf(b: LayerBuffers): number { return this.activation === 'softmax' ? b.state : 0; }
 
-  // The im2col matrix.
+  private passGeometry(rows: number): ConvGeometry {
+    const g = this.geometry(this.inputShapes[0]), K = this.kernelSize;
+    return { N: rows, H: g.H, W: g.W, C: g.C, F: this.filters, KH: K, KW: K, stride: this.strides, padT: g.padT, padL: g.padL, OH: g.OH, OW: g.OW };
+  }
+
+  // The im2col matrix, or Winograd's transforms where that algorithm may run.
   override scratchBytes(rows: number): number {
-    if (this.pointwise()) return 0;
-    const g = this.geometry(this.inputShapes[0]);
-    return rows * g.OH * g.OW * this.kernelSize * this.kernelSize * g.C * 4;
+    return convScratchBytes(this.passGeometry(rows), this.pointwise());
+  }
+
+  override chooseKernel(rt: Runtime, rows: number): string {
+    return chooseConvAlgorithm(rt, this.passGeometry(rows));
   }
 
   forward(ctx: StepContext, b: LayerBuffers): void {
     const g = this.geometry(this.inputShapes[0]), K = this.kernelSize;
-    const cols = this.pointwise() ? 0 : ctx.scratch;
-    ctx.k.conv2d_forward(b.inputs[0], b.weights[0], this.useBias ? b.weights[1] : 0, b.output, ctx.rows,
-      g.H, g.W, g.C, K, K, this.filters, this.strides, g.padT, g.padL, g.OH, g.OW, cols, ctx.gemmWorkspace);
+    const bias = this.useBias ? b.weights[1] : 0;
+    if (ctx.kernels[this.name] === 'winograd') {
+      ctx.k.conv2d_winograd_forward(b.inputs[0], b.weights[0], bias, b.output, ctx.rows,
+        g.H, g.W, g.C, this.filters, g.padT, g.padL, g.OH, g.OW, ctx.scratch, ctx.gemmWorkspace);
+    } else {
+      ctx.k.conv2d_forward(b.inputs[0], b.weights[0], bias, b.output, ctx.rows,
+        g.H, g.W, g.C, K, K, this.filters, this.strides, g.padT, g.padL, g.OH, g.OW, this.pointwise() ? 0 : ctx.scratch, ctx.gemmWorkspace);
+    }
     activationForward(ctx, this.activation, b.output, ctx.rows * g.OH * g.OW, this.filters, b.state);
   }
 
@@ -112,9 +126,19 @@ export class Conv2D extends Layer {
     const g = this.geometry(this.inputShapes[0]), K = this.kernelSize;
     const cols = this.pointwise() ? 0 : ctx.scratch;
     const dy = activationBackward(ctx, this.activation, b.output, b.dOutput, ctx.rows * g.OH * g.OW, this.filters, b.gradIsLogits);
-    ctx.k.conv2d_backward_kernel(b.inputs[0], dy, b.grads[0], this.useBias ? b.grads[1] : 0, ctx.rows,
-      g.H, g.W, g.C, K, K, this.filters, this.strides, g.padT, g.padL, g.OH, g.OW, 0, cols, ctx.gemmWorkspace);
-    if (b.dInputs[0]) {
+    const winograd = ctx.kernels[this.name] === 'winograd';
+    if (winograd) {
+      ctx.k.conv2d_winograd_backward_kernel(b.inputs[0], dy, b.grads[0], this.useBias ? b.grads[1] : 0, ctx.rows,
+        g.H, g.W, g.C, this.filters, g.padT, g.padL, g.OH, g.OW, 0, ctx.scratch, ctx.gemmWorkspace);
+    } else {
+      ctx.k.conv2d_backward_kernel(b.inputs[0], dy, b.grads[0], this.useBias ? b.grads[1] : 0, ctx.rows,
+        g.H, g.W, g.C, K, K, this.filters, this.strides, g.padT, g.padL, g.OH, g.OW, 0, cols, ctx.gemmWorkspace);
+    }
+    if (!b.dInputs[0]) return;
+    if (winograd) {
+      ctx.k.conv2d_winograd_backward_input(dy, b.weights[0], b.dInputs[0], ctx.rows,
+        g.H, g.W, g.C, this.filters, g.padT, g.padL, g.OH, g.OW, ctx.scratch, ctx.gemmWorkspace);
+    } else {
       ctx.k.conv2d_backward_input(dy, b.weights[0], b.dInputs[0], ctx.rows,
         g.H, g.W, g.C, K, K, this.filters, this.strides, g.padT, g.padL, g.OH, g.OW, cols, ctx.gemmWorkspace);
     }

@@ -2,7 +2,7 @@
 // and the forward/backward contract the executor drives.
 
 import { ArgumentError, describe } from '../errors.js';
-import type { KernelExports } from '../kernels/index.js';
+import type { KernelExports, Runtime } from '../kernels/index.js';
 import type { ActivationName } from './activation-functions.js';
 import type { Initializer } from './initializers.js';
 
@@ -52,6 +52,8 @@ export interface StepContext {
   readonly step: number;      // the training step's number, to seed random layers (Dropout)
   readonly updatesSharedState: boolean; // one shard per batch updates moving statistics
   readonly movingMomentum?: number;     // replaces each layer's momentum (precise batch norm)
+  // Per layer name, the kernel its chooseKernel() picked on this machine (same in every thread).
+  readonly kernels: Readonly<Record<string, string>>;
 }
 
 // Byte offsets of everything one layer reads and writes in one step.
@@ -162,6 +164,9 @@ export abstract class Layer {
   needsOutputForBackward(): boolean { return false; }
   stateBytes(_rows: number, _training: boolean): number { return 0; }
   scratchBytes(_rows: number, _training: boolean): number { return 0; }
+  // For a layer with more than one kernel for its op: the one to run on this machine for shards
+  // of `rows` samples (measured or forced); steps read it from ctx.kernels[name].
+  chooseKernel(_rt: Runtime, _rows: number): string | undefined { return undefined; }
   // How many SumRequests a training step of this layer makes, and how many float64 pairs each
   // combines at most.
   reductions(): number { return 0; }

@@ -1,0 +1,96 @@
+"""The PyTorch twins of simdnet's benchmark models, timed the way bench/models.ts times simdnet.
+
+The same ResNet-50 (the tutorial's: zero padding 3, conv1 7x7/2, bottleneck stages 3-4-6-3,
+2x2 average pool, 6-way classifier) and the same 3-layer ConvNet, on 64x64x3 inputs; Adam and
+cross-entropy; train steps (forward, loss, backward, update) or inference in eval mode.
+
+    python3 bench/pytorch_twins.py '{"model": "resnet50", "mode": "train", "batch": 32, "threads": 2, "reps": 5}'
+
+Prints one JSON line: the case with "seconds" per measured step and "peakRssMiB". Needs torch
+(Debian: python3-torch); bench/models.ts runs it when `python3 -c "import torch"` works and
+never installs anything.
+"""
+
+import json
+import resource
+import sys
+import time
+
+import torch
+from torch import nn
+
+
+class Bottleneck(nn.Module):
+    def __init__(self, cin, filters, stride, shortcut):
+        super().__init__()
+        f1, f2, f3 = filters
+        # Keras's BatchNormalization: epsilon 1e-3, momentum 0.99 (PyTorch's 0.01).
+        bn = lambda c: nn.BatchNorm2d(c, eps=1e-3, momentum=0.01)
+        self.branch = nn.Sequential(
+            nn.Conv2d(cin, f1, 1, stride), bn(f1), nn.ReLU(),
+            nn.Conv2d(f1, f2, 3, 1, padding=1), bn(f2), nn.ReLU(),
+            nn.Conv2d(f2, f3, 1, 1), bn(f3),
+        )
+        self.shortcut = nn.Sequential(nn.Conv2d(cin, f3, 1, stride), bn(f3)) if shortcut else nn.Identity()
+
+    def forward(self, x):
+        return torch.relu(self.branch(x) + self.shortcut(x))
+
+
+def resnet50(classes=6):
+    layers = [nn.ZeroPad2d(3), nn.Conv2d(3, 64, 7, 2), nn.BatchNorm2d(64, eps=1e-3, momentum=0.01), nn.ReLU(), nn.MaxPool2d(3, 2)]
+    cin = 64
+    for filters, blocks, stride in [((64, 64, 256), 3, 1), ((128, 128, 512), 4, 2), ((256, 256, 1024), 6, 2), ((512, 512, 2048), 3, 2)]:
+        layers.append(Bottleneck(cin, filters, stride, True))
+        cin = filters[2]
+        layers += [Bottleneck(cin, filters, 1, False) for _ in range(blocks - 1)]
+    layers += [nn.AvgPool2d(2), nn.Flatten(), nn.Linear(2048, classes)]
+    return nn.Sequential(*layers)
+
+
+def convnet(classes=6):
+    return nn.Sequential(
+        nn.Conv2d(3, 8, 4, padding="same", bias=False), nn.ReLU(), nn.MaxPool2d(8, 8),
+        nn.Conv2d(8, 16, 2, padding="same", bias=False), nn.ReLU(), nn.MaxPool2d(4, 4),
+        nn.Flatten(), nn.Linear(16 * 2 * 2, classes),
+    )
+
+
+def run(case):
+    torch.set_num_threads(case["threads"])
+    torch.manual_seed(0)
+    model = resnet50() if case["model"] == "resnet50" else convnet()
+    batch = case["batch"]
+    x = torch.rand(batch, 3, 64, 64)
+    y = torch.arange(batch) % 6
+    if case["mode"] == "train":
+        model.train()
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+        loss_fn = nn.CrossEntropyLoss()
+
+        def step():
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            optimizer.step()
+            return loss.item()
+    else:
+        model.eval()
+
+        def step():
+            with torch.no_grad():
+                return model(x).sum().item()
+
+    step()  # warm-up, as simdnet's first step plans and starts its workers
+    seconds = []
+    for _ in range(case["reps"]):
+        t0 = time.perf_counter()
+        step()
+        seconds.append(time.perf_counter() - t0)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {**case, "system": "pytorch", "seconds": seconds, "peakRssMiB": peak, "flopsPerImage": 0,
+            "torch": torch.__version__, "torchThreads": torch.get_num_threads()}
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(json.loads(sys.argv[1]))))

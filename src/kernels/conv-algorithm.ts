@@ -1,0 +1,168 @@
+// Which algorithm a convolution runs. im2col + GEMM serves every shape. Winograd F(2x2, 3x3)
+// needs 2.25x fewer multiplies for a 3x3 stride-1 convolution but pays for its transforms and
+// for 16 smaller GEMMs, which lose where maps are small and channels many (res5's 2x2 maps).
+// So the choice is measured on the machine, per shape, the first time the shape is seen (as
+// XNNPACK picks per platform), and kept in a cache file so the next process does not measure
+// again. SIMDNET_CONV_ALGORITHM or setConvAlgorithm() forces one algorithm everywhere.
+
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { writeAtomically } from '../atomic-write.js';
+import { ArgumentError, describe } from '../errors.js';
+import type { Runtime } from './index.js';
+
+export type ConvAlgorithm = 'im2col' | 'winograd';
+export type ConvAlgorithmChoice = ConvAlgorithm | 'auto';
+const CHOICES: readonly ConvAlgorithmChoice[] = ['auto', 'im2col', 'winograd'];
+
+// One convolution pass's geometry (Keras layouts; padding as explicit top/left amounts).
+export interface ConvGeometry {
+  N: number; H: number; W: number; C: number; F: number; KH: number; KW: number;
+  stride: number; padT: number; padL: number; OH: number; OW: number;
+}
+
+export function winogradApplies(g: ConvGeometry): boolean {
+  return g.KH === 3 && g.KW === 3 && g.stride === 1;
+}
+
+let forced: ConvAlgorithmChoice | undefined;
+
+/**
+ * Forces the algorithm of 3x3 stride-1 convolutions: 'im2col', 'winograd', or 'auto' (measured
+ * per shape, the default). Applies to steps laid out after the call (a model's first step, or a
+ * larger batch than before). Overrides SIMDNET_CONV_ALGORITHM.
+ */
+export function setConvAlgorithm(choice: ConvAlgorithmChoice): void {
+  if (!CHOICES.includes(choice)) throw new ArgumentError(`conv algorithm must be ${CHOICES.join(', ')}, got ${describe(choice)}`);
+  forced = choice;
+}
+
+function requested(): ConvAlgorithmChoice {
+  if (forced) return forced;
+  const env = process.env.SIMDNET_CONV_ALGORITHM;
+  if (env === undefined || env === '') return 'auto';
+  if (!CHOICES.includes(env as ConvAlgorithmChoice)) throw new ArgumentError(`SIMDNET_CONV_ALGORITHM must be ${CHOICES.join(', ')}, got "${env}"`);
+  return env as ConvAlgorithmChoice;
+}
+
+interface Measured { algorithm: ConvAlgorithm; ms: Record<ConvAlgorithm, number> }
+// Version 2: timings cover the three passes (version 1 had two).
+interface CacheFile { version: 2; machines: Record<string, Record<string, Measured>> }
+
+// SIMDNET_TUNING_CACHE names the file; "off" keeps choices in memory only.
+function cachePath(): string | undefined {
+  const env = process.env.SIMDNET_TUNING_CACHE;
+  if (env === 'off') return undefined;
+  if (env) return env;
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'simdnet', 'tuning.json');
+}
+
+// Timings from one CPU model, Node version and kernel build do not carry to another.
+const machineKey = (rt: Runtime) => `${cpus()[0]?.model ?? 'unknown cpu'} | node ${process.version} | ${rt.variant}`;
+const shapeKey = (g: ConvGeometry) => `${g.N}x${g.H}x${g.W}x${g.C}->${g.F} pad ${g.padT},${g.padL} out ${g.OH}x${g.OW}`;
+
+let cache: CacheFile | undefined;
+
+function loadCache(): CacheFile {
+  if (cache) return cache;
+  cache = { version: 2, machines: {} };
+  const path = cachePath();
+  if (!path) return cache;
+  try {
+    const read = JSON.parse(readFileSync(path, 'utf8')) as CacheFile;
+    if (read && read.version === 2 && typeof read.machines === 'object') cache = read;
+  } catch {
+    // Missing or unreadable: measure again and write a fresh one.
+  }
+  return cache;
+}
+
+function saveCache(): void {
+  const path = cachePath();
+  if (!path || !cache) return;
+  const text = JSON.stringify(cache, null, 1) + '\n';
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+  } catch {
+    return;
+  }
+  // A cache that cannot be written costs a measurement next time, nothing else.
+  writeAtomically(path, (tmp) => writeFileSync(tmp, text)).catch(() => undefined);
+}
+
+// The algorithm for a convolution of geometry `g` on this machine: im2col unless Winograd
+// applies and measured at least 5% faster over the three passes of a training step.
+export function chooseConvAlgorithm(rt: Runtime, g: ConvGeometry): ConvAlgorithm {
+  if (!winogradApplies(g)) return 'im2col';
+  const want = requested();
+  if (want !== 'auto') return want;
+  const machines = loadCache().machines;
+  const mine = (machines[machineKey(rt)] ??= {});
+  const key = shapeKey(g);
+  const known = mine[key];
+  if (known && (known.algorithm === 'im2col' || known.algorithm === 'winograd')) return known.algorithm;
+  const ms = measure(rt, g);
+  mine[key] = { algorithm: ms.winograd < 0.95 * ms.im2col ? 'winograd' : 'im2col', ms };
+  saveCache();
+  return mine[key].algorithm;
+}
+
+// Bytes of scratch either algorithm needs for geometry `g` (0 for a pointwise convolution).
+export function convScratchBytes(g: ConvGeometry, pointwise: boolean): number {
+  const im2col = pointwise ? 0 : g.N * g.OH * g.OW * g.KH * g.KW * g.C * 4;
+  if (!winogradApplies(g)) return im2col;
+  return Math.max(im2col, winogradScratchBytes(g));
+}
+
+// The scratch of assembly/winograd.ts's forward (output tiles) and backward-to-input (input
+// tiles) passes: U 16*C*F, V 16*T*C and M 16*T*F floats.
+export function winogradScratchBytes(g: ConvGeometry): number {
+  const tiles = (h: number, w: number) => g.N * Math.ceil(h / 2) * Math.ceil(w / 2);
+  const T = Math.max(tiles(g.OH, g.OW), tiles(g.H, g.W));
+  return 16 * 4 * (g.C * g.F + T * (g.C + g.F));
+}
+
+// Median-of-three milliseconds of a forward, backward-to-input and backward-to-kernel pass by each algorithm,
+// on scratch memory from the runtime's arena (freed before returning).
+function measure(rt: Runtime, g: ConvGeometry): Record<ConvAlgorithm, number> {
+  const k = rt.k;
+  const mark = rt.arena.mark();
+  try {
+    const x = rt.arena.allocF32(g.N * g.H * g.W * g.C), w = rt.arena.allocF32(9 * g.C * g.F);
+    const y = rt.arena.allocF32(g.N * g.OH * g.OW * g.F), dw = rt.arena.allocF32(9 * g.C * g.F);
+    const scratch = rt.arena.alloc(convScratchBytes(g, false));
+    // Small values: the timings must not meet denormals or infinities.
+    rt.f32(x, g.N * g.H * g.W * g.C).fill(0.01);
+    rt.f32(w, 9 * g.C * g.F).fill(0.01);
+    rt.f32(y, g.N * g.OH * g.OW * g.F).fill(0.01);
+    const geo = [g.N, g.H, g.W, g.C, 3, 3, g.F, 1, g.padT, g.padL, g.OH, g.OW] as const;
+    const wgeo = [g.N, g.H, g.W, g.C, g.F, g.padT, g.padL, g.OH, g.OW] as const;
+    const runs: Record<ConvAlgorithm, () => void> = {
+      im2col: () => {
+        k.conv2d_forward(x, w, 0, y, ...geo, scratch, rt.gemmWorkspace);
+        k.conv2d_backward_input(y, w, x, ...geo, scratch, rt.gemmWorkspace);
+        k.conv2d_backward_kernel(x, y, dw, 0, ...geo, 0, scratch, rt.gemmWorkspace);
+      },
+      winograd: () => {
+        k.conv2d_winograd_forward(x, w, 0, y, ...wgeo, scratch, rt.gemmWorkspace);
+        k.conv2d_winograd_backward_input(y, w, x, ...wgeo, scratch, rt.gemmWorkspace);
+        k.conv2d_winograd_backward_kernel(x, y, dw, 0, ...wgeo, 0, scratch, rt.gemmWorkspace);
+      },
+    };
+    const times: Record<ConvAlgorithm, number[]> = { im2col: [], winograd: [] };
+    runs.im2col(); runs.winograd();
+    // Interleaved, so a burst of load elsewhere hits both.
+    for (let r = 0; r < 3; r++) {
+      for (const a of ['im2col', 'winograd'] as const) {
+        const t0 = performance.now();
+        runs[a]();
+        times[a].push(performance.now() - t0);
+      }
+    }
+    const median = (v: number[]) => v.sort((p, q) => p - q)[1];
+    return { im2col: median(times.im2col), winograd: median(times.winograd) };
+  } finally {
+    rt.arena.freeSince(mark);
+  }
+}

@@ -1,0 +1,105 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test, vi } from 'vitest';
+import { Runtime } from '../../src/kernels/index.js';
+import { BatchNormalization, Conv2D, Dense, Flatten, input, Model, setConvAlgorithm, tensor } from '../../src/index.js';
+import { randomArray } from '../helpers/assert.js';
+
+// The module keeps its cache and forced choice per process: each test loads it afresh (a copy
+// apart from the one the statically imported Model uses).
+async function fresh() {
+  vi.resetModules();
+  return import('../../src/kernels/conv-algorithm.js');
+}
+
+const g = { N: 4, H: 8, W: 8, C: 16, F: 16, KH: 3, KW: 3, stride: 1, padT: 1, padL: 1, OH: 8, OW: 8 };
+
+describe('choosing the convolution algorithm', () => {
+  const rt = Runtime.create();
+  afterEach(() => {
+    delete process.env.SIMDNET_CONV_ALGORITHM;
+    delete process.env.SIMDNET_TUNING_CACHE;
+  });
+
+  test('only 3x3 stride-1 convolutions have a choice', async () => {
+    const { chooseConvAlgorithm } = await fresh();
+    process.env.SIMDNET_CONV_ALGORITHM = 'winograd';
+    expect(chooseConvAlgorithm(rt, { ...g, stride: 2, OH: 4, OW: 4 })).toBe('im2col');
+    expect(chooseConvAlgorithm(rt, { ...g, KH: 1, KW: 1, padT: 0, padL: 0 })).toBe('im2col');
+    expect(chooseConvAlgorithm(rt, g)).toBe('winograd');
+  });
+
+  test('SIMDNET_CONV_ALGORITHM and setConvAlgorithm force a choice; bad values are named', async () => {
+    const m = await fresh();
+    process.env.SIMDNET_CONV_ALGORITHM = 'im2col';
+    expect(m.chooseConvAlgorithm(rt, g)).toBe('im2col');
+    m.setConvAlgorithm('winograd');
+    expect(m.chooseConvAlgorithm(rt, g)).toBe('winograd');
+    expect(() => m.setConvAlgorithm('fft' as 'auto')).toThrow(/conv algorithm must be auto, im2col, winograd, got "fft"/);
+    const again = await fresh();
+    process.env.SIMDNET_CONV_ALGORITHM = 'fast';
+    expect(() => again.chooseConvAlgorithm(rt, g)).toThrow(/SIMDNET_CONV_ALGORITHM must be auto, im2col, winograd, got "fast"/);
+  });
+
+  test('measured once per shape and machine, kept in the cache file, which the next process reuses; a corrupt file is measured over', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'simdnet-tuning-')), 'tuning.json');
+    process.env.SIMDNET_TUNING_CACHE = file;
+    const first = await fresh();
+    const choice = first.chooseConvAlgorithm(rt, g);
+    await vi.waitFor(() => expect(readFileSync(file, 'utf8')).toContain('4x8x8x16->16'));
+    const entry = Object.values(JSON.parse(readFileSync(file, 'utf8')).machines as Record<string, Record<string, { algorithm: string; ms: Record<string, number> }>>)[0];
+    const measured = Object.values(entry)[0];
+    expect(measured.algorithm).toBe(choice);
+    expect(measured.ms.im2col).toBeGreaterThan(0);
+    expect(measured.ms.winograd).toBeGreaterThan(0);
+
+    // Another process reads the file: plant the other answer to see that it is used, not re-measured.
+    const planted = choice === 'im2col' ? 'winograd' : 'im2col';
+    const text = readFileSync(file, 'utf8').replace(`"algorithm": "${choice}"`, `"algorithm": "${planted}"`);
+    writeFileSync(file, text);
+    expect((await fresh()).chooseConvAlgorithm(rt, g)).toBe(planted);
+
+    writeFileSync(file, '{ not json');
+    expect(['im2col', 'winograd']).toContain((await fresh()).chooseConvAlgorithm(rt, g));
+    await vi.waitFor(() => expect(JSON.parse(readFileSync(file, 'utf8')).version).toBe(2));
+  });
+});
+
+describe('a model trains the same by either algorithm', () => {
+  test('loss and weights after two Adam steps agree to float rounding', async () => {
+    const build = () => {
+      const x0 = input({ shape: [9, 9, 5] });
+      // No bias before batch norm: its gradient is zero but for rounding, which Adam turns into full-size steps.
+      let x = new Conv2D({ filters: 8, kernelSize: 3, padding: 'same', useBias: false, name: 'c1' }).apply(x0);
+      x = new BatchNormalization({ name: 'bn' }).apply(x);
+      x = new Conv2D({ filters: 6, kernelSize: 3, padding: 'valid', activation: 'relu', name: 'c2' }).apply(x);
+      x = new Flatten().apply(x);
+      const m = new Model({ inputs: x0, outputs: new Dense({ units: 3, name: 'fc' }).apply(x) });
+      m.compile({ optimizer: 'adam', loss: 'softmaxCrossEntropy' });
+      return m;
+    };
+    const x = tensor(randomArray(6 * 9 * 9 * 5, 3), [6, 9, 9, 5]);
+    const y = tensor(Float32Array.from({ length: 18 }, (_, i) => (i % 3 === Math.floor(i / 3) % 3 ? 1 : 0)), [6, 3]);
+    const run = async (algorithm: 'im2col' | 'winograd') => {
+      setConvAlgorithm(algorithm);
+      const m = build();
+      const losses = [(await m.trainOnBatch(x, y, { threads: 1 })).loss, (await m.trainOnBatch(x, y, { threads: 1 })).loss];
+      const w = m.getWeights();
+      await m.dispose();
+      return { losses, w };
+    };
+    try {
+      const a = await run('im2col'), b = await run('winograd');
+      for (let i = 0; i < 2; i++) expect(Math.abs(a.losses[i] - b.losses[i])).toBeLessThan(1e-5);
+      for (const k of Object.keys(a.w)) {
+        const p = a.w[k].data, q = b.w[k].data;
+        let err = 0;
+        for (let i = 0; i < p.length; i++) err = Math.max(err, Math.abs(p[i] - q[i]));
+        expect(err, k).toBeLessThan(1e-5);
+      }
+    } finally {
+      setConvAlgorithm('auto');
+    }
+  });
+});
