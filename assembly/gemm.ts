@@ -16,21 +16,42 @@ import { madd } from "./simd";
 import { microkernel } from "./gen/gemm-microkernels";
 
 export const NR: i32 = 8;
-// A KC x NR panel of B (8 KiB) stays in L1; an MC x KC block of A (120 KiB) stays in L2.
-export const KC: i32 = 256;
-export const MC: i32 = 120; // a multiple of every MR (4, 5 and 6)
-export const NC: i32 = 1024;
 
-// The microkernel `sgemm` runs: the fastest measured, with or without relaxed SIMD.
+// The blocking: KC x NC panels of B (a KC x NR panel stays in L1), MC x KC blocks of A (in L2),
+// and the tile height MR. The defaults were the fastest measured on a Zen 4 (docs/gemm.md);
+// src/kernels/gemm-blocking.ts measures the candidates on the machine it runs on and sets the
+// winner with gemm_set_blocking. The workspace is sized for the largest blocking allowed.
+const KC_MAX: i32 = 512;
+const MC_MAX: i32 = 240;
+const NC_MAX: i32 = 1024;
+let MR: i32 = 4;
+let KC: i32 = 256;
+let MC: i32 = 120;
+let NC: i32 = 1024;
+
+// The tile `sgemm` runs when nothing was measured: gemm_4x8.
 export const DEFAULT_MR: i32 = 4;
 
-const PACKED_B_BYTES: usize = <usize>(KC * NC * 4);
-const PACKED_A_BYTES: usize = <usize>(MC * KC * 4);
+const PACKED_B_BYTES: usize = <usize>(KC_MAX * NC_MAX * 4);
+const PACKED_A_BYTES: usize = <usize>(MC_MAX * KC_MAX * 4);
 const TILE_BYTES: usize = <usize>(8 * NR * 4);
 
 // Bytes of scratch memory that every GEMM call needs at `ws`.
 export function gemm_workspace_bytes(): i32 {
   return <i32>(PACKED_B_BYTES + PACKED_A_BYTES + TILE_BYTES);
+}
+
+// Sets the blocking of sgemm in this instance; returns false (changing nothing) unless mr is a
+// generated tile (4, 5 or 6), mc a multiple of mr up to 240, kc 16..512 and nc a multiple of 8 up to 1024.
+export function gemm_set_blocking(mr: i32, mc: i32, kc: i32, nc: i32): bool {
+  if (mr < 4 || mr > 6 || mc < mr || mc > MC_MAX || mc % mr != 0 || kc < 16 || kc > KC_MAX || nc < NR || nc > NC_MAX || nc % NR != 0) return false;
+  MR = mr; MC = mc; KC = kc; NC = nc;
+  return true;
+}
+
+// The blocking in force, packed as mr | mc << 8 | (kc / 16) << 16 | (nc / 8) << 24.
+export function gemm_blocking(): i32 {
+  return MR | (MC << 8) | ((KC / 16) << 16) | ((NC / NR) << 24);
 }
 
 // Packs B[kc, nc] (strides rsb, csb) into panels of NR columns: panel j holds, for each p, the
@@ -170,7 +191,8 @@ export function gemmBlocked(
   const pb = ws;
   const pa = ws + PACKED_B_BYTES;
   const tile = pa + PACKED_A_BYTES;
-  const mcMax = (MC / mr) * mr;
+  // The pinned tiles (gemm_4x8 ...) may run with another tile's MC: round it down to theirs.
+  const mcMax = max(mr, (MC / mr) * mr);
   for (let jc = 0; jc < N; jc += NC) {
     const nc = min(NC, N - jc);
     for (let pc = 0; pc < K; pc += KC) {
@@ -200,14 +222,14 @@ export function gemmBlocked(
   }
 }
 
-// C[M,N] (+)= A[M,K] · B[K,N] with this build's default microkernel.
+// C[M,N] (+)= A[M,K] · B[K,N] with the blocking in force.
 export function sgemm(
   M: i32, N: i32, K: i32,
   a: usize, rsa: i32, csa: i32,
   b: usize, rsb: i32, csb: i32,
   c: usize, ldc: i32, accumulate: bool, ws: usize,
 ): void {
-  gemmBlocked(DEFAULT_MR, M, N, K, a, rsa, csa, b, rsb, csb, c, ldc, accumulate, ws);
+  gemmBlocked(MR, M, N, K, a, rsa, csa, b, rsb, csb, c, ldc, accumulate, ws);
 }
 
 // The throughput ceiling: `iters` rounds of 12 independent 4-lane multiply-adds on registers.

@@ -16,6 +16,7 @@ export { CategoricalCrossentropy, losses, type Loss, type CategoricalCrossentrop
 export { History, type Callback, type Logs } from './training/callbacks.js';
 export { Runtime } from './kernels/index.js';
 export { setConvAlgorithm, type ConvAlgorithm, type ConvAlgorithmChoice } from './kernels/conv-algorithm.js';
+export { setGemmBlocking, type GemmBlocking } from './kernels/gemm-blocking.js';
 export { loadSigns, loadSignsFile, findSignsDir, type SignsData, type LabeledImages } from './data/signs.js';
 export { ImageSet, oneHot } from './data/image-set.js';
 export { TensorDataset, type Dataset } from './training/dataset.js';

@@ -3,6 +3,7 @@
 // to rebuild the model.
 
 import type { KernelVariant } from '../kernels/index.js';
+import type { GemmBlocking } from '../kernels/gemm-blocking.js';
 import type { OptimizerUpdate } from '../training/optimizers.js';
 import type { ModelConfig } from './graph-config.js';
 
@@ -36,6 +37,7 @@ export interface EngineLayout {
   batchOut: number;            // the batch's outputs, written by the shards
   barrierTimeoutMs: number;
   kernels: Record<string, string>; // per layer name: its chosen kernel (Layer.chooseKernel)
+  gemm: GemmBlocking;              // the GEMM blocking every thread uses
 }
 
 export interface StepTask {

@@ -84,6 +84,8 @@ function drive(works: Generator<SumRequest, void, void>[], reducer: ShardReducer
 
 export function runShardStep(th: ShardThread, t: StepTask): StepReply {
   const L = t.layout, k = th.k;
+  // Every thread sums in the same order: the GEMM blocking the engine chose.
+  k.gemm_set_blocking(L.gemm.mr, L.gemm.mc, L.gemm.kc, L.gemm.nc);
   const nodes = th.graph.nodes, N = nodes.length;
   const ranges = shardsOf(t.totalRows, L.shards);
   const [first, end] = shardsOfThread(ranges.length, t.thread, t.threads);

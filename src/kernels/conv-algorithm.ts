@@ -3,13 +3,10 @@
 // for 16 smaller GEMMs, which lose where maps are small and channels many (res5's 2x2 maps).
 // So the choice is measured on the machine, per shape, the first time the shape is seen (as
 // XNNPACK picks per platform), and kept in a cache file so the next process does not measure
-// again. SIMDNET_CONV_ALGORITHM or setConvAlgorithm() forces one algorithm everywhere.
+// again (tuning-cache.ts). SIMDNET_CONV_ALGORITHM or setConvAlgorithm() forces one algorithm everywhere.
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, homedir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { writeAtomically } from '../atomic-write.js';
 import { ArgumentError, describe } from '../errors.js';
+import { cached, machineKey, remember } from './tuning-cache.js';
 import type { Runtime } from './index.js';
 
 export type ConvAlgorithm = 'im2col' | 'winograd';
@@ -29,9 +26,10 @@ export function winogradApplies(g: ConvGeometry): boolean {
 let forced: ConvAlgorithmChoice | undefined;
 
 /**
- * Forces the algorithm of 3x3 stride-1 convolutions: 'im2col', 'winograd', or 'auto' (measured
- * per shape, the default). Applies to steps laid out after the call (a model's first step, or a
- * larger batch than before). Overrides SIMDNET_CONV_ALGORITHM.
+ * Forces the algorithm of 3x3 stride-1 convolutions, 'im2col' or 'winograd' (overriding
+ * SIMDNET_CONV_ALGORITHM); 'auto' goes back to the default: SIMDNET_CONV_ALGORITHM if set, else
+ * measured per shape. Applies to steps laid out after the call (a model's first step, or a larger
+ * batch than before).
  */
 export function setConvAlgorithm(choice: ConvAlgorithmChoice): void {
   if (!CHOICES.includes(choice)) throw new ArgumentError(`conv algorithm must be ${CHOICES.join(', ')}, got ${describe(choice)}`);
@@ -39,7 +37,7 @@ export function setConvAlgorithm(choice: ConvAlgorithmChoice): void {
 }
 
 function requested(): ConvAlgorithmChoice {
-  if (forced) return forced;
+  if (forced && forced !== 'auto') return forced;
   const env = process.env.SIMDNET_CONV_ALGORITHM;
   if (env === undefined || env === '') return 'auto';
   if (!CHOICES.includes(env as ConvAlgorithmChoice)) throw new ArgumentError(`SIMDNET_CONV_ALGORITHM must be ${CHOICES.join(', ')}, got "${env}"`);
@@ -47,49 +45,8 @@ function requested(): ConvAlgorithmChoice {
 }
 
 interface Measured { algorithm: ConvAlgorithm; ms: Record<ConvAlgorithm, number> }
-// Version 2: timings cover the three passes (version 1 had two).
-interface CacheFile { version: 2; machines: Record<string, Record<string, Measured>> }
 
-// SIMDNET_TUNING_CACHE names the file; "off" keeps choices in memory only.
-function cachePath(): string | undefined {
-  const env = process.env.SIMDNET_TUNING_CACHE;
-  if (env === 'off') return undefined;
-  if (env) return env;
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'simdnet', 'tuning.json');
-}
-
-// Timings from one CPU model, Node version and kernel build do not carry to another.
-const machineKey = (rt: Runtime) => `${cpus()[0]?.model ?? 'unknown cpu'} | node ${process.version} | ${rt.variant}`;
 const shapeKey = (g: ConvGeometry) => `${g.N}x${g.H}x${g.W}x${g.C}->${g.F} pad ${g.padT},${g.padL} out ${g.OH}x${g.OW}`;
-
-let cache: CacheFile | undefined;
-
-function loadCache(): CacheFile {
-  if (cache) return cache;
-  cache = { version: 2, machines: {} };
-  const path = cachePath();
-  if (!path) return cache;
-  try {
-    const read = JSON.parse(readFileSync(path, 'utf8')) as CacheFile;
-    if (read && read.version === 2 && typeof read.machines === 'object') cache = read;
-  } catch {
-    // Missing or unreadable: measure again and write a fresh one.
-  }
-  return cache;
-}
-
-function saveCache(): void {
-  const path = cachePath();
-  if (!path || !cache) return;
-  const text = JSON.stringify(cache, null, 1) + '\n';
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-  } catch {
-    return;
-  }
-  // A cache that cannot be written costs a measurement next time, nothing else.
-  writeAtomically(path, (tmp) => writeFileSync(tmp, text)).catch(() => undefined);
-}
 
 // The algorithm for a convolution of geometry `g` on this machine: im2col unless Winograd
 // applies and measured at least 5% faster over the three passes of a training step.
@@ -97,15 +54,11 @@ export function chooseConvAlgorithm(rt: Runtime, g: ConvGeometry): ConvAlgorithm
   if (!winogradApplies(g)) return 'im2col';
   const want = requested();
   if (want !== 'auto') return want;
-  const machines = loadCache().machines;
-  const mine = (machines[machineKey(rt)] ??= {});
-  const key = shapeKey(g);
-  const known = mine[key];
+  const machine = machineKey(rt.variant), key = shapeKey(g);
+  const known = cached<Measured>(machine, 'conv', key);
   if (known && (known.algorithm === 'im2col' || known.algorithm === 'winograd')) return known.algorithm;
   const ms = measure(rt, g);
-  mine[key] = { algorithm: ms.winograd < 0.95 * ms.im2col ? 'winograd' : 'im2col', ms };
-  saveCache();
-  return mine[key].algorithm;
+  return remember<Measured>(machine, 'conv', key, { algorithm: ms.winograd < 0.95 * ms.im2col ? 'winograd' : 'im2col', ms }).algorithm;
 }
 
 // Bytes of scratch either algorithm needs for geometry `g` (0 for a pointwise convolution).
