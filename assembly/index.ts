@@ -10,6 +10,7 @@ export {
   winograd_output_transform_adjoint, winograd_kernel_transform_adjoint,
   conv2d_winograd_forward, conv2d_winograd_backward_input, conv2d_winograd_backward_kernel,
 } from "./winograd";
+export { conv2d_direct_forward, conv2d_direct_backward_kernel } from "./conv-direct";
 export { dense_forward, dense_backward } from "./dense";
 export {
   maxpool_forward, maxpool_backward, avgpool_forward, avgpool_backward,

@@ -1,17 +1,20 @@
 // Which algorithm a convolution runs. im2col + GEMM serves every shape. Winograd F(2x2, 3x3)
 // needs 2.25x fewer multiplies for a 3x3 stride-1 convolution but pays for its transforms and
 // for 16 smaller GEMMs, which lose where maps are small and channels many (res5's 2x2 maps).
+// A direct convolution (assembly/conv-direct.ts) skips the im2col copy of a layer with few input
+// channels and a small window, whose GEMM would be thin (the ConvNet's first layers).
 // So the choice is measured on the machine, per shape, the first time the shape is seen (as
 // XNNPACK picks per platform), and kept in a cache file so the next process does not measure
 // again (tuning-cache.ts). SIMDNET_CONV_ALGORITHM or setConvAlgorithm() forces one algorithm everywhere.
 
 import { ArgumentError, describe } from '../errors.js';
+import { isPointwise } from './padding.js';
 import { cached, machineKey, remember } from './tuning-cache.js';
 import type { Runtime } from './index.js';
 
-export type ConvAlgorithm = 'im2col' | 'winograd';
+export type ConvAlgorithm = 'im2col' | 'winograd' | 'direct';
 export type ConvAlgorithmChoice = ConvAlgorithm | 'auto';
-const CHOICES: readonly ConvAlgorithmChoice[] = ['auto', 'im2col', 'winograd'];
+const CHOICES: readonly ConvAlgorithmChoice[] = ['auto', 'im2col', 'winograd', 'direct'];
 
 // One convolution pass's geometry (Keras layouts; padding as explicit top/left amounts).
 export interface ConvGeometry {
@@ -23,13 +26,23 @@ export function winogradApplies(g: ConvGeometry): boolean {
   return g.KH === 3 && g.KW === 3 && g.stride === 1;
 }
 
+// A window of at most 64 cells (kh, kw, c) and filters in fours: eight cells' sums fit in registers.
+export function directApplies(g: ConvGeometry): boolean {
+  return g.KH * g.KW * g.C <= 64 && g.F % 4 === 0;
+}
+
+// The algorithms that can run geometry `g`, im2col first.
+function candidates(g: ConvGeometry): ConvAlgorithm[] {
+  return ['im2col', ...(winogradApplies(g) ? ['winograd' as const] : []), ...(directApplies(g) ? ['direct' as const] : [])];
+}
+
 let forced: ConvAlgorithmChoice | undefined;
 
 /**
- * Forces the algorithm of 3x3 stride-1 convolutions, 'im2col' or 'winograd' (overriding
- * SIMDNET_CONV_ALGORITHM); 'auto' goes back to the default: SIMDNET_CONV_ALGORITHM if set, else
- * measured per shape. Applies to steps laid out after the call (a model's first step, or a larger
- * batch than before).
+ * Forces the algorithm of convolutions that can run it: 'im2col' (all), 'winograd' (3x3 stride 1)
+ * or 'direct' (at most 64 window cells, filters in fours), overriding SIMDNET_CONV_ALGORITHM;
+ * 'auto' goes back to the default: SIMDNET_CONV_ALGORITHM if set, else measured per shape.
+ * Applies to steps laid out after the call (a model's first step, or a larger batch than before).
  */
 export function setConvAlgorithm(choice: ConvAlgorithmChoice): void {
   if (!CHOICES.includes(choice)) throw new ArgumentError(`conv algorithm must be ${CHOICES.join(', ')}, got ${describe(choice)}`);
@@ -44,28 +57,39 @@ function requested(): ConvAlgorithmChoice {
   return env as ConvAlgorithmChoice;
 }
 
-interface Measured { algorithm: ConvAlgorithm; ms: Record<ConvAlgorithm, number> }
+interface Measured { algorithm: ConvAlgorithm; ms: Partial<Record<ConvAlgorithm, number>> }
 
-const shapeKey = (g: ConvGeometry) => `${g.N}x${g.H}x${g.W}x${g.C}->${g.F} pad ${g.padT},${g.padL} out ${g.OH}x${g.OW}`;
+const shapeKey = (g: ConvGeometry) =>
+  `${g.N}x${g.H}x${g.W}x${g.C} k${g.KH}x${g.KW}/${g.stride} ->${g.F} pad ${g.padT},${g.padL} out ${g.OH}x${g.OW}`;
 
-// The algorithm for a convolution of geometry `g` on this machine: im2col unless Winograd
+// The algorithm for a convolution of geometry `g` on this machine: im2col unless another one
 // applies and measured at least 5% faster over the three passes of a training step.
 export function chooseConvAlgorithm(rt: Runtime, g: ConvGeometry): ConvAlgorithm {
-  if (!winogradApplies(g)) return 'im2col';
+  const options = candidates(g);
+  if (options.length === 1) return 'im2col';
   const want = requested();
-  if (want !== 'auto') return want;
+  if (want !== 'auto') return options.includes(want) ? want : 'im2col';
   const machine = machineKey(rt.variant), key = shapeKey(g);
   const known = cached<Measured>(machine, 'conv', key);
-  if (known && (known.algorithm === 'im2col' || known.algorithm === 'winograd')) return known.algorithm;
-  const ms = measure(rt, g);
-  return remember<Measured>(machine, 'conv', key, { algorithm: ms.winograd < 0.95 * ms.im2col ? 'winograd' : 'im2col', ms }).algorithm;
+  if (known && options.includes(known.algorithm)) return known.algorithm;
+  const ms = measure(rt, g, options);
+  let algorithm: ConvAlgorithm = 'im2col';
+  for (const a of options) if (ms[a]! < 0.95 * ms.im2col! && ms[a]! < ms[algorithm]!) algorithm = a;
+  const kept = remember<Measured>(machine, 'conv', key, { algorithm, ms }).algorithm;
+  return options.includes(kept) ? kept : algorithm;
 }
 
-// Bytes of scratch either algorithm needs for geometry `g` (0 for a pointwise convolution).
+// Bytes of scratch any algorithm for geometry `g` needs (0 for a pointwise convolution).
 export function convScratchBytes(g: ConvGeometry, pointwise: boolean): number {
-  const im2col = pointwise ? 0 : g.N * g.OH * g.OW * g.KH * g.KW * g.C * 4;
-  if (!winogradApplies(g)) return im2col;
-  return Math.max(im2col, winogradScratchBytes(g));
+  let bytes = pointwise ? 0 : g.N * g.OH * g.OW * g.KH * g.KW * g.C * 4;
+  if (winogradApplies(g)) bytes = Math.max(bytes, winogradScratchBytes(g));
+  if (directApplies(g)) bytes = Math.max(bytes, directScratchBytes(g));
+  return bytes;
+}
+
+// The zero-padded copy of x that assembly/conv-direct.ts makes when a window reaches outside x.
+export function directScratchBytes(g: ConvGeometry): number {
+  return g.N * ((g.OH - 1) * g.stride + g.KH) * ((g.OW - 1) * g.stride + g.KW) * g.C * 4;
 }
 
 // The scratch of assembly/winograd.ts's forward (output tiles) and backward-to-input (input
@@ -76,45 +100,52 @@ export function winogradScratchBytes(g: ConvGeometry): number {
   return 16 * 4 * (g.C * g.F + T * (g.C + g.F));
 }
 
-// Median-of-three milliseconds of a forward, backward-to-input and backward-to-kernel pass by each algorithm,
-// on scratch memory from the runtime's arena (freed before returning).
-function measure(rt: Runtime, g: ConvGeometry): Record<ConvAlgorithm, number> {
+// Median-of-three milliseconds of a forward, backward-to-input and backward-to-kernel pass by
+// each algorithm, on scratch memory from the runtime's arena (freed before returning).
+function measure(rt: Runtime, g: ConvGeometry, options: ConvAlgorithm[]): Partial<Record<ConvAlgorithm, number>> {
   const k = rt.k;
   const mark = rt.arena.mark();
   try {
-    const x = rt.arena.allocF32(g.N * g.H * g.W * g.C), w = rt.arena.allocF32(9 * g.C * g.F);
-    const y = rt.arena.allocF32(g.N * g.OH * g.OW * g.F), dw = rt.arena.allocF32(9 * g.C * g.F);
-    const scratch = rt.arena.alloc(convScratchBytes(g, false));
+    const wn = g.KH * g.KW * g.C * g.F;
+    const x = rt.arena.allocF32(g.N * g.H * g.W * g.C), w = rt.arena.allocF32(wn);
+    const y = rt.arena.allocF32(g.N * g.OH * g.OW * g.F), dw = rt.arena.allocF32(wn);
+    const scratch = rt.arena.alloc(Math.max(4, convScratchBytes(g, false)));
     // Small values: the timings must not meet denormals or infinities.
     rt.f32(x, g.N * g.H * g.W * g.C).fill(0.01);
-    rt.f32(w, 9 * g.C * g.F).fill(0.01);
+    rt.f32(w, wn).fill(0.01);
     rt.f32(y, g.N * g.OH * g.OW * g.F).fill(0.01);
-    const geo = [g.N, g.H, g.W, g.C, 3, 3, g.F, 1, g.padT, g.padL, g.OH, g.OW] as const;
+    const geo = [g.N, g.H, g.W, g.C, g.KH, g.KW, g.F, g.stride, g.padT, g.padL, g.OH, g.OW] as const;
+    // A pointwise convolution reads x as its GEMM matrix: no im2col (the kernels take cols = 0).
+    const cols = isPointwise(g.KH, g.KW, g.stride, g.padT, g.padL) ? 0 : scratch;
     const wgeo = [g.N, g.H, g.W, g.C, g.F, g.padT, g.padL, g.OH, g.OW] as const;
     const runs: Record<ConvAlgorithm, () => void> = {
       im2col: () => {
-        k.conv2d_forward(x, w, 0, y, ...geo, scratch, rt.gemmWorkspace);
-        k.conv2d_backward_input(y, w, x, ...geo, scratch, rt.gemmWorkspace);
-        k.conv2d_backward_kernel(x, y, dw, 0, ...geo, 0, scratch, rt.gemmWorkspace);
+        k.conv2d_forward(x, w, 0, y, ...geo, cols, rt.gemmWorkspace);
+        k.conv2d_backward_input(y, w, x, ...geo, cols, rt.gemmWorkspace);
+        k.conv2d_backward_kernel(x, y, dw, 0, ...geo, 0, cols, rt.gemmWorkspace);
       },
       winograd: () => {
         k.conv2d_winograd_forward(x, w, 0, y, ...wgeo, scratch, rt.gemmWorkspace);
         k.conv2d_winograd_backward_input(y, w, x, ...wgeo, scratch, rt.gemmWorkspace);
         k.conv2d_winograd_backward_kernel(x, y, dw, 0, ...wgeo, 0, scratch, rt.gemmWorkspace);
       },
+      direct: () => {
+        k.conv2d_direct_forward(x, w, 0, y, ...geo, scratch);
+        k.conv2d_backward_input(y, w, x, ...geo, cols, rt.gemmWorkspace);
+        k.conv2d_direct_backward_kernel(x, y, dw, 0, ...geo, 0, scratch);
+      },
     };
-    const times: Record<ConvAlgorithm, number[]> = { im2col: [], winograd: [] };
-    runs.im2col(); runs.winograd();
-    // Interleaved, so a burst of load elsewhere hits both.
+    const times: Partial<Record<ConvAlgorithm, number[]>> = {};
+    for (const a of options) { runs[a](); times[a] = []; }
+    // Interleaved, so a burst of load elsewhere hits all of them.
     for (let r = 0; r < 3; r++) {
-      for (const a of ['im2col', 'winograd'] as const) {
+      for (const a of options) {
         const t0 = performance.now();
         runs[a]();
-        times[a].push(performance.now() - t0);
+        times[a]!.push(performance.now() - t0);
       }
     }
-    const median = (v: number[]) => v.sort((p, q) => p - q)[1];
-    return { im2col: median(times.im2col), winograd: median(times.winograd) };
+    return Object.fromEntries(options.map((a) => [a, times[a]!.sort((p, q) => p - q)[1]]));
   } finally {
     rt.arena.freeSince(mark);
   }

@@ -40,6 +40,10 @@ export interface KernelExports {
   winograd_kernel_transform_adjoint(du: Ptr, C: number, F: number, accumulate: Bool, dw: Ptr): void;
   conv2d_winograd_backward_kernel(x: Ptr, dy: Ptr, dw: Ptr, db: Ptr, N: number, H: number, W: number, C: number, F: number,
     padT: number, padL: number, OH: number, OW: number, accumulate: Bool, scratch: Ptr, ws: Ptr): void;
+  conv2d_direct_forward(x: Ptr, w: Ptr, b: Ptr, y: Ptr, N: number, H: number, W: number, C: number, KH: number,
+    KW: number, F: number, stride: number, padT: number, padL: number, OH: number, OW: number, scratch: Ptr): void;
+  conv2d_direct_backward_kernel(x: Ptr, dy: Ptr, dw: Ptr, db: Ptr, N: number, H: number, W: number, C: number, KH: number,
+    KW: number, F: number, stride: number, padT: number, padL: number, OH: number, OW: number, accumulate: Bool, scratch: Ptr): void;
   dense_forward(x: Ptr, w: Ptr, b: Ptr, y: Ptr, N: number, I: number, O: number, ws: Ptr): void;
   dense_backward(x: Ptr, w: Ptr, dy: Ptr, dx: Ptr, dw: Ptr, db: Ptr, N: number, I: number, O: number,
     accumulate: Bool, ws: Ptr): void;

@@ -75,7 +75,13 @@ export function chooseGemmBlocking(rt: Runtime): GemmBlocking {
       // A hand-edited entry: measure again below (the file keeps the first entry, this process uses its own).
     }
   }
-  return remember<Measured>(machine, 'gemm', 'blocking', measure(rt)).blocking;
+  const measured = measure(rt);
+  const kept = remember<Measured>(machine, 'gemm', 'blocking', measured).blocking;
+  try {
+    return check(kept, 'the tuning cache');
+  } catch {
+    return measured.blocking;
+  }
 }
 
 // Sets `blocking` in rt's kernel instance.

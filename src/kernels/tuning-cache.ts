@@ -38,19 +38,29 @@ function read(): CacheFile {
 }
 
 let memory: CacheFile | undefined;
+// What this process has used: never changed afterwards, whatever other processes write, so that
+// every step of a run (and every thread) runs the same kernels.
+const decided = new Map<string, unknown>();
+const id = (machine: string, section: string, key: string) => `${machine}\n${section}\n${key}`;
 
 export function cached<T>(machine: string, section: string, key: string): T | undefined {
+  const mine = decided.get(id(machine, section, key));
+  if (mine !== undefined) return mine as T;
   memory ??= read();
-  return memory.machines[machine]?.[section]?.[key] as T | undefined;
+  const found = memory.machines[machine]?.[section]?.[key];
+  if (found !== undefined) decided.set(id(machine, section, key), found);
+  return found as T | undefined;
 }
 
-// Keeps `value` unless the file already has the key (then returns the file's), and writes the file.
+// Keeps `value` unless the file already has the key (then returns the file's), writes the file,
+// and holds the returned value for the rest of the process.
 export function remember<T>(machine: string, section: string, key: string, value: T): T {
   const path = cachePath();
   const now = path ? read() : (memory ??= read());
   const entries = ((now.machines[machine] ??= {})[section] ??= {});
   if (!(key in entries)) entries[key] = value;
   memory = now;
+  decided.set(id(machine, section, key), entries[key]);
   if (path) {
     const text = JSON.stringify(now, null, 1) + '\n';
     try {

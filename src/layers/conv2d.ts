@@ -112,7 +112,11 @@ export class Conv2D extends Layer {
   forward(ctx: StepContext, b: LayerBuffers): void {
     const g = this.geometry(this.inputShapes[0]), K = this.kernelSize;
     const bias = this.useBias ? b.weights[1] : 0;
-    if (ctx.kernels[this.name] === 'winograd') {
+    const algorithm = ctx.kernels[this.name];
+    if (algorithm === 'direct') {
+      ctx.k.conv2d_direct_forward(b.inputs[0], b.weights[0], bias, b.output, ctx.rows,
+        g.H, g.W, g.C, K, K, this.filters, this.strides, g.padT, g.padL, g.OH, g.OW, ctx.scratch);
+    } else if (algorithm === 'winograd') {
       ctx.k.conv2d_winograd_forward(b.inputs[0], b.weights[0], bias, b.output, ctx.rows,
         g.H, g.W, g.C, this.filters, g.padT, g.padL, g.OH, g.OW, ctx.scratch, ctx.gemmWorkspace);
     } else {
@@ -130,6 +134,9 @@ export class Conv2D extends Layer {
     if (winograd) {
       ctx.k.conv2d_winograd_backward_kernel(b.inputs[0], dy, b.grads[0], this.useBias ? b.grads[1] : 0, ctx.rows,
         g.H, g.W, g.C, this.filters, g.padT, g.padL, g.OH, g.OW, 0, ctx.scratch, ctx.gemmWorkspace);
+    } else if (ctx.kernels[this.name] === 'direct') {
+      ctx.k.conv2d_direct_backward_kernel(b.inputs[0], dy, b.grads[0], this.useBias ? b.grads[1] : 0, ctx.rows,
+        g.H, g.W, g.C, K, K, this.filters, this.strides, g.padT, g.padL, g.OH, g.OW, 0, ctx.scratch);
     } else {
       ctx.k.conv2d_backward_kernel(b.inputs[0], dy, b.grads[0], this.useBias ? b.grads[1] : 0, ctx.rows,
         g.H, g.W, g.C, K, K, this.filters, this.strides, g.padT, g.padL, g.OH, g.OW, 0, cols, ctx.gemmWorkspace);

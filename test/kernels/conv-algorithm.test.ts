@@ -22,12 +22,19 @@ describe('choosing the convolution algorithm', () => {
     delete process.env.SIMDNET_TUNING_CACHE;
   });
 
-  test('only 3x3 stride-1 convolutions have a choice', async () => {
+  test('an algorithm runs only the convolutions it can: Winograd 3x3 stride 1, direct up to 64 window cells', async () => {
     const { chooseConvAlgorithm } = await fresh();
     process.env.SIMDNET_CONV_ALGORITHM = 'winograd';
     expect(chooseConvAlgorithm(rt, { ...g, stride: 2, OH: 4, OW: 4 })).toBe('im2col');
     expect(chooseConvAlgorithm(rt, { ...g, KH: 1, KW: 1, padT: 0, padL: 0 })).toBe('im2col');
     expect(chooseConvAlgorithm(rt, g)).toBe('winograd');
+    process.env.SIMDNET_CONV_ALGORITHM = 'direct';
+    expect(chooseConvAlgorithm(rt, g)).toBe('im2col'); // 3x3x16 = 144 cells
+    expect(chooseConvAlgorithm(rt, { ...g, C: 3 })).toBe('direct');
+    expect(chooseConvAlgorithm(rt, { ...g, C: 3, F: 6 })).toBe('im2col'); // filters not in fours
+    // Nothing but im2col for a 7x7 window on 3 channels (147 cells) at stride 2: no choice, no measurement.
+    delete process.env.SIMDNET_CONV_ALGORITHM;
+    expect(chooseConvAlgorithm(rt, { ...g, C: 3, KH: 7, KW: 7, stride: 2, OH: 4, OW: 4 })).toBe('im2col');
   });
 
   test('SIMDNET_CONV_ALGORITHM and setConvAlgorithm force a choice; bad values are named', async () => {
@@ -36,10 +43,10 @@ describe('choosing the convolution algorithm', () => {
     expect(m.chooseConvAlgorithm(rt, g)).toBe('im2col');
     m.setConvAlgorithm('winograd');
     expect(m.chooseConvAlgorithm(rt, g)).toBe('winograd');
-    expect(() => m.setConvAlgorithm('fft' as 'auto')).toThrow(/conv algorithm must be auto, im2col, winograd, got "fft"/);
+    expect(() => m.setConvAlgorithm('fft' as 'auto')).toThrow(/conv algorithm must be auto, im2col, winograd, direct, got "fft"/);
     const again = await fresh();
     process.env.SIMDNET_CONV_ALGORITHM = 'fast';
-    expect(() => again.chooseConvAlgorithm(rt, g)).toThrow(/SIMDNET_CONV_ALGORITHM must be auto, im2col, winograd, got "fast"/);
+    expect(() => again.chooseConvAlgorithm(rt, g)).toThrow(/SIMDNET_CONV_ALGORITHM must be auto, im2col, winograd, direct, got "fast"/);
   });
 
   test('measured once per shape and machine, kept in the cache file, which the next process reuses; a corrupt file is measured over', async () => {
@@ -47,7 +54,7 @@ describe('choosing the convolution algorithm', () => {
     process.env.SIMDNET_TUNING_CACHE = file;
     const first = await fresh();
     const choice = first.chooseConvAlgorithm(rt, g);
-    await vi.waitFor(() => expect(readFileSync(file, 'utf8')).toContain('4x8x8x16->16'));
+    await vi.waitFor(() => expect(readFileSync(file, 'utf8')).toContain('4x8x8x16 k3x3/1 ->16'));
     const machines = JSON.parse(readFileSync(file, 'utf8')).machines as Record<string, { conv: Record<string, { algorithm: string; ms: Record<string, number> }> }>;
     const measured = Object.values(Object.values(machines)[0].conv)[0];
     expect(measured.algorithm).toBe(choice);
@@ -66,7 +73,7 @@ describe('choosing the convolution algorithm', () => {
   });
 });
 
-describe('a model trains the same by either algorithm', () => {
+describe('a model trains the same by any algorithm', () => {
   test('loss and weights after two Adam steps agree to float rounding', async () => {
     const build = () => {
       const x0 = input({ shape: [9, 9, 5] });
@@ -81,7 +88,7 @@ describe('a model trains the same by either algorithm', () => {
     };
     const x = tensor(randomArray(6 * 9 * 9 * 5, 3), [6, 9, 9, 5]);
     const y = tensor(Float32Array.from({ length: 18 }, (_, i) => (i % 3 === Math.floor(i / 3) % 3 ? 1 : 0)), [6, 3]);
-    const run = async (algorithm: 'im2col' | 'winograd') => {
+    const run = async (algorithm: 'im2col' | 'winograd' | 'direct') => {
       setConvAlgorithm(algorithm);
       const m = build();
       const losses = [(await m.trainOnBatch(x, y, { threads: 1 })).loss, (await m.trainOnBatch(x, y, { threads: 1 })).loss];
@@ -90,13 +97,17 @@ describe('a model trains the same by either algorithm', () => {
       return { losses, w };
     };
     try {
-      const a = await run('im2col'), b = await run('winograd');
-      for (let i = 0; i < 2; i++) expect(Math.abs(a.losses[i] - b.losses[i])).toBeLessThan(1e-5);
-      for (const k of Object.keys(a.w)) {
-        const p = a.w[k].data, q = b.w[k].data;
-        let err = 0;
-        for (let i = 0; i < p.length; i++) err = Math.max(err, Math.abs(p[i] - q[i]));
-        expect(err, k).toBeLessThan(1e-5);
+      // c1 (3x3 on 5 channels: 45 window cells) can run either; c2 (72 cells) only Winograd.
+      const a = await run('im2col');
+      for (const other of ['winograd', 'direct'] as const) {
+        const b = await run(other);
+        for (let i = 0; i < 2; i++) expect(Math.abs(a.losses[i] - b.losses[i]), other).toBeLessThan(1e-5);
+        for (const k of Object.keys(a.w)) {
+          const p = a.w[k].data, q = b.w[k].data;
+          let err = 0;
+          for (let i = 0; i < p.length; i++) err = Math.max(err, Math.abs(p[i] - q[i]));
+          expect(err, `${other} ${k}`).toBeLessThan(1e-5);
+        }
       }
     } finally {
       setConvAlgorithm('auto');
