@@ -61,8 +61,8 @@ export function conv2d_direct_forward(
             for (let t = 0; t < KW * C; t++) {
               // Cell (kh, kw, c) of the window: t = kw * C + c, contiguous in x along kw and c.
               const w0 = v128.load(q), w1 = two ? v128.load(q, 16) : zero;
-              const x0 = f32x4.splat(load<f32>(p)), x1 = f32x4.splat(load<f32>(p + pixelStep));
-              const x2 = f32x4.splat(load<f32>(p + 2 * pixelStep)), x3 = f32x4.splat(load<f32>(p + 3 * pixelStep));
+              const x0 = v128.load32_splat(p), x1 = v128.load32_splat(p + pixelStep);
+              const x2 = v128.load32_splat(p + 2 * pixelStep), x3 = v128.load32_splat(p + 3 * pixelStep);
               a00 = madd(x0, w0, a00); a01 = madd(x0, w1, a01);
               a10 = madd(x1, w0, a10); a11 = madd(x1, w1, a11);
               a20 = madd(x2, w0, a20); a21 = madd(x2, w1, a21);
@@ -82,7 +82,7 @@ export function conv2d_direct_forward(
             let p = win + ((<usize>kh * WP * C) << 2);
             let q = w + ((<usize>(kh * KW * C) * F + f) << 2);
             for (let t = 0; t < KW * C; t++) {
-              const xv = f32x4.splat(load<f32>(p));
+              const xv = v128.load32_splat(p);
               a0 = madd(xv, v128.load(q), a0);
               if (two) a1 = madd(xv, v128.load(q, 16), a1);
               p += 4;
@@ -101,7 +101,7 @@ export function conv2d_direct_forward(
 // dw [KH,KW,C,F] (+)= Σ over outputs of x's window cell · dy, db [F] (+)= column sums of dy
 // (b = 0: no bias); `accumulate` adds instead of writing; scratch: the padded copy's floats.
 // One window row kh, four filters and up to eight cells of the row (kw, c) at a time, summed in
-// registers over every output pixel: dy is read about KH * F/4 * KW*C / 8 times.
+// registers over the output pixels of one image: its dy is read about KH * F/4 * KW*C / 8 times.
 export function conv2d_direct_backward_kernel(
   x: usize, dy: usize, dw: usize, db: usize,
   N: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32, F: i32,
@@ -112,12 +112,16 @@ export function conv2d_direct_backward_kernel(
   const HP = copy ? (OH - 1) * stride + KH : H, WP = copy ? (OW - 1) * stride + KW : W;
   const xp = padded(x, N, H, W, C, HP, WP, padT, padL, scratch);
   const cells = KW * C;
-  for (let kh = 0; kh < KH; kh++) {
-    for (let f = 0; f < F; f += 4) {
-      let t = 0;
-      for (; t + 8 <= cells; t += 8) cells8(xp, dy, dw, N, HP, WP, C, KW, F, stride, OH, OW, kh, t, f, accumulate);
-      for (; t + 4 <= cells; t += 4) cells4(xp, dy, dw, N, HP, WP, C, KW, F, stride, OH, OW, kh, t, f, accumulate);
-      for (; t < cells; t++) cells1(xp, dy, dw, N, HP, WP, C, KW, F, stride, OH, OW, kh, t, f, accumulate);
+  // Image by image, so that the many passes over one image's dy and x hit the cache.
+  for (let n = 0; n < N; n++) {
+    const add = accumulate || n > 0;
+    for (let kh = 0; kh < KH; kh++) {
+      for (let f = 0; f < F; f += 4) {
+        let t = 0;
+        for (; t + 8 <= cells; t += 8) cells8(xp, dy, dw, n, HP, WP, C, KW, F, stride, OH, OW, kh, t, f, add);
+        for (; t + 4 <= cells; t += 4) cells4(xp, dy, dw, n, HP, WP, C, KW, F, stride, OH, OW, kh, t, f, add);
+        for (; t < cells; t++) cells1(xp, dy, dw, n, HP, WP, C, KW, F, stride, OH, OW, kh, t, f, add);
+      }
     }
   }
   if (db != 0) col_sum(dy, N * OH * OW, F, db, accumulate);
@@ -125,28 +129,26 @@ export function conv2d_direct_backward_kernel(
 
 // Cells t..t+7 of window row kh (contiguous in xp), filters f..f+3.
 function cells8(
-  xp: usize, dy: usize, dw: usize, N: i32, HP: i32, WP: i32, C: i32, KW: i32, F: i32,
+  xp: usize, dy: usize, dw: usize, n: i32, HP: i32, WP: i32, C: i32, KW: i32, F: i32,
   stride: i32, OH: i32, OW: i32, kh: i32, t: i32, f: i32, accumulate: bool,
 ): void {
   let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
   const pixelStep = (<usize>stride * C) << 2, fb = <usize>F << 2;
-  for (let n = 0; n < N; n++) {
-    for (let oh = 0; oh < OH; oh++) {
-      let p = xp + ((<usize>((n * HP + oh * stride + kh) * WP) * C + t) << 2);
-      let q = dy + ((<usize>((n * OH + oh) * OW) * F + f) << 2);
-      for (let ow = 0; ow < OW; ow++) {
-        const d = v128.load(q);
-        a0 = madd(f32x4.splat(load<f32>(p)), d, a0);
-        a1 = madd(f32x4.splat(load<f32>(p, 4)), d, a1);
-        a2 = madd(f32x4.splat(load<f32>(p, 8)), d, a2);
-        a3 = madd(f32x4.splat(load<f32>(p, 12)), d, a3);
-        a4 = madd(f32x4.splat(load<f32>(p, 16)), d, a4);
-        a5 = madd(f32x4.splat(load<f32>(p, 20)), d, a5);
-        a6 = madd(f32x4.splat(load<f32>(p, 24)), d, a6);
-        a7 = madd(f32x4.splat(load<f32>(p, 28)), d, a7);
-        p += pixelStep;
-        q += fb;
-      }
+  for (let oh = 0; oh < OH; oh++) {
+    let p = xp + ((<usize>((n * HP + oh * stride + kh) * WP) * C + t) << 2);
+    let q = dy + ((<usize>((n * OH + oh) * OW) * F + f) << 2);
+    for (let ow = 0; ow < OW; ow++) {
+      const d = v128.load(q);
+      a0 = madd(v128.load32_splat(p), d, a0);
+      a1 = madd(v128.load32_splat(p, 4), d, a1);
+      a2 = madd(v128.load32_splat(p, 8), d, a2);
+      a3 = madd(v128.load32_splat(p, 12), d, a3);
+      a4 = madd(v128.load32_splat(p, 16), d, a4);
+      a5 = madd(v128.load32_splat(p, 20), d, a5);
+      a6 = madd(v128.load32_splat(p, 24), d, a6);
+      a7 = madd(v128.load32_splat(p, 28), d, a7);
+      p += pixelStep;
+      q += fb;
     }
   }
   // Cell t + j is dw row (kh * KW * C + t + j).
@@ -157,36 +159,34 @@ function cells8(
 
 // Cells t..t+3 of window row kh, filters f..f+3, two pixels at a time.
 function cells4(
-  xp: usize, dy: usize, dw: usize, N: i32, HP: i32, WP: i32, C: i32, KW: i32, F: i32,
+  xp: usize, dy: usize, dw: usize, n: i32, HP: i32, WP: i32, C: i32, KW: i32, F: i32,
   stride: i32, OH: i32, OW: i32, kh: i32, t: i32, f: i32, accumulate: bool,
 ): void {
   let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
   const pixelStep = (<usize>stride * C) << 2, fb = <usize>F << 2;
-  for (let n = 0; n < N; n++) {
-    for (let oh = 0; oh < OH; oh++) {
-      let p = xp + ((<usize>((n * HP + oh * stride + kh) * WP) * C + t) << 2);
-      let q = dy + ((<usize>((n * OH + oh) * OW) * F + f) << 2);
-      let ow = 0;
-      for (; ow + 2 <= OW; ow += 2) {
-        const d = v128.load(q), e = v128.load(q + fb), p1 = p + pixelStep;
-        a0 = madd(f32x4.splat(load<f32>(p)), d, a0);
-        a1 = madd(f32x4.splat(load<f32>(p, 4)), d, a1);
-        a2 = madd(f32x4.splat(load<f32>(p, 8)), d, a2);
-        a3 = madd(f32x4.splat(load<f32>(p, 12)), d, a3);
-        b0 = madd(f32x4.splat(load<f32>(p1)), e, b0);
-        b1 = madd(f32x4.splat(load<f32>(p1, 4)), e, b1);
-        b2 = madd(f32x4.splat(load<f32>(p1, 8)), e, b2);
-        b3 = madd(f32x4.splat(load<f32>(p1, 12)), e, b3);
-        p += 2 * pixelStep;
-        q += 2 * fb;
-      }
-      if (ow < OW) {
-        const d = v128.load(q);
-        a0 = madd(f32x4.splat(load<f32>(p)), d, a0);
-        a1 = madd(f32x4.splat(load<f32>(p, 4)), d, a1);
-        a2 = madd(f32x4.splat(load<f32>(p, 8)), d, a2);
-        a3 = madd(f32x4.splat(load<f32>(p, 12)), d, a3);
-      }
+  for (let oh = 0; oh < OH; oh++) {
+    let p = xp + ((<usize>((n * HP + oh * stride + kh) * WP) * C + t) << 2);
+    let q = dy + ((<usize>((n * OH + oh) * OW) * F + f) << 2);
+    let ow = 0;
+    for (; ow + 2 <= OW; ow += 2) {
+      const d = v128.load(q), e = v128.load(q + fb), p1 = p + pixelStep;
+      a0 = madd(v128.load32_splat(p), d, a0);
+      a1 = madd(v128.load32_splat(p, 4), d, a1);
+      a2 = madd(v128.load32_splat(p, 8), d, a2);
+      a3 = madd(v128.load32_splat(p, 12), d, a3);
+      b0 = madd(v128.load32_splat(p1), e, b0);
+      b1 = madd(v128.load32_splat(p1, 4), e, b1);
+      b2 = madd(v128.load32_splat(p1, 8), e, b2);
+      b3 = madd(v128.load32_splat(p1, 12), e, b3);
+      p += 2 * pixelStep;
+      q += 2 * fb;
+    }
+    if (ow < OW) {
+      const d = v128.load(q);
+      a0 = madd(v128.load32_splat(p), d, a0);
+      a1 = madd(v128.load32_splat(p, 4), d, a1);
+      a2 = madd(v128.load32_splat(p, 8), d, a2);
+      a3 = madd(v128.load32_splat(p, 12), d, a3);
     }
   }
   const o = dw + ((<usize>(kh * KW * C + t) * F + f) << 2);
@@ -196,24 +196,22 @@ function cells4(
 
 // Cell t of window row kh, filters f..f+3 (the cells left over after the groups of eight and four).
 function cells1(
-  xp: usize, dy: usize, dw: usize, N: i32, HP: i32, WP: i32, C: i32, KW: i32, F: i32,
+  xp: usize, dy: usize, dw: usize, n: i32, HP: i32, WP: i32, C: i32, KW: i32, F: i32,
   stride: i32, OH: i32, OW: i32, kh: i32, t: i32, f: i32, accumulate: bool,
 ): void {
   let a0 = f32x4.splat(0), a1 = a0;
   const pixelStep = (<usize>stride * C) << 2, fb = <usize>F << 2;
-  for (let n = 0; n < N; n++) {
-    for (let oh = 0; oh < OH; oh++) {
-      let p = xp + ((<usize>((n * HP + oh * stride + kh) * WP) * C + t) << 2);
-      let q = dy + ((<usize>((n * OH + oh) * OW) * F + f) << 2);
-      let ow = 0;
-      for (; ow + 2 <= OW; ow += 2) {
-        a0 = madd(f32x4.splat(load<f32>(p)), v128.load(q), a0);
-        a1 = madd(f32x4.splat(load<f32>(p + pixelStep)), v128.load(q + fb), a1);
-        p += 2 * pixelStep;
-        q += 2 * fb;
-      }
-      if (ow < OW) a0 = madd(f32x4.splat(load<f32>(p)), v128.load(q), a0);
+  for (let oh = 0; oh < OH; oh++) {
+    let p = xp + ((<usize>((n * HP + oh * stride + kh) * WP) * C + t) << 2);
+    let q = dy + ((<usize>((n * OH + oh) * OW) * F + f) << 2);
+    let ow = 0;
+    for (; ow + 2 <= OW; ow += 2) {
+      a0 = madd(v128.load32_splat(p), v128.load(q), a0);
+      a1 = madd(v128.load32_splat(p + pixelStep), v128.load(q + fb), a1);
+      p += 2 * pixelStep;
+      q += 2 * fb;
     }
+    if (ow < OW) a0 = madd(v128.load32_splat(p), v128.load(q), a0);
   }
   storeSum(dw + ((<usize>(kh * KW * C + t) * F + f) << 2), f32x4.add(a0, a1), accumulate);
 }

@@ -197,9 +197,22 @@ export function winograd_input_transform(
 // y [N,OH,OW,F] = Aᵀ m A (+ b [F], b = 0: no bias) for every tile of m [16, T, F], with
 // Aᵀ = [1 1 1 0; 0 1 -1 -1]; the cells of a tile past the output's edge are dropped.
 export function winograd_output_transform(m: usize, N: i32, OH: i32, OW: i32, F: i32, tilesH: i32, tilesW: i32, b: usize, y: usize): void {
+  outputTiles(m, N, OH, OW, F, tilesH, tilesW, b, y, false);
+}
+
+// m [16, T, F] = A dy Aᵀ for every 2x2 tile of dy [N,OH,OW,F] (cells past the edge read as
+// zero), with A = [1 0; 1 1; 1 -1; 0 -1]: the adjoint of winograd_output_transform.
+export function winograd_output_transform_adjoint(dy: usize, N: i32, OH: i32, OW: i32, F: i32, tilesH: i32, tilesW: i32, m: usize): void {
+  outputTiles(m, N, OH, OW, F, tilesH, tilesW, 0, dy, true);
+}
+
+// Walks the 2x2 output tiles of y [N,OH,OW,F] and their planes in m [16, T, F]: writes y from m,
+// or (`adjoint`) m from y.
+function outputTiles(m: usize, N: i32, OH: i32, OW: i32, F: i32, tilesH: i32, tilesW: i32, b: usize, y: usize, adjoint: bool): void {
   const T = N * tilesH * tilesW;
   const plane = (<usize>T * F) << 2;
   const zero = f32x4.splat(0);
+  const rowBytes = (<usize>OW * F) << 2;
   let t = 0;
   for (let n = 0; n < N; n++) {
     const yn = y + ((<usize>n * OH * OW * F) << 2);
@@ -209,18 +222,24 @@ export function winograd_output_transform(m: usize, N: i32, OH: i32, OW: i32, F:
       for (let tx = 0; tx < tilesW; tx++, t++) {
         const ox = tx * TILE;
         const cols = min(TILE, OW - ox);
-        const src = m + ((<usize>t * F) << 2);
-        const dst = yn + ((<usize>(oy * OW + ox) * F) << 2);
-        const rowBytes = (<usize>OW * F) << 2;
-        let f = 0;
-        for (; f + 4 <= F; f += 4) {
-          const bias = b != 0 ? v128.load(b + (<usize>f << 2)) : zero;
-          outputTile(src + (<usize>f << 2), plane, bias, dst + (<usize>f << 2), rowBytes, F, rows, cols, true, 4);
-        }
-        if (f < F) {
-          let bias = zero;
-          if (b != 0) bias = cell(b + (<usize>f << 2), 1, 0, zero, false, F - f);
-          outputTile(src + (<usize>f << 2), plane, bias, dst + (<usize>f << 2), rowBytes, F, rows, cols, false, F - f);
+        const mt = m + ((<usize>t * F) << 2);
+        const yt = yn + ((<usize>(oy * OW + ox) * F) << 2);
+        if (adjoint) {
+          // Bits 0..3: cells (0,0), (0,1), (1,0), (1,1) of the tile are inside y.
+          const inside = 1 | (cols > 1 ? 2 : 0) | (rows > 1 ? 4 : 0) | (rows > 1 && cols > 1 ? 8 : 0);
+          let f = 0;
+          for (; f + 4 <= F; f += 4) adjointTile(yt + (<usize>f << 2), rowBytes, F, inside, zero, mt + (<usize>f << 2), plane, true, 4);
+          if (f < F) adjointTile(yt + (<usize>f << 2), rowBytes, F, inside, zero, mt + (<usize>f << 2), plane, false, F - f);
+        } else {
+          let f = 0;
+          for (; f + 4 <= F; f += 4) {
+            const bias = b != 0 ? v128.load(b + (<usize>f << 2)) : zero;
+            outputTile(mt + (<usize>f << 2), plane, bias, yt + (<usize>f << 2), rowBytes, F, rows, cols, true, 4);
+          }
+          if (f < F) {
+            const bias = b != 0 ? cell(b + (<usize>f << 2), 1, 0, zero, false, F - f) : zero;
+            outputTile(mt + (<usize>f << 2), plane, bias, yt + (<usize>f << 2), rowBytes, F, rows, cols, false, F - f);
+          }
         }
       }
     }
@@ -295,34 +314,6 @@ export function conv2d_winograd_backward_input(
       m + ((<usize>xi * T * C) << 2), C, false, ws);
   }
   winograd_output_transform(m, N, H, W, C, tilesH, tilesW, 0, dx);
-}
-
-// m [16, T, F] = A dy Aᵀ for every 2x2 tile of dy [N,OH,OW,F] (cells past the edge read as
-// zero), with A = Aᵀᵀ = [1 0; 1 1; 1 -1; 0 -1]: the adjoint of winograd_output_transform.
-export function winograd_output_transform_adjoint(dy: usize, N: i32, OH: i32, OW: i32, F: i32, tilesH: i32, tilesW: i32, m: usize): void {
-  const T = N * tilesH * tilesW;
-  const plane = (<usize>T * F) << 2;
-  const zero = f32x4.splat(0);
-  let t = 0;
-  for (let n = 0; n < N; n++) {
-    const dyn = dy + ((<usize>n * OH * OW * F) << 2);
-    for (let ty = 0; ty < tilesH; ty++) {
-      const oy = ty * TILE;
-      const rows = min(TILE, OH - oy);
-      for (let tx = 0; tx < tilesW; tx++, t++) {
-        const ox = tx * TILE;
-        const cols = min(TILE, OW - ox);
-        // Bits 0..3: cells (0,0), (0,1), (1,0), (1,1) of the tile are inside dy.
-        const inside = 1 | (cols > 1 ? 2 : 0) | (rows > 1 ? 4 : 0) | (rows > 1 && cols > 1 ? 8 : 0);
-        const src = dyn + ((<usize>(oy * OW + ox) * F) << 2);
-        const dst = m + ((<usize>t * F) << 2);
-        const rowBytes = (<usize>OW * F) << 2;
-        let f = 0;
-        for (; f + 4 <= F; f += 4) adjointTile(src + (<usize>f << 2), rowBytes, F, inside, zero, dst + (<usize>f << 2), plane, true, 4);
-        if (f < F) adjointTile(src + (<usize>f << 2), rowBytes, F, inside, zero, dst + (<usize>f << 2), plane, false, F - f);
-      }
-    }
-  }
 }
 
 @inline function adjointTile(s: usize, rowBytes: usize, F: i32, inside: i32, zero: v128, d: usize, plane: usize, full: bool, lanes: i32): void {

@@ -8,6 +8,7 @@ import { Bench } from 'tinybench';
 import { Runtime, type KernelVariant } from '../src/kernels/index.js';
 import { isPointwise } from '../src/kernels/padding.js';
 import { winogradScratchBytes } from '../src/kernels/conv-algorithm.js';
+import { applyGemmBlocking, chooseGemmBlocking } from '../src/kernels/gemm-blocking.js';
 import { machine, table, writeResults } from './report.js';
 import { resnetShapes } from './resnet-shapes.js';
 
@@ -55,7 +56,11 @@ async function main(): Promise<void> {
   k.simd_peak(1000, 1);
   const peakMs = await median(() => k.simd_peak(iters, 1), args.quick);
   const peak = (iters * 12 * 8) / (peakMs / 1e3) / 1e9;
-  console.log(`\nSIMD peak (12 independent f32x4 multiply-adds): ${peak.toFixed(1)} GFLOP/s\n`);
+  console.log(`\nSIMD peak (12 independent f32x4 multiply-adds): ${peak.toFixed(1)} GFLOP/s`);
+  // The blocking engines use on this machine (measured once, then cached): every GEMM below runs it.
+  const blocking = chooseGemmBlocking(rt);
+  applyGemmBlocking(rt, blocking);
+  console.log(`GEMM blocking for this machine: ${blocking.mr}x8 tile, MC ${blocking.mc}, KC ${blocking.kc}, NC ${blocking.nc}\n`);
 
   // GEMM microkernels on the large ResNet-50 shapes.
   const gemmShapes: [number, number, number, string][] = [
@@ -181,7 +186,7 @@ async function main(): Promise<void> {
   console.log(table(['op', 'median ms'], poolRows));
 
   const path = writeResults('kernels.json', {
-    machine: machine(), variant: rt.variant, batch: N, quick: args.quick, peakGflops: peak,
+    machine: machine(), variant: rt.variant, batch: N, quick: args.quick, peakGflops: peak, gemmBlocking: blocking,
     gemm: gemmJson, conv: convJson, batchnorm: bnJson, pooling: poolJson,
     convTotals: { seconds: totals.ms / 1e3, gflop: totals.flops / 1e9 },
   });

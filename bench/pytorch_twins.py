@@ -15,6 +15,7 @@ import json
 import resource
 import sys
 import time
+import warnings
 
 import torch
 from torch import nn
@@ -57,6 +58,8 @@ def convnet(classes=6):
 
 
 def run(case):
+    # PyTorch warns that an even kernel with padding="same" pads a copy of the input: as simdnet does.
+    warnings.filterwarnings("ignore", message="Using padding='same'")
     torch.set_num_threads(case["threads"])
     torch.manual_seed(0)
     model = resnet50() if case["model"] == "resnet50" else convnet()

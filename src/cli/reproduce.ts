@@ -66,9 +66,11 @@ export async function reproduceCommand(argv: string[], log: (s: string) => void)
   const robust: [string, TrainOutcome][] = [];
   for (const r of [recipes.convnet, recipes.resnet50]) {
     const epochs = Math.max(1, Math.round(r.robust.epochs * scale));
-    log(`\nRobust recipe: ${r.title}, AdamW ${r.robust.learningRate} with warm-up and cosine decay, ${epochs} epochs, augmentation, label smoothing ${r.robust.labelSmoothing}`);
+    const batchSize = r.robust.batchSize ?? r.batchSize;
+    log(`\nRobust recipe: ${r.title}, ${r.robust.weightDecay > 0 ? 'AdamW' : 'Adam'} ${r.robust.learningRate} with warm-up and cosine decay, ` +
+      `${epochs} epochs, minibatch ${batchSize}, augmentation, label smoothing ${r.robust.labelSmoothing}`);
     const outcome = await runTraining({
-      recipe: r, epochs, batchSize: r.batchSize, seed, threads, data, outDir: join(out, `${r.name}-robust`), force: true, settings: r.robust, log,
+      recipe: r, epochs, batchSize, seed, threads, data, outDir: join(out, `${r.name}-robust`), force: true, settings: r.robust, log,
     });
     robust.push([r.name, outcome]);
     await outcome.model.dispose();

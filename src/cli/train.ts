@@ -152,7 +152,8 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
     h = await model.fit(settings.augment ? train.augment(settings.augmentation ?? ROBUST_AUGMENTATION) : train, {
       epochs: o.epochs, initialEpoch: done, batchSize: o.batchSize, seed, threads: o.threads, deterministic: o.deterministic,
       validationData: validation ?? test, verbose: o.quiet ? 0 : 1,
-      preciseBatchNorm: settings.preciseBn ? 'epoch' : false, preciseBatchNormBatches: 8,
+      // About 512 images, whatever the batch size: fewer leave the statistics noisy.
+      preciseBatchNorm: settings.preciseBn ? 'epoch' : false, preciseBatchNormBatches: Math.ceil(512 / o.batchSize),
       callbacks: {
         onBatchBegin: () => { if (o.signal?.aborted) stop(); },
         onEpochEnd: async (epoch, logs) => {
@@ -335,7 +336,7 @@ export async function trainCommand(argv: string[], log: (s: string) => void): Pr
   try {
     outcome = await runTraining({
       recipe: r, epochs: epochsFlag ?? (settings.epochs || r.epochs), settings,
-      batchSize: batchFlag ?? resume?.training?.batchSize ?? r.batchSize,
+      batchSize: batchFlag ?? resume?.training?.batchSize ?? settings.batchSize ?? r.batchSize,
       learningRate, seed, threads, deterministic: flags.deterministic,
       data: await loadTrainingData({
         data: values.data, test: values.test, validationSplit, imageSize, skipBadImages: flags['skip-bad-images'],
