@@ -108,6 +108,7 @@ async function main(): Promise<void> {
       const wgeo = [s.N, s.H, s.W, s.C, s.F, s.padT, s.padL, s.OH, s.OW] as const;
       passes['forward (Winograd)'] = () => k.conv2d_winograd_forward(x, w, b, y, ...wgeo, scratch, rt.gemmWorkspace);
       passes['backward input (Winograd)'] = () => k.conv2d_winograd_backward_input(y, w, dx, ...wgeo, scratch, rt.gemmWorkspace);
+      passes['backward kernel (Winograd)'] = () => k.conv2d_winograd_backward_kernel(x, y, dw, db, ...wgeo, 0, scratch, rt.gemmWorkspace);
     }
     for (const [pass, fn] of Object.entries(passes)) {
       const ms = await median(fn, args.quick);
