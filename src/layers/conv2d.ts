@@ -100,7 +100,8 @@ export class Conv2D extends Layer {
     return { N: rows, H: g.H, W: g.W, C: g.C, F: this.filters, KH: K, KW: K, stride: this.strides, padT: g.padT, padL: g.padL, OH: g.OH, OW: g.OW };
   }
 
-  // The im2col matrix, or Winograd's transforms where that algorithm may run.
+  // Room for whichever algorithm the machine picks: the im2col matrix, Winograd's transforms or
+  // the direct kernel's padded copy.
   override scratchBytes(rows: number): number {
     return convScratchBytes(this.passGeometry(rows), this.pointwise());
   }
@@ -130,11 +131,11 @@ export class Conv2D extends Layer {
     const g = this.geometry(this.inputShapes[0]), K = this.kernelSize;
     const cols = this.pointwise() ? 0 : ctx.scratch;
     const dy = activationBackward(ctx, this.activation, b.output, b.dOutput, ctx.rows * g.OH * g.OW, this.filters, b.gradIsLogits);
-    const winograd = ctx.kernels[this.name] === 'winograd';
-    if (winograd) {
+    const algorithm = ctx.kernels[this.name];
+    if (algorithm === 'winograd') {
       ctx.k.conv2d_winograd_backward_kernel(b.inputs[0], dy, b.grads[0], this.useBias ? b.grads[1] : 0, ctx.rows,
         g.H, g.W, g.C, this.filters, g.padT, g.padL, g.OH, g.OW, 0, ctx.scratch, ctx.gemmWorkspace);
-    } else if (ctx.kernels[this.name] === 'direct') {
+    } else if (algorithm === 'direct') {
       ctx.k.conv2d_direct_backward_kernel(b.inputs[0], dy, b.grads[0], this.useBias ? b.grads[1] : 0, ctx.rows,
         g.H, g.W, g.C, K, K, this.filters, this.strides, g.padT, g.padL, g.OH, g.OW, 0, ctx.scratch);
     } else {
@@ -142,7 +143,8 @@ export class Conv2D extends Layer {
         g.H, g.W, g.C, K, K, this.filters, this.strides, g.padT, g.padL, g.OH, g.OW, 0, cols, ctx.gemmWorkspace);
     }
     if (!b.dInputs[0]) return;
-    if (winograd) {
+    // The direct kernel has no pass to the input: a layer with few input channels is a first layer.
+    if (algorithm === 'winograd') {
       ctx.k.conv2d_winograd_backward_input(dy, b.weights[0], b.dInputs[0], ctx.rows,
         g.H, g.W, g.C, this.filters, g.padT, g.padL, g.OH, g.OW, ctx.scratch, ctx.gemmWorkspace);
     } else {
