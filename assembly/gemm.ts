@@ -24,13 +24,10 @@ export const NR: i32 = 8;
 const KC_MAX: i32 = 512;
 const MC_MAX: i32 = 240;
 const NC_MAX: i32 = 1024;
-let MR: i32 = 4;
+let MR: i32 = 4; // gemm_4x8 until gemm_set_blocking says otherwise
 let KC: i32 = 256;
 let MC: i32 = 120;
 let NC: i32 = 1024;
-
-// The tile `sgemm` runs when nothing was measured: gemm_4x8.
-export const DEFAULT_MR: i32 = 4;
 
 const PACKED_B_BYTES: usize = <usize>(KC_MAX * NC_MAX * 4);
 const PACKED_A_BYTES: usize = <usize>(MC_MAX * KC_MAX * 4);
@@ -47,11 +44,6 @@ export function gemm_set_blocking(mr: i32, mc: i32, kc: i32, nc: i32): bool {
   if (mr < 4 || mr > 6 || mc < mr || mc > MC_MAX || mc % mr != 0 || kc < 16 || kc > KC_MAX || nc < NR || nc > NC_MAX || nc % NR != 0) return false;
   MR = mr; MC = mc; KC = kc; NC = nc;
   return true;
-}
-
-// The blocking in force, packed as mr | mc << 8 | (kc / 16) << 16 | (nc / 8) << 24.
-export function gemm_blocking(): i32 {
-  return MR | (MC << 8) | ((KC / 16) << 16) | ((NC / NR) << 24);
 }
 
 // Packs B[kc, nc] (strides rsb, csb) into panels of NR columns: panel j holds, for each p, the

@@ -75,12 +75,7 @@ export function winograd_kernel_transform(w: usize, C: i32, F: i32, rotate: bool
 
 // w[kh, kw, c, f .. f+lanes) with zeros in the missing lanes; k = kh * 3 + kw.
 @inline function partial(w: usize, c: i32, f: i32, lanes: i32, C: i32, F: i32, k: i32): v128 {
-  let v = f32x4.splat(0);
-  const base = w + ((<usize>(k * C + c) * F + f) << 2);
-  if (lanes > 0) v = f32x4.replace_lane(v, 0, load<f32>(base));
-  if (lanes > 1) v = f32x4.replace_lane(v, 1, load<f32>(base, 4));
-  if (lanes > 2) v = f32x4.replace_lane(v, 2, load<f32>(base, 8));
-  return v;
+  return cell(w + ((<usize>(k * C + c) * F + f) << 2), 1, 0, f32x4.splat(0), false, lanes);
 }
 
 @inline function storeKernelRow(
@@ -95,14 +90,7 @@ export function winograd_kernel_transform(w: usize, C: i32, F: i32, rotate: bool
 
 @inline function storeKernel(u: usize, i: i32, j: i32, v: v128, c: i32, f: i32, lanes: i32, C: i32, F: i32, rotate: bool): void {
   const xi = rotate ? rotated(i) * 4 + rotated(j) : i * 4 + j;
-  const d = u + ((<usize>xi * C * F + <usize>c * F + f) << 2);
-  if (lanes == 4) {
-    v128.store(d, v);
-  } else {
-    store<f32>(d, f32x4.extract_lane(v, 0));
-    if (lanes > 1) store<f32>(d, f32x4.extract_lane(v, 1), 4);
-    if (lanes > 2) store<f32>(d, f32x4.extract_lane(v, 2), 8);
-  }
+  store4(u + ((<usize>xi * C * F + <usize>c * F + f) << 2), v, lanes == 4, lanes);
 }
 
 // v [16, T, C] = Bᵀ d B for every 4x4 tile d of x [N,H,W,C] whose top-left input cell is

@@ -8,7 +8,7 @@ import { Bench } from 'tinybench';
 import { Runtime, type KernelVariant } from '../src/kernels/index.js';
 import { isPointwise } from '../src/kernels/padding.js';
 import { winogradScratchBytes } from '../src/kernels/conv-algorithm.js';
-import { applyGemmBlocking, chooseGemmBlocking } from '../src/kernels/gemm-blocking.js';
+import { useGemmBlocking } from '../src/kernels/gemm-blocking.js';
 import { machine, table, writeResults } from './report.js';
 import { resnetShapes } from './resnet-shapes.js';
 
@@ -58,8 +58,7 @@ async function main(): Promise<void> {
   const peak = (iters * 12 * 8) / (peakMs / 1e3) / 1e9;
   console.log(`\nSIMD peak (12 independent f32x4 multiply-adds): ${peak.toFixed(1)} GFLOP/s`);
   // The blocking engines use on this machine (measured once, then cached): every GEMM below runs it.
-  const blocking = chooseGemmBlocking(rt);
-  applyGemmBlocking(rt, blocking);
+  const blocking = useGemmBlocking(rt);
   console.log(`GEMM blocking for this machine: ${blocking.mr}x8 tile, MC ${blocking.mc}, KC ${blocking.kc}, NC ${blocking.nc}\n`);
 
   // GEMM microkernels on the large ResNet-50 shapes.

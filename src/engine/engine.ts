@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { Piscina } from 'piscina';
 import { ArgumentError, NonFiniteLossError, SimdnetError, WorkerFailure } from '../errors.js';
 import type { KernelExports } from '../kernels/index.js';
-import { applyGemmBlocking, chooseGemmBlocking } from '../kernels/gemm-blocking.js';
+import { useGemmBlocking } from '../kernels/gemm-blocking.js';
 import { packageRoot } from '../package.js';
 import { serializeLoss } from '../training/losses.js';
 import type { OptimizerUpdate } from '../training/optimizers.js';
@@ -118,8 +118,7 @@ export class Engine {
     const biggest = Math.max(...ranges.map(([, n]) => n));
     // Chosen here, once, on the calling thread, so that every thread runs the same kernels
     // (deterministic mode depends on it); measuring borrows the arena before the layout takes it.
-    const gemm = chooseGemmBlocking(rt);
-    applyGemmBlocking(rt, gemm);
+    const gemm = useGemmBlocking(rt);
     const kernels: Record<string, string> = {};
     for (const n of graph.nodes) {
       const choice = n.layer.chooseKernel(rt, biggest);

@@ -2,9 +2,9 @@
 // forever, a link to /dev/zero never ends); outputs are written to a temporary name and renamed,
 // and an output folder is checked before any work is done.
 
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeFileSync, accessSync, constants } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { FileError, SimdnetError } from '../errors.js';
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, writeFileSync, accessSync, constants } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { FileError } from '../errors.js';
 
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
 

@@ -13,7 +13,6 @@ const ready = h5wasm.ready.then((m) => {
 const files = new Map<number, H5File>();
 let next = 1;
 
-
 function attrsOf(e: Group | Dataset): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, a] of Object.entries(e.attrs)) out[name] = a.value;

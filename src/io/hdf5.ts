@@ -25,7 +25,6 @@ export async function hdf5(): Promise<typeof h5wasm> {
   return ready;
 }
 
-
 // How long a read may take before the file is declared unreadable: metadata is small; data
 // gets time in proportion to its size.
 const OPEN_DEADLINE_MS = 4_000;

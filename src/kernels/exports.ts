@@ -6,10 +6,8 @@ type Bool = number | boolean;
 
 export interface KernelExports {
   memory: WebAssembly.Memory;
-  DEFAULT_MR: WebAssembly.Global;
   gemm_workspace_bytes(): number;
   gemm_set_blocking(mr: number, mc: number, kc: number, nc: number): number;
-  gemm_blocking(): number;
   sgemm(M: number, N: number, K: number, a: Ptr, rsa: number, csa: number, b: Ptr, rsb: number, csb: number,
     c: Ptr, ldc: number, accumulate: Bool, ws: Ptr): void;
   gemm_4x8: KernelExports['sgemm'];

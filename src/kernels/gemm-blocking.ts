@@ -60,9 +60,15 @@ function requested(): GemmBlocking | 'auto' {
 
 interface Measured { blocking: GemmBlocking; ms: number; defaultMs: number }
 
-// The blocking for this machine: forced, cached, or measured now (about a second, once). The
-// debug build is never measured: its assertions would decide.
-export function chooseGemmBlocking(rt: Runtime): GemmBlocking {
+// Sets rt's GEMM blocking to this machine's and returns it: forced, cached, or measured now
+// (about a second, once). The debug build is never measured: its assertions would decide.
+export function useGemmBlocking(rt: Runtime): GemmBlocking {
+  const b = chooseGemmBlocking(rt);
+  applyGemmBlocking(rt, b);
+  return b;
+}
+
+function chooseGemmBlocking(rt: Runtime): GemmBlocking {
   const want = requested();
   if (want !== 'auto') return want;
   if (rt.variant === 'debug') return DEFAULT_GEMM_BLOCKING;
@@ -84,16 +90,15 @@ export function chooseGemmBlocking(rt: Runtime): GemmBlocking {
   }
 }
 
-// Sets `blocking` in rt's kernel instance.
-export function applyGemmBlocking(rt: Runtime, b: GemmBlocking): void {
+function applyGemmBlocking(rt: Runtime, b: GemmBlocking): void {
   if (!rt.k.gemm_set_blocking(b.mr, b.mc, b.kc, b.nc)) throw new ArgumentError(`the kernels refused the GEMM blocking ${describe(b)}`);
 }
 
 // Best of three of the summed time over SHAPES for every candidate; the default wins ties within 3%.
+// Leaves rt at the last candidate: useGemmBlocking sets the winner.
 function measure(rt: Runtime): Measured {
   const k = rt.k;
   const mark = rt.arena.mark();
-  const before = k.gemm_blocking();
   try {
     const bufs = SHAPES.map(([M, K, N]) => {
       const a = rt.arena.allocF32(M * K), b = rt.arena.allocF32(K * N), c = rt.arena.allocF32(M * N);
@@ -120,7 +125,6 @@ function measure(rt: Runtime): Measured {
     }
     return { ...winner, defaultMs };
   } finally {
-    k.gemm_set_blocking(before & 0xff, (before >> 8) & 0xff, ((before >> 16) & 0xff) * 16, ((before >>> 24) & 0xff) * 8);
     rt.arena.freeSince(mark);
   }
 }

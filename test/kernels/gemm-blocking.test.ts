@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { harness } from '../helpers/harness.js';
 import { expectClose, randomArray } from '../helpers/assert.js';
-import { chooseGemmBlocking, DEFAULT_GEMM_BLOCKING, setGemmBlocking, type GemmBlocking } from '../../src/kernels/gemm-blocking.js';
+import { useGemmBlocking, DEFAULT_GEMM_BLOCKING, setGemmBlocking, type GemmBlocking } from '../../src/kernels/gemm-blocking.js';
 import { Dense, Flatten, input, Model, tensor } from '../../src/index.js';
 
 const h = harness();
@@ -42,19 +42,19 @@ describe('GEMM blocking', () => {
 
   test('SIMDNET_GEMM_BLOCKING and setGemmBlocking force a blocking; bad ones are named', () => {
     process.env.SIMDNET_GEMM_BLOCKING = '5,60,128,512';
-    expect(chooseGemmBlocking(h.rt)).toEqual({ mr: 5, mc: 60, kc: 128, nc: 512 });
+    expect(useGemmBlocking(h.rt)).toEqual({ mr: 5, mc: 60, kc: 128, nc: 512 });
     setGemmBlocking({ mr: 6, mc: 120, kc: 64, nc: 256 });
-    expect(chooseGemmBlocking(h.rt)).toEqual({ mr: 6, mc: 120, kc: 64, nc: 256 });
+    expect(useGemmBlocking(h.rt)).toEqual({ mr: 6, mc: 120, kc: 64, nc: 256 });
     expect(() => setGemmBlocking({ mr: 7, mc: 120, kc: 64, nc: 256 })).toThrow(/setGemmBlocking: a GEMM blocking needs mr 4, 5 or 6/);
     setGemmBlocking('auto');
     process.env.SIMDNET_GEMM_BLOCKING = '4,120';
-    expect(() => chooseGemmBlocking(h.rt)).toThrow(/SIMDNET_GEMM_BLOCKING must be "auto" or four integers "mr,mc,kc,nc".*got "4,120"/);
+    expect(() => useGemmBlocking(h.rt)).toThrow(/SIMDNET_GEMM_BLOCKING must be "auto" or four integers "mr,mc,kc,nc".*got "4,120"/);
     process.env.SIMDNET_GEMM_BLOCKING = '4,122,256,1024';
-    expect(() => chooseGemmBlocking(h.rt)).toThrow(/SIMDNET_GEMM_BLOCKING: .*mc a multiple of mr/);
+    expect(() => useGemmBlocking(h.rt)).toThrow(/SIMDNET_GEMM_BLOCKING: .*mc a multiple of mr/);
   });
 
   test('the debug build is never measured', () => {
-    expect(chooseGemmBlocking(h.rt)).toEqual(DEFAULT_GEMM_BLOCKING);
+    expect(useGemmBlocking(h.rt)).toEqual(DEFAULT_GEMM_BLOCKING);
   });
 });
 
