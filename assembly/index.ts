@@ -27,3 +27,4 @@ export {
 export { softmax_forward, softmax_backward, softmax_xent } from "./loss";
 export { adam_update, sgd_update } from "./optimizer";
 export { dropout_forward, dropout_backward } from "./dropout";
+export { layernorm_forward, layernorm_backward } from "./layernorm";

@@ -14,7 +14,7 @@ export interface Recipe {
   title: string;
   modelName: string; // the Model's name, as saved in files
   // The model for `classes` classes of images of `imageSize` (SIGNS: 6 and 64).
-  build(seed: number, shape?: { classes?: number; imageSize?: number; dropout?: number }): Model;
+  build(seed: number, shape?: { classes?: number; imageSize?: number; dropout?: number; standardizeImages?: boolean }): Model;
   epochs: number;
   batchSize: number;
   learningRate: number;
@@ -35,6 +35,7 @@ export interface Settings {
   labelSmoothing: number;
   weightDecay: number;       // AdamW's decoupled weight decay (0: Adam)
   dropout: number;           // before the classifier
+  standardizeImages?: boolean; // the model standardizes each image first (its brightness and contrast no longer matter)
   preciseBn: boolean;        // recompute batch-norm statistics after every epoch (a few batches)
   validationSplit: number;   // held out for model selection; the best epoch's weights are kept
   epochs: number;
@@ -50,7 +51,7 @@ const inputShapeOf = (size?: number) => (size === undefined ? undefined : [size,
 
 export const recipes: Record<string, Recipe> = {
   convnet: {
-    name: 'convnet', title: '3-layer ConvNet (part 1)', modelName: 'ConvNet', build: (seed, shape = {}) => convNet({ seed, classes: shape.classes, inputShape: inputShapeOf(shape.imageSize), dropout: shape.dropout }),
+    name: 'convnet', title: '3-layer ConvNet (part 1)', modelName: 'ConvNet', build: (seed, shape = {}) => convNet({ seed, classes: shape.classes, inputShape: inputShapeOf(shape.imageSize), dropout: shape.dropout, standardizeImages: shape.standardizeImages }),
     // TensorFlow 1's AdamOptimizer, which the tutorial used: epsilon 1e-8.
     epochs: 100, batchSize: 64, learningRate: 0.009, adamEpsilon: 1e-8, loss: 'softmaxCrossEntropy',
     article: { trainAccuracy: 0.894444, testAccuracy: 0.841667 },
@@ -64,7 +65,7 @@ export const recipes: Record<string, Recipe> = {
     },
   },
   resnet50: {
-    name: 'resnet50', title: 'ResNet-50 (part 2)', modelName: 'ResNet50', build: (seed, shape = {}) => resNet50({ seed, classes: shape.classes, inputShape: inputShapeOf(shape.imageSize), dropout: shape.dropout }),
+    name: 'resnet50', title: 'ResNet-50 (part 2)', modelName: 'ResNet50', build: (seed, shape = {}) => resNet50({ seed, classes: shape.classes, inputShape: inputShapeOf(shape.imageSize), dropout: shape.dropout, standardizeImages: shape.standardizeImages }),
     epochs: 20, batchSize: 32, learningRate: 0.001, adamEpsilon: 1e-7, loss: 'categoricalCrossentropy',
     // The article's last epoch ran at 0.9556 training accuracy (Keras's running, training-mode figure).
     article: { trainAccuracy: 0.9556, testAccuracy: 0.891667, secondsPerEpoch: 140 },

@@ -121,7 +121,7 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
       throw new ArgumentError(`simdnet: ${o.resume.path} was trained on classes ${model.classNames.join(', ')}; the data has ${o.data.train.classNames.join(', ')}`);
     }
   } else {
-    model = o.recipe.build(o.seed, { classes: o.data.train.classes, imageSize: o.data.train.height, dropout: settings.dropout });
+    model = o.recipe.build(o.seed, { classes: o.data.train.classes, imageSize: o.data.train.height, dropout: settings.dropout, standardizeImages: settings.standardizeImages });
     if (o.freezeUntil !== undefined) model = frozenUntil(model, o.freezeUntil);
     model.classNames = o.data.train.classNames;
     if (o.initialWeights !== undefined) {

@@ -36,7 +36,7 @@ export interface TrainingState {
   runId?: string;    // the run that wrote the file; its history and report carry the same id
   settings?: {       // how the run trains (augmentation, schedule, ...), kept for --resume
     augment: boolean; augmentation?: object; schedule: 'none' | 'cosine'; warmupEpochs: number; labelSmoothing: number; weightDecay: number;
-    dropout: number; preciseBn: boolean; validationSplit: number; epochs: number; learningRate?: number;
+    dropout: number; standardizeImages?: boolean; preciseBn: boolean; validationSplit: number; epochs: number; learningRate?: number;
   };
 }
 

@@ -25,6 +25,7 @@ interface Value { name: string; rank: 2 | 4 }
 export interface OnnxContext {
   readonly layer: Layer;
   readonly inputs: Value[];
+  readonly opset: number;
   weight(name: string): Float32Array;
   // Adds an initializer (constant) and returns its name.
   constant(name: string, dims: number[], values: Float32Array | BigInt64Array): string;
@@ -153,6 +154,39 @@ registerOnnxExporter('Flatten', (ctx) => {
 // Inference: the identity.
 registerOnnxExporter('Dropout', (ctx) => ({ name: ctx.node('Dropout', [ctx.inputs[0].name]), rank: ctx.inputs[0].rank }));
 
+// Mean over `axes` keeping them (opset 18 moved the axes from an attribute to an input).
+function reduceMean(ctx: OnnxContext, x: string, axes: number[], name: string): string {
+  if (ctx.opset >= 18) return ctx.node('ReduceMean', [x, ctx.constant(name, [axes.length], BigInt64Array.from(axes.map(BigInt)))], { keepdims: 1 });
+  return ctx.node('ReduceMean', [x], { axes, keepdims: 1 });
+}
+
+// In primitives (ONNX's own LayerNormalization needs opset 17): (x - mean) / sqrt(var + eps),
+// then gamma and beta, laid out to broadcast over the NCHW value.
+registerOnnxExporter('LayerNormalization', (ctx) => {
+  const l = ctx.layer as Any;
+  const x = ctx.inputs[0];
+  const shape = l.inputShapes[0] as number[];
+  const first = shape.length + 1 - l.normalizedAxes; // the first normalized Keras axis (batch = 0)
+  const kept = (a: number) => (a >= first ? shape[a - 1] : 1);
+  // Keras axes 1..3 of an image are NCHW axes 2, 3, 1.
+  const axes = x.rank === 4 ? [1, 2, 3].filter((a) => a >= first).map((a) => (a === 3 ? 1 : a + 1)).sort() : [1];
+  const mean = reduceMean(ctx, x.name, axes, 'mean_axes');
+  const d = ctx.node('Sub', [x.name, mean]);
+  const variance = reduceMean(ctx, ctx.node('Mul', [d, d]), axes, 'variance_axes');
+  let y = ctx.node('Div', [d, ctx.node('Sqrt', [ctx.node('Add', [variance, ctx.constant('epsilon', [], Float32Array.of(l.epsilon))])])]);
+  const param = (name: string) => {
+    const g = ctx.weight(name);
+    if (x.rank === 2) return ctx.constant(name, [g.length], g);
+    const [H, W, C] = [kept(1), kept(2), kept(3)];
+    const t = new Float32Array(g.length);
+    for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) for (let c = 0; c < C; c++) t[(c * H + h) * W + w] = g[(h * W + w) * C + c];
+    return ctx.constant(name, [C, H, W], t);
+  };
+  if (l.scale) y = ctx.node('Mul', [y, param('gamma')]);
+  if (l.center) y = ctx.node('Add', [y, param('beta')]);
+  return { name: y, rank: x.rank };
+});
+
 export interface OnnxExportOptions {
   /** The ONNX operator set. Default 13 (ONNX Runtime 1.8 and later). */
   opset?: number;
@@ -176,6 +210,7 @@ export function exportOnnx(model: Model, options: OnnxExportOptions = {}): Uint8
     const ctx: OnnxContext = {
       layer,
       inputs: n.inputs.map((j) => values.get(j)!),
+      opset,
       weight: (name) => weights[`${layer.name}/${name}`].data,
       constant: (name, dims, data) => {
         const full = `${prefix}/${name}`;

@@ -91,4 +91,6 @@ export interface KernelExports {
   sgd_update(p: Ptr, g: Ptr, vel: Ptr, n: number, lr: number, momentum: number, nesterov: Bool): void;
   dropout_forward(x: Ptr, y: Ptr, mask: Ptr, n: number, rate: number, seed: number, first: number): void;
   dropout_backward(dy: Ptr, mask: Ptr, dx: Ptr, n: number): void;
+  layernorm_forward(x: Ptr, M: number, N: number, eps: number, gamma: Ptr, beta: Ptr, y: Ptr, mean: Ptr, invstd: Ptr): void;
+  layernorm_backward(dy: Ptr, x: Ptr, mean: Ptr, invstd: Ptr, gamma: Ptr, M: number, N: number, dx: Ptr, dgamma: Ptr, dbeta: Ptr): void;
 }

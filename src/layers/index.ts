@@ -16,3 +16,4 @@ export { MaxPooling2D, AveragePooling2D, type Pooling2DArgs } from './pooling2d.
 export { GlobalAveragePooling2D, GlobalMaxPooling2D } from './global-pooling2d.js';
 export { Flatten } from './flatten.js';
 export { Dropout, type DropoutArgs } from './dropout.js';
+export { LayerNormalization, type LayerNormalizationArgs } from './layer-normalization.js';

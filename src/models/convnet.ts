@@ -5,6 +5,7 @@ import { Activation } from '../layers/activation.js';
 import { Conv2D } from '../layers/conv2d.js';
 import { Dense } from '../layers/dense.js';
 import { Dropout } from '../layers/dropout.js';
+import { standardizeImages } from '../layers/layer-normalization.js';
 import { Flatten } from '../layers/flatten.js';
 import { initializers } from '../layers/initializers.js';
 import { input } from '../layers/input.js';
@@ -23,13 +24,20 @@ export interface ConvNetArgs {
   runtime?: Runtime;
   /** A Dropout of this rate before the classifier (the robust recipe's). Default 0: none, as in the tutorial. */
   dropout?: number;
+  /**
+   * Standardize each image first (zero mean, unit variance over its pixels and channels: a
+   * LayerNormalization named `standardize`, without parameters), as the robust recipe does.
+   * Default false, as in the tutorial.
+   */
+  standardizeImages?: boolean;
 }
 
 export function convNet(args: ConvNetArgs = {}): Model {
   const seed = args.seed ?? 0;
   const glorot = initializers.glorotUniform({ seed });
   const x0 = input({ shape: args.inputShape ?? [64, 64, 3] });
-  let x = new Conv2D({ filters: 8, kernelSize: 4, padding: 'same', useBias: false, kernelInitializer: glorot, name: 'W1' }).apply(x0);
+  const xs = args.standardizeImages ? standardizeImages(x0) : x0;
+  let x = new Conv2D({ filters: 8, kernelSize: 4, padding: 'same', useBias: false, kernelInitializer: glorot, name: 'W1' }).apply(xs);
   x = new Activation({ activation: 'relu' }).apply(x);
   x = new MaxPooling2D({ poolSize: 8, strides: 8, padding: 'same' }).apply(x);
   x = new Conv2D({ filters: 16, kernelSize: 2, padding: 'same', useBias: false, kernelInitializer: glorot, name: 'W2' }).apply(x);

@@ -8,6 +8,7 @@ import { BatchNormalization } from '../layers/batch-normalization.js';
 import { Conv2D } from '../layers/conv2d.js';
 import { Dense } from '../layers/dense.js';
 import { Dropout } from '../layers/dropout.js';
+import { standardizeImages } from '../layers/layer-normalization.js';
 import { Flatten } from '../layers/flatten.js';
 import { initializers, type Initializer } from '../layers/initializers.js';
 import { input } from '../layers/input.js';
@@ -63,13 +64,20 @@ export interface ResNet50Args {
   runtime?: Runtime;
   /** A Dropout of this rate before the classifier (the robust recipe's). Default 0: none, as in the tutorial. */
   dropout?: number;
+  /**
+   * Standardize each image first (zero mean, unit variance over its pixels and channels: a
+   * LayerNormalization named `standardize`, without parameters), as the robust recipe does.
+   * Default false, as in the tutorial.
+   */
+  standardizeImages?: boolean;
 }
 
 export function resNet50(args: ResNet50Args = {}): Model {
   const classes = args.classes ?? 6;
   const init = initializers.glorotUniform({ seed: args.seed ?? 0 });
   const xIn = input({ shape: args.inputShape ?? [64, 64, 3] });
-  let x = new ZeroPadding2D({ padding: [3, 3] }).apply(xIn);
+  const xs = args.standardizeImages ? standardizeImages(xIn) : xIn;
+  let x = new ZeroPadding2D({ padding: [3, 3] }).apply(xs);
   x = new Conv2D({ filters: 64, kernelSize: 7, strides: 2, name: 'conv1', kernelInitializer: init }).apply(x);
   x = relu(bn('bn_conv1', x));
   x = new MaxPooling2D({ poolSize: 3, strides: 2 }).apply(x);

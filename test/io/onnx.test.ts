@@ -11,7 +11,7 @@ import { describe, expect, test } from 'vitest';
 import * as ort from 'onnxruntime-web';
 import {
   Activation, Add, AveragePooling2D, BatchNormalization, Conv2D, convNet, Dense, Dropout, exportOnnx, Flatten, GlobalAveragePooling2D,
-  GlobalMaxPooling2D, input, Layer, MaxPooling2D, Model, ReLU, resNet50, tensor, ZeroPadding2D, type LayerBuffers, type StepContext, type Tensor,
+  GlobalMaxPooling2D, input, Layer, LayerNormalization, MaxPooling2D, Model, ReLU, resNet50, tensor, ZeroPadding2D, type LayerBuffers, type StepContext, type Tensor,
 } from '../../src/index.js';
 import { loadSigns } from '../../src/data/signs.js';
 import { saveModel } from '../../src/io/model-file.js';
@@ -59,9 +59,9 @@ function softmax(v: Float32Array, K: number): Float32Array {
   return out;
 }
 
-async function expectSame(model: Model, x: Tensor): Promise<number> {
+async function expectSame(model: Model, x: Tensor, opset = 13): Promise<number> {
   const ours = (await model.predictProbabilities(x, { threads: 1 })).data;
-  const raw = await runOnnx(exportOnnx(model), x);
+  const raw = await runOnnx(exportOnnx(model, { opset }), x);
   const theirs = model.outputIsSoftmax ? raw : softmax(raw, model.outputShape[0]);
   let worst = 0;
   for (let i = 0; i < ours.length; i++) worst = Math.max(worst, Math.abs(ours[i] - theirs[i]));
@@ -88,8 +88,11 @@ describe('ONNX export, checked by ONNX Runtime', () => {
 
   test('every layer type, even kernels, same padding with stride 2, one channel', async () => {
     const x0 = input({ shape: [9, 7, 1] });
-    let x = new Conv2D({ filters: 4, kernelSize: 2, strides: 2, padding: 'same', name: 'even' }).apply(x0);
+    let x = new LayerNormalization({ axis: [1, 2, 3], center: false, scale: false, name: 'standardize' }).apply(x0);
+    x = new Conv2D({ filters: 4, kernelSize: 2, strides: 2, padding: 'same', name: 'even' }).apply(x);
     x = new BatchNormalization({ name: 'bn', momentum: 0.5 }).apply(x);
+    x = new LayerNormalization({ name: 'ln_channels' }).apply(x);
+    x = new LayerNormalization({ axis: [2, 3], center: false, name: 'ln_rows' }).apply(x);
     x = new Activation({ activation: 'relu' }).apply(x);
     x = new ZeroPadding2D({ padding: [[1, 0], [0, 1]] }).apply(x);
     const a = new MaxPooling2D({ poolSize: 3, strides: 2, padding: 'same' }).apply(x);
@@ -102,6 +105,7 @@ describe('ONNX export, checked by ONNX Runtime', () => {
     const f = new Dense({ units: 4, name: 'f' }).apply(new Flatten().apply(c));
     let v = new Add().apply([g1, g2, f]);
     v = new BatchNormalization({ name: 'bn_vector' }).apply(v);
+    v = new LayerNormalization({ name: 'ln_vector' }).apply(v);
     v = new Dropout({ rate: 0.3 }).apply(v);
     const out = new Dense({ units: 3, activation: 'softmax', name: 'out' }).apply(v);
     const m = new Model({ inputs: x0, outputs: out, name: 'all_layers' });
@@ -109,7 +113,10 @@ describe('ONNX export, checked by ONNX Runtime', () => {
     const xs = tensor(randomArray(12 * 9 * 7, 9).map((q) => q + 0.5), [12, 9, 7, 1]);
     const ys = tensor(Float32Array.from({ length: 36 }, (_, i) => (i % 3 === Math.floor(i / 3) % 3 ? 1 : 0)), [12, 3]);
     await m.fit(xs, ys, { epochs: 5, batchSize: 4, verbose: 0, threads: 1 });
+    // Training moved the layer norms' gamma and beta away from 1 and 0.
+    expect(m.getWeights()['ln_rows/gamma'].data.some((g) => Math.abs(g - 1) > 1e-3)).toBe(true);
     await expectSame(m, xs);
+    await expectSame(m, xs, 18); // ReduceMean's axes as an input
   });
 
   test('the class names travel in metadata_props; the CLI writes the file; a layer without an ONNX form is refused by name', async () => {

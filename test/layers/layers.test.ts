@@ -1,7 +1,7 @@
 import { describe, test } from 'vitest';
 import {
   Activation, Add, AveragePooling2D, BatchNormalization, Conv2D, Dense, Dropout, Flatten, GlobalAveragePooling2D,
-  GlobalMaxPooling2D, MaxPooling2D, ReLU, ZeroPadding2D, type Layer, type SymbolicTensor,
+  GlobalMaxPooling2D, initializers, LayerNormalization, MaxPooling2D, ReLU, ZeroPadding2D, type Layer, type SymbolicTensor,
 } from '../../src/index.js';
 import { checkConfigRoundTrip, checkGradients, checkOutputShape, type LayerCase } from './layer-check.js';
 
@@ -40,6 +40,22 @@ const cases: Record<string, () => LayerCase> = {
   'GlobalMaxPooling2D': () => ({ build: one(new GlobalMaxPooling2D()), inputShape: [3, 4, 5], outputShape: [5], h: 1e-4 }),
   'Flatten': () => ({ build: one(new Flatten()), inputShape: [2, 3, 4], outputShape: [24] }),
   'Dropout 0.4': () => ({ build: one(new Dropout({ rate: 0.4, seed: 7 })), inputShape: [3, 3, 4], outputShape: [3, 3, 4] }),
+  // gamma and beta drawn at random, so that a mixed-up index shows; 5 and 7 channels take the
+  // kernels' scalar tails.
+  'LayerNormalization over the channels': () => ({
+    build: one(new LayerNormalization({ gammaInitializer: initializers.glorotUniform({ seed: 3 }), betaInitializer: initializers.glorotUniform({ seed: 4 }) })),
+    inputShape: [3, 3, 5], outputShape: [3, 3, 5],
+  }),
+  'LayerNormalization over (W, C) with gamma only': () => ({
+    build: one(new LayerNormalization({ axis: [-2, -1], center: false, gammaInitializer: initializers.glorotUniform({ seed: 5 }) })),
+    inputShape: [2, 3, 7], outputShape: [2, 3, 7],
+  }),
+  'LayerNormalization of whole images, no parameters (image standardization)': () => ({
+    build: one(new LayerNormalization({ axis: [1, 2, 3], center: false, scale: false })), inputShape: [4, 4, 3], outputShape: [4, 4, 3],
+  }),
+  'LayerNormalization of vectors': () => ({
+    build: one(new LayerNormalization({ axis: 1, epsilon: 0.01, gammaInitializer: initializers.glorotUniform({ seed: 6 }) })), inputShape: [7], outputShape: [7],
+  }),
 };
 
 describe.each(Object.keys(cases))('%s', (name) => {
