@@ -100,8 +100,11 @@ export function conv2d_direct_forward(
 
 // dw [KH,KW,C,F] (+)= Σ over outputs of x's window cell · dy, db [F] (+)= column sums of dy
 // (b = 0: no bias); `accumulate` adds instead of writing; scratch: the padded copy's floats.
-// One window row kh, four filters and up to eight cells of the row (kw, c) at a time, summed in
-// registers over the output pixels of one image: its dy is read about KH * F/4 * KW*C / 8 times.
+// One window row kh, eight (or four) filters and four cells of the row (kw, c) at a time, summed
+// in registers over the output pixels of one image: its dy is read about KH * F/8 * KW*C / 4
+// times. Eight accumulators, two dy vectors and four broadcasts fill 14 of the 15 xmm registers
+// V8 allocates: a tile of eight cells spilled an accumulator to the stack, and the loop then ran
+// at the speed of a store-to-load round trip (~11 cycles a pixel instead of ~4).
 export function conv2d_direct_backward_kernel(
   x: usize, dy: usize, dw: usize, db: usize,
   N: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32, F: i32,
@@ -116,37 +119,33 @@ export function conv2d_direct_backward_kernel(
   for (let n = 0; n < N; n++) {
     const add = accumulate || n > 0;
     for (let kh = 0; kh < KH; kh++) {
-      for (let f = 0; f < F; f += 4) {
+      for (let f = 0; f < F; f += 8) {
+        const two = f + 8 <= F;
         let t = 0;
-        for (; t + 8 <= cells; t += 8) cells8(xp, dy, dw, n, HP, WP, C, KW, F, stride, OH, OW, kh, t, f, add);
-        for (; t + 4 <= cells; t += 4) cells4(xp, dy, dw, n, HP, WP, C, KW, F, stride, OH, OW, kh, t, f, add);
-        for (; t < cells; t++) cells1(xp, dy, dw, n, HP, WP, C, KW, F, stride, OH, OW, kh, t, f, add);
+        for (; t + 4 <= cells; t += 4) cells4(xp, dy, dw, n, HP, WP, C, KW, F, stride, OH, OW, kh, t, f, two, add);
+        for (; t < cells; t++) cells1(xp, dy, dw, n, HP, WP, C, KW, F, stride, OH, OW, kh, t, f, two, add);
       }
     }
   }
   if (db != 0) col_sum(dy, N * OH * OW, F, db, accumulate);
 }
 
-// Cells t..t+7 of window row kh (contiguous in xp), filters f..f+3.
-function cells8(
+// Cells t..t+3 of window row kh (contiguous in xp), filters f..f+7 (f..f+3 unless `two`).
+function cells4(
   xp: usize, dy: usize, dw: usize, n: i32, HP: i32, WP: i32, C: i32, KW: i32, F: i32,
-  stride: i32, OH: i32, OW: i32, kh: i32, t: i32, f: i32, accumulate: bool,
+  stride: i32, OH: i32, OW: i32, kh: i32, t: i32, f: i32, two: bool, accumulate: bool,
 ): void {
-  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+  const zero = f32x4.splat(0);
+  let a0 = zero, a1 = zero, a2 = zero, a3 = zero, b0 = zero, b1 = zero, b2 = zero, b3 = zero;
   const pixelStep = (<usize>stride * C) << 2, fb = <usize>F << 2;
   for (let oh = 0; oh < OH; oh++) {
     let p = xp + ((<usize>((n * HP + oh * stride + kh) * WP) * C + t) << 2);
     let q = dy + ((<usize>((n * OH + oh) * OW) * F + f) << 2);
     for (let ow = 0; ow < OW; ow++) {
-      const d = v128.load(q);
-      a0 = madd(v128.load32_splat(p), d, a0);
-      a1 = madd(v128.load32_splat(p, 4), d, a1);
-      a2 = madd(v128.load32_splat(p, 8), d, a2);
-      a3 = madd(v128.load32_splat(p, 12), d, a3);
-      a4 = madd(v128.load32_splat(p, 16), d, a4);
-      a5 = madd(v128.load32_splat(p, 20), d, a5);
-      a6 = madd(v128.load32_splat(p, 24), d, a6);
-      a7 = madd(v128.load32_splat(p, 28), d, a7);
+      const d = v128.load(q), e = two ? v128.load(q, 16) : zero;
+      const x0 = v128.load32_splat(p), x1 = v128.load32_splat(p, 4), x2 = v128.load32_splat(p, 8), x3 = v128.load32_splat(p, 12);
+      a0 = madd(x0, d, a0); a1 = madd(x1, d, a1); a2 = madd(x2, d, a2); a3 = madd(x3, d, a3);
+      if (two) { b0 = madd(x0, e, b0); b1 = madd(x1, e, b1); b2 = madd(x2, e, b2); b3 = madd(x3, e, b3); }
       p += pixelStep;
       q += fb;
     }
@@ -154,66 +153,41 @@ function cells8(
   // Cell t + j is dw row (kh * KW * C + t + j).
   const o = dw + ((<usize>(kh * KW * C + t) * F + f) << 2);
   storeSum(o, a0, accumulate); storeSum(o + fb, a1, accumulate); storeSum(o + 2 * fb, a2, accumulate); storeSum(o + 3 * fb, a3, accumulate);
-  storeSum(o + 4 * fb, a4, accumulate); storeSum(o + 5 * fb, a5, accumulate); storeSum(o + 6 * fb, a6, accumulate); storeSum(o + 7 * fb, a7, accumulate);
+  if (two) {
+    storeSum(o + 16, b0, accumulate); storeSum(o + fb + 16, b1, accumulate); storeSum(o + 2 * fb + 16, b2, accumulate); storeSum(o + 3 * fb + 16, b3, accumulate);
+  }
 }
 
-// Cells t..t+3 of window row kh, filters f..f+3, two pixels at a time.
-function cells4(
+// Cell t of window row kh, filters f..f+7 (f..f+3 unless `two`), two pixels at a time (the
+// cells left over after the groups of four).
+function cells1(
   xp: usize, dy: usize, dw: usize, n: i32, HP: i32, WP: i32, C: i32, KW: i32, F: i32,
-  stride: i32, OH: i32, OW: i32, kh: i32, t: i32, f: i32, accumulate: bool,
+  stride: i32, OH: i32, OW: i32, kh: i32, t: i32, f: i32, two: bool, accumulate: bool,
 ): void {
-  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+  const zero = f32x4.splat(0);
+  let a0 = zero, a1 = zero, b0 = zero, b1 = zero;
   const pixelStep = (<usize>stride * C) << 2, fb = <usize>F << 2;
   for (let oh = 0; oh < OH; oh++) {
     let p = xp + ((<usize>((n * HP + oh * stride + kh) * WP) * C + t) << 2);
     let q = dy + ((<usize>((n * OH + oh) * OW) * F + f) << 2);
     let ow = 0;
     for (; ow + 2 <= OW; ow += 2) {
-      const d = v128.load(q), e = v128.load(q + fb), p1 = p + pixelStep;
-      a0 = madd(v128.load32_splat(p), d, a0);
-      a1 = madd(v128.load32_splat(p, 4), d, a1);
-      a2 = madd(v128.load32_splat(p, 8), d, a2);
-      a3 = madd(v128.load32_splat(p, 12), d, a3);
-      b0 = madd(v128.load32_splat(p1), e, b0);
-      b1 = madd(v128.load32_splat(p1, 4), e, b1);
-      b2 = madd(v128.load32_splat(p1, 8), e, b2);
-      b3 = madd(v128.load32_splat(p1, 12), e, b3);
+      const x0 = v128.load32_splat(p), x1 = v128.load32_splat(p + pixelStep);
+      a0 = madd(x0, v128.load(q), a0);
+      a1 = madd(x1, v128.load(q + fb), a1);
+      if (two) { b0 = madd(x0, v128.load(q, 16), b0); b1 = madd(x1, v128.load(q + fb, 16), b1); }
       p += 2 * pixelStep;
       q += 2 * fb;
     }
     if (ow < OW) {
-      const d = v128.load(q);
-      a0 = madd(v128.load32_splat(p), d, a0);
-      a1 = madd(v128.load32_splat(p, 4), d, a1);
-      a2 = madd(v128.load32_splat(p, 8), d, a2);
-      a3 = madd(v128.load32_splat(p, 12), d, a3);
+      const x0 = v128.load32_splat(p);
+      a0 = madd(x0, v128.load(q), a0);
+      if (two) b0 = madd(x0, v128.load(q, 16), b0);
     }
   }
   const o = dw + ((<usize>(kh * KW * C + t) * F + f) << 2);
-  storeSum(o, f32x4.add(a0, b0), accumulate); storeSum(o + fb, f32x4.add(a1, b1), accumulate);
-  storeSum(o + 2 * fb, f32x4.add(a2, b2), accumulate); storeSum(o + 3 * fb, f32x4.add(a3, b3), accumulate);
-}
-
-// Cell t of window row kh, filters f..f+3 (the cells left over after the groups of eight and four).
-function cells1(
-  xp: usize, dy: usize, dw: usize, n: i32, HP: i32, WP: i32, C: i32, KW: i32, F: i32,
-  stride: i32, OH: i32, OW: i32, kh: i32, t: i32, f: i32, accumulate: bool,
-): void {
-  let a0 = f32x4.splat(0), a1 = a0;
-  const pixelStep = (<usize>stride * C) << 2, fb = <usize>F << 2;
-  for (let oh = 0; oh < OH; oh++) {
-    let p = xp + ((<usize>((n * HP + oh * stride + kh) * WP) * C + t) << 2);
-    let q = dy + ((<usize>((n * OH + oh) * OW) * F + f) << 2);
-    let ow = 0;
-    for (; ow + 2 <= OW; ow += 2) {
-      a0 = madd(v128.load32_splat(p), v128.load(q), a0);
-      a1 = madd(v128.load32_splat(p + pixelStep), v128.load(q + fb), a1);
-      p += 2 * pixelStep;
-      q += 2 * fb;
-    }
-    if (ow < OW) a0 = madd(v128.load32_splat(p), v128.load(q), a0);
-  }
-  storeSum(dw + ((<usize>(kh * KW * C + t) * F + f) << 2), f32x4.add(a0, a1), accumulate);
+  storeSum(o, f32x4.add(a0, a1), accumulate);
+  if (two) storeSum(o + 16, f32x4.add(b0, b1), accumulate);
 }
 
 @inline function storeSum(o: usize, v: v128, accumulate: bool): void {

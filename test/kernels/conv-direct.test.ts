@@ -12,7 +12,7 @@ describe('direct convolution for few input channels', () => {
   const shapes: Shape[] = [
     { N: 2, H: 64, W: 64, C: 3, K: 4, F: 8, stride: 1, padding: 'same' },   // the ConvNet's W1
     { N: 3, H: 8, W: 8, C: 8, K: 2, F: 16, stride: 1, padding: 'same' },    // its W2
-    { N: 1, H: 11, W: 9, C: 1, K: 3, F: 12, stride: 2, padding: 'same' },   // 9 cells: a group of eight and one; 8 + 4 filters
+    { N: 1, H: 11, W: 9, C: 1, K: 3, F: 12, stride: 2, padding: 'same' },   // 9 cells: two groups of four and one; 8 + 4 filters
     { N: 2, H: 7, W: 3, C: 2, K: 3, F: 4, stride: 1, padding: 'valid' },    // rows narrower than four pixels
     { N: 1, H: 10, W: 10, C: 4, K: 1, F: 20, stride: 1, padding: 'valid' }, // pointwise
     { N: 2, H: 9, W: 13, C: 3, K: 4, F: 8, stride: 3, padding: 'same' },
