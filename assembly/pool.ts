@@ -23,31 +23,45 @@ export function maxpool_forward(
       for (let ow = 0; ow < OW; ow++) {
         const w0 = max(0, ow * stride - padL);
         const w1 = min(W, ow * stride - padL + KW);
+        const first = ((n * H + h0) * W + w0) * C; // every window has at least one real cell
         let c = 0;
-        for (; c + 4 <= C; c += 4) {
-          let best = f32x4.splat(-Infinity);
-          let bestIdx = i32x4.splat(-1);
+        // Eight channels at a time when there are: two independent compare-select chains, so
+        // the loop is not bound by one chain's latency.
+        while (c + 4 <= C) {
+          const two = c + 8 <= C;
+          let best0 = v128.load(x + (<usize>(first + c) << 2)), best1 = two ? v128.load(x + (<usize>(first + c) << 2), 16) : best0;
+          let idx0 = i32x4.add(i32x4.splat(first + c), lanes), idx1 = i32x4.add(idx0, i32x4.splat(4));
           for (let h = h0; h < h1; h++) {
-            for (let w = w0; w < w1; w++) {
+            for (let w = h == h0 ? w0 + 1 : w0; w < w1; w++) {
               const idx = ((n * H + h) * W + w) * C + c;
-              const v = v128.load(x + (<usize>idx << 2));
-              // Take v where it is larger, or where nothing was taken yet (all -inf windows).
-              const take = v128.or(f32x4.gt(v, best), i32x4.eq(bestIdx, i32x4.splat(-1)));
-              best = v128.bitselect(v, best, take);
-              bestIdx = v128.bitselect(i32x4.add(i32x4.splat(idx), lanes), bestIdx, take);
+              const at = x + (<usize>idx << 2);
+              // Only a strictly larger value replaces: the first of equal maxima wins.
+              const v0 = v128.load(at), take0 = f32x4.gt(v0, best0);
+              best0 = v128.bitselect(v0, best0, take0);
+              idx0 = v128.bitselect(i32x4.add(i32x4.splat(idx), lanes), idx0, take0);
+              if (two) {
+                const v1 = v128.load(at, 16), take1 = f32x4.gt(v1, best1);
+                best1 = v128.bitselect(v1, best1, take1);
+                idx1 = v128.bitselect(i32x4.add(i32x4.splat(idx + 4), lanes), idx1, take1);
+              }
             }
           }
-          v128.store(y + ((o + <usize>c) << 2), best);
-          v128.store(argmax + ((o + <usize>c) << 2), bestIdx);
+          v128.store(y + ((o + <usize>c) << 2), best0);
+          v128.store(argmax + ((o + <usize>c) << 2), idx0);
+          if (two) {
+            v128.store(y + ((o + <usize>c) << 2), best1, 16);
+            v128.store(argmax + ((o + <usize>c) << 2), idx1, 16);
+          }
+          c += two ? 8 : 4;
         }
         for (; c < C; c++) {
-          let best: f32 = -Infinity;
-          let bestIdx = -1;
+          let best = load<f32>(x + (<usize>(first + c) << 2));
+          let bestIdx = first + c;
           for (let h = h0; h < h1; h++) {
-            for (let w = w0; w < w1; w++) {
+            for (let w = h == h0 ? w0 + 1 : w0; w < w1; w++) {
               const idx = ((n * H + h) * W + w) * C + c;
               const v = load<f32>(x + (<usize>idx << 2));
-              if (v > best || bestIdx < 0) { best = v; bestIdx = idx; }
+              if (v > best) { best = v; bestIdx = idx; }
             }
           }
           store<f32>(y + ((o + <usize>c) << 2), best);

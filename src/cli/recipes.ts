@@ -58,9 +58,11 @@ export const recipes: Record<string, Recipe> = {
     // A 3-layer network has little capacity to spend on invariances: no augmentation, weight
     // decay or dropout. Measured (seed 0): ROBUST_AUGMENTATION with decay and dropout left it at
     // 0.61 test accuracy after 150 epochs; MILD_AUGMENTATION gave 0.742-0.850 over three seeds;
-    // the schedule and label smoothing alone 0.892, with the same robustness (0.67).
+    // the schedule and label smoothing alone 0.892, with the same robustness (0.67). Standardizing
+    // each image first raised both, in three seeds: test 0.908/0.850/0.825 -> 0.925/0.892/0.908,
+    // robustness 0.675/0.631/0.554 -> 0.739/0.732/0.726 (low contrast 0.57 -> 0.93).
     robust: {
-      augment: false, schedule: 'cosine', warmupEpochs: 3, labelSmoothing: 0.1, weightDecay: 0, dropout: 0,
+      augment: false, schedule: 'cosine', warmupEpochs: 3, labelSmoothing: 0.1, weightDecay: 0, dropout: 0, standardizeImages: true,
       preciseBn: false, validationSplit: 0.1, epochs: 100, learningRate: 0.009,
     },
   },

@@ -59,6 +59,32 @@ describe('pooling on awkward shapes', () => {
     }
   });
 
+  // The kernel runs eight channels at a time where it can: channel counts of 8, 12 (8 + 4) and
+  // 13 (8 + 4 + 1), values from a few levels so that windows hold ties: the first of equal
+  // maxima (row by row) takes the gradient, as TensorFlow's does.
+  test.each([8, 12, 13])('max pooling with ties over %i channels: the first maximum, as a direct loop finds it', (C) => {
+    const s: Pool = { N: 2, H: 9, W: 10, C, K: 4, stride: 3, padding: 'same' };
+    const { OH, OW, padT, padL } = window2d(s.H, s.W, s.K, s.K, s.stride, s.padding);
+    const x = randomArray(s.N * s.H * s.W * C, 23).map((v) => Math.round(v * 3));
+    const dy = randomArray(s.N * OH * OW * C, 24);
+    const y = new Float32Array(dy.length), dx = new Float32Array(x.length);
+    let o = 0;
+    for (let n = 0; n < s.N; n++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) for (let c = 0; c < C; c++, o++) {
+      let best = -Infinity, at = -1;
+      for (let hh = Math.max(0, oh * s.stride - padT); hh < Math.min(s.H, oh * s.stride - padT + s.K); hh++) {
+        for (let ww = Math.max(0, ow * s.stride - padL); ww < Math.min(s.W, ow * s.stride - padL + s.K); ww++) {
+          const i = ((n * s.H + hh) * s.W + ww) * C + c;
+          if (at < 0 || x[i] > best) { best = x[i]; at = i; }
+        }
+      }
+      y[o] = best;
+      dx[at] += dy[o];
+    }
+    const r = runPool(h, 'max', s, x, dy);
+    expect(Array.from(r.y)).toEqual(Array.from(y));
+    expectClose(r.dx!, dx, 1e-6, 'dx');
+  });
+
   test('max pooling over a window of -Infinity still picks a real cell', () => {
     const s: Pool = { N: 1, H: 2, W: 2, C: 5, K: 2, stride: 2, padding: 'valid' };
     const x = new Float32Array(20).fill(-Infinity);
