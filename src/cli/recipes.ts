@@ -7,6 +7,7 @@ import { Adam, AdamW } from '../training/optimizers.js';
 import { CategoricalCrossentropy, type LossSpec } from '../training/losses.js';
 import { CosineDecay } from '../training/schedules.js';
 import { MILD_AUGMENTATION, type AugmentationOptions } from '../data/augmentation.js';
+import type { TrainingSettings } from '../training/settings.js';
 import { UsageError } from './options.js';
 
 export interface Recipe {
@@ -27,20 +28,8 @@ export interface Recipe {
 }
 
 // How a run trains beyond the model and its learning rate: the tutorial's settings are all off.
-export interface Settings {
-  augment: boolean;          // augment the training images (with `augmentation`, default ROBUST_AUGMENTATION)
+export interface Settings extends TrainingSettings {
   augmentation?: AugmentationOptions;
-  schedule: 'none' | 'cosine'; // cosine decay to 0 after a warm-up of warmupEpochs
-  warmupEpochs: number;
-  labelSmoothing: number;
-  weightDecay: number;       // AdamW's decoupled weight decay (0: Adam)
-  dropout: number;           // before the classifier
-  standardizeImages?: boolean; // the model standardizes each image first (its brightness and contrast no longer matter)
-  preciseBn: boolean;        // recompute batch-norm statistics after every epoch (a few batches)
-  validationSplit: number;   // held out for model selection; the best epoch's weights are kept
-  epochs: number;
-  learningRate?: number;
-  batchSize?: number;        // the recipe's minibatch when not the tutorial's
 }
 
 export const TUTORIAL: Settings = {

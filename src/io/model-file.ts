@@ -12,6 +12,7 @@
 // Loading checks the architecture against the weights in the file before it allocates anything,
 // runs no initializer, and refuses non-finite values and bytes that do not match their checksum.
 
+import type { TrainingSettings } from '../training/settings.js';
 import type { Group } from 'h5wasm/node';
 import { buildFromConfig, type ModelConfig } from '../engine/graph-config.js';
 import { Graph } from '../engine/graph.js';
@@ -34,10 +35,7 @@ export interface TrainingState {
   batchSize: number;
   modelName: string;
   runId?: string;    // the run that wrote the file; its history and report carry the same id
-  settings?: {       // how the run trains (augmentation, schedule, ...), kept for --resume
-    augment: boolean; augmentation?: object; schedule: 'none' | 'cosine'; warmupEpochs: number; labelSmoothing: number; weightDecay: number;
-    dropout: number; standardizeImages?: boolean; preciseBn: boolean; validationSplit: number; epochs: number; learningRate?: number;
-  };
+  settings?: TrainingSettings; // how the run trains (augmentation, schedule, ...), kept for --resume
 }
 
 // Caps on what a model file may declare, checked before any memory is taken.
