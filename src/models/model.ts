@@ -397,7 +397,8 @@ export class Model {
       const steps = Math.ceil(n / batchSize);
       const history = new History();
       const sink = args.progress ?? stdoutSink;
-      const xb = new Float32Array(Math.min(batchSize, n) * this.core.inputSize), yb = new Float32Array(Math.min(batchSize, n) * K);
+      // Two batch buffers: the next batch is read while the workers run this one.
+      const buffers = [0, 1].map(() => ({ x: new Float32Array(Math.min(batchSize, n) * this.core.inputSize), y: new Float32Array(Math.min(batchSize, n) * K) }));
       this.stopTraining = false;
       await callAll(callbacks, 'onTrainBegin');
       for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
@@ -408,12 +409,27 @@ export class Model {
         const order = shuffle ? permutation(n, seededRandom(Math.imul(seed ^ 0x5bd1e995, 0x9e3779b1) + epoch)) : identity(n);
         const bar = verbose === 1 ? new ProgressBar(steps, sink) : undefined;
         let lossSum = 0, correct = 0, seen = 0;
-        for (let b = 0; b < steps; b++) {
-          const start = b * batchSize, rows = Math.min(batchSize, n - start);
-          await callAll(callbacks, 'onBatchBegin', b, { batch: b, size: rows });
-          const batch: Batch = { x: xb.subarray(0, rows * this.core.inputSize), y: yb.subarray(0, rows * K), rows };
+        const readBatch = (b: number): Batch => {
+          const start = b * batchSize, rows = Math.min(batchSize, n - start), buf = buffers[b % 2];
+          const batch: Batch = { x: buf.x.subarray(0, rows * this.core.inputSize), y: buf.y.subarray(0, rows * K), rows };
           set.read(order.subarray(start, start + rows), batch.x, batch.y, { epoch, seed, training: true });
-          const r = await this.step(engine, batch, seed, `at epoch ${epoch + 1}, batch ${b + 1}`);
+          return batch;
+        };
+        let next: Batch | undefined = readBatch(0);
+        for (let b = 0; b < steps; b++) {
+          const batch = next!, rows = batch.rows;
+          await callAll(callbacks, 'onBatchBegin', b, { batch: b, size: rows });
+          // The step copies the batch into the model's memory before its first await: the next
+          // batch is read (and augmented) on this thread while the workers run this one.
+          const pending = this.step(engine, batch, seed, `at epoch ${epoch + 1}, batch ${b + 1}`);
+          let readError: unknown;
+          try {
+            next = b + 1 < steps ? readBatch(b + 1) : undefined;
+          } catch (err) {
+            readError = err;
+          }
+          const r = await pending;
+          if (readError !== undefined) throw readError;
           const right = countCorrect(r.outputs, batch.y!, rows, K);
           lossSum += r.loss * rows;
           correct += right;
