@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { convNet, optimizers, tensor, Dense, input, Model, Conv2D, NonFiniteLossError, type Tensor } from '../../src/index.js';
+import { convNet, optimizers, tensor, Dense, input, Model, Conv2D, NonFiniteLossError, TensorDataset, type Tensor } from '../../src/index.js';
 import { randomArray } from '../helpers/assert.js';
 
 const x = tensor(randomArray(8 * 64 * 64 * 3, 5).map((v) => (v + 1) / 2), [8, 64, 64, 3]);
@@ -31,6 +31,25 @@ describe('the Keras-like API checks what it is given', () => {
     const a = input({ shape: [4] });
     const out = new Dense({ units: 2, name: 'same' }).apply(new Dense({ units: 2, name: 'same' }).apply(a));
     expect(() => new Model({ inputs: a, outputs: out })).toThrow(/two layers are named "same"/);
+  });
+
+  test('a dataset that fails to read a batch stops fit with its error once the running step is done', async () => {
+    const m = convNet({ seed: 2 });
+    m.compile({ optimizer: 'adam', loss: 'softmaxCrossEntropy' });
+    const tensors = new TensorDataset(x, y);
+    // fit reads batch 3 (samples 4 and 5) while the workers run batch 2.
+    const failing = Object.assign(Object.create(tensors) as TensorDataset, {
+      read(indices: ArrayLike<number>, xb: Float32Array, yb?: Float32Array) {
+        if (Array.from(indices).includes(4)) throw new Error('sample 4 is unreadable');
+        tensors.read(indices, xb, yb);
+      },
+    });
+    await expect(m.fit(failing, { epochs: 1, batchSize: 2, shuffle: false, verbose: 0, threads: 2 })).rejects.toThrow('sample 4 is unreadable');
+    expect(m.optimizer!.iterations).toBe(2);
+    // The model and its workers go on.
+    await m.fit(x, y, { epochs: 1, batchSize: 4, verbose: 0, threads: 2 });
+    expect(m.optimizer!.iterations).toBe(4);
+    await m.dispose();
   });
 
   for (const threads of [1, 2]) {
