@@ -17,8 +17,9 @@ Options:
   --data DIR     SIGNS folder (default: SIGNS), or a folder of class folders (or one with
                  train/ and test/, from which --split picks)
   --split NAME   test (default) or train
-  --robustness   also the accuracy under 13 shifts a new camera brings (scale, position,
-                 rotation, brightness, contrast, noise, blur, JPEG quality 15, grey) and their mean
+  --robustness   also the accuracy under 14 shifts a new camera brings (scale, position,
+                 rotation, brightness, contrast, noise, blur, JPEG quality 15, grey, a cluttered
+                 background) and their mean
   --threads N    worker threads (default: the cores, up to 8)
 `;
 

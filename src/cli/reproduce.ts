@@ -5,6 +5,7 @@
 
 import { join, resolve } from 'node:path';
 import { loadSigns } from '../data/signs.js';
+import { ROBUSTNESS_SHIFTS } from '../data/robustness.js';
 import { intOption, parse, threadsOption, UsageError } from './options.js';
 import { recipes } from './recipes.js';
 import { runTraining, type TrainOutcome } from './train.js';
@@ -82,7 +83,7 @@ export async function reproduceCommand(argv: string[], log: (s: string) => void)
   });
   log('\nThe tutorial recipe against the robust recipe');
   for (const l of markdownTable(header2, rows2)) log(l);
-  log('\nRobustness: the mean test accuracy over 13 shifts (scale, position, rotation, brightness, contrast, noise, blur, JPEG 15, grey).');
+  log(`\nRobustness: the mean test accuracy over ${ROBUSTNESS_SHIFTS.length} shifts (scale, position, rotation, brightness, contrast, noise, blur, JPEG 15, grey, cluttered background).`);
 }
 
 // A Markdown table, the first column left-aligned and the others right-aligned.

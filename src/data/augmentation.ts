@@ -6,6 +6,7 @@
 
 import { ArgumentError, describe } from '../errors.js';
 import { fmix32 } from '../layers/initializers.js';
+import { handBox, withClutter } from './background.js';
 
 export interface AugmentationOptions {
   /** Keras RandomFlip: 'horizontal' mirrors half the images left-right. Default none. */
@@ -28,6 +29,8 @@ export interface AugmentationOptions {
   erasing?: number;
   /** Keras RandomGrayscale: the probability of turning the image grey. Default 0. */
   grayscale?: number;
+  /** The probability of replacing the background outside the hand's bounding box with random shapes and colours (see src/data/background.ts; for SIGNS-like photos of a hand against a plain wall). Default 0. */
+  background?: number;
   /** Keras GaussianNoise: the largest standard deviation of the noise added to every channel value, as a fraction of full scale (each image draws its own from 0 up to it). Default 0. */
   noise?: number;
   /** The probability that an image is augmented at all. Default 1. */
@@ -50,7 +53,7 @@ export function checkAugmentation(a: AugmentationOptions): AugmentationOptions {
     const v = a[name];
     if (v !== undefined && !(typeof v === 'number' && v >= 0 && v <= max)) throw new ArgumentError(`augmentation ${name} must be a number from 0 to ${max}, got ${describe(v)}`);
   };
-  for (const k of ['rotation', 'zoom', 'translation', 'brightness', 'contrast', 'saturation', 'hue', 'erasing', 'grayscale', 'noise', 'probability'] as const) fraction(k);
+  for (const k of ['rotation', 'zoom', 'translation', 'brightness', 'contrast', 'saturation', 'hue', 'erasing', 'grayscale', 'background', 'noise', 'probability'] as const) fraction(k);
   if (a.flip !== undefined && a.flip !== 'horizontal' && a.flip !== 'none') throw new ArgumentError(`augmentation flip must be "horizontal" or "none", got ${describe(a.flip)}`);
   return a;
 }
@@ -97,6 +100,12 @@ export function augmentImage(src: Uint8Array, H: number, W: number, dst: Float32
   if (u() >= (a.probability ?? 1)) {
     for (let i = 0; i < H * W * 3; i++) dst[i] = src[i] / 255;
     return;
+  }
+  // The background draws from a stream of its own, so the other options' draws (and the runs
+  // measured with them) stay as they were.
+  if ((a.background ?? 0) > 0) {
+    const v = draws(seed ^ 0x1b873593, epoch, image);
+    if (v() < a.background!) src = withClutter(src, H, W, handBox(src, H, W), v);
   }
   const flip = a.flip === 'horizontal' && u() < 0.5;
   const angle = sym((a.rotation ?? 0) * 2 * Math.PI);

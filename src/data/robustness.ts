@@ -1,11 +1,12 @@
 // A robustness suite built from a test set: the same images under the shifts a photo from
 // another camera brings (scale, position, rotation, lighting, contrast, noise, blur, JPEG
-// compression, grey). It is for measuring only: its random stream (the noise) is its own, and
+// compression, grey, a cluttered background). It is for measuring only: its random stream (the noise) is its own, and
 // nothing here is used for training or model selection.
 
 import jpeg from 'jpeg-js';
 import { fmix32 } from '../layers/initializers.js';
 import { warp, type Warp } from './augmentation.js';
+import { handBox, withClutter } from './background.js';
 import { ImageSet } from './image-set.js';
 
 export interface Shift { name: string; apply(src: Uint8Array, H: number, W: number, image: number): Uint8Array }
@@ -68,6 +69,17 @@ const blur: Shift = {
   },
 };
 
+// Random shapes and colours outside the hand's bounding box; its stream depends on the image
+// index alone (and is not the training augmentation's).
+const clutteredBackground: Shift = {
+  name: 'cluttered background',
+  apply: (src, H, W, image) => {
+    let h = fmix32((image * 0x9e3779b1 + 0x2545f491) >>> 0);
+    const u = () => (h = fmix32((h + 0x6d2b79f5) >>> 0)) / 4294967296;
+    return withClutter(src, H, W, handBox(src, H, W), u);
+  },
+};
+
 const jpegQuality = (q: number): Shift => ({
   name: `JPEG quality ${q}`,
   apply: (src, H, W) => {
@@ -96,6 +108,7 @@ export const ROBUSTNESS_SHIFTS: Shift[] = [
   blur,
   jpegQuality(15),
   perPixel('grayscale', (r, g, b) => { const y = 0.299 * r + 0.587 * g + 0.114 * b; return [y, y, y]; }),
+  clutteredBackground,
 ];
 
 // The set with one shift applied to every image.

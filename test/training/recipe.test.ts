@@ -8,6 +8,7 @@ import {
   BatchNormalization, CategoricalCrossentropy, Conv2D, convNet, Dense, Flatten, input, Model, tensor, type Tensor,
 } from '../../src/index.js';
 import { augmentImage, warp } from '../../src/data/augmentation.js';
+import { handBox, withClutter } from '../../src/data/background.js';
 import { ImageSet } from '../../src/data/image-set.js';
 import { loadSigns } from '../../src/data/signs.js';
 import { ModelCheckpoint } from '../../src/io/model-checkpoint.js';
@@ -106,6 +107,40 @@ describe('augmentation transforms against direct references', () => {
     const d = bright[0] - img[0] / 255;
     expect(Math.abs(d)).toBeLessThanOrEqual(0.3);
     for (let i = 0; i < img.length; i++) expect(bright[i]).toBeCloseTo(Math.min(1, Math.max(0, img[i] / 255 + d)), 5);
+  });
+  test('background: the hand box bounds the skin-coloured pixels (plus the margin); clutter goes only outside it', () => {
+    const S = 32, pale = [225, 222, 218], skin = [200, 150, 120];
+    const photo = new Uint8Array(S * S * 3);
+    for (let i = 0; i < S * S; i++) photo.set(pale, 3 * i);
+    // A "hand" of rows 10-24, columns 6-13, and one stray warm pixel that must not stretch the box.
+    for (let y = 10; y < 25; y++) for (let x = 6; x < 14; x++) photo.set(skin, (y * S + x) * 3);
+    photo.set(skin, (2 * S + 30) * 3);
+    const box = handBox(photo, S, S);
+    expect(box).toEqual({ top: 8, left: 4, bottom: 27, right: 16 });
+    let h = 1;
+    const u = () => ((h = (h * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const out = withClutter(photo, S, S, box, u);
+    let changed = 0;
+    for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) {
+      const inside = y >= box.top && y < box.bottom && x >= box.left && x < box.right;
+      const same = [0, 1, 2].every((c) => out[(y * S + x) * 3 + c] === photo[(y * S + x) * 3 + c]);
+      if (inside) expect(same, `(${y}, ${x})`).toBe(true);
+      else if (!same) changed++;
+    }
+    expect(changed).toBeGreaterThan(0.5 * (S * S - 19 * 12));
+    // No skin (a blank wall): the box is the whole image, nothing is pasted.
+    expect(handBox(new Uint8Array(S * S * 3).fill(230), S, S)).toEqual({ top: 0, left: 0, bottom: S, right: S });
+    // The augmentation option pastes with probability `background`, from its own stream: the
+    // other draws are as without it.
+    const b = new Float32Array(S * S * 3);
+    augmentImage(photo, S, S, b, { brightness: 0.2, background: 1 }, 5, 1, 2);
+    const c = new Float32Array(S * S * 3);
+    augmentImage(photo, S, S, c, { brightness: 0.2 }, 5, 1, 2);
+    // The same brightness draw with and without the background; only the outside differs.
+    for (let y = box.top; y < box.bottom; y++) for (let x = box.left; x < box.right; x++) {
+      for (let ch = 0; ch < 3; ch++) expect(b[(y * S + x) * 3 + ch], `(${y}, ${x})`).toBe(c[(y * S + x) * 3 + ch]);
+    }
+    expect(Array.from(b)).not.toEqual(Array.from(c));
   });
   test('draws depend on (seed, epoch, image) only', () => {
     const a = new Float32Array(H * W * 3), b = new Float32Array(H * W * 3), c = new Float32Array(H * W * 3);
