@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const dataAt = argv.indexOf('--data');
   const dir = dataAt >= 0 ? argv[dataAt + 1] : undefined;
-  const files = argv.filter((a, i) => a !== '--data' && i !== dataAt + 1);
+  const files = argv.filter((a, i) => a !== '--data' && (dataAt < 0 || i !== dataAt + 1));
   const { test } = await loadSigns(dir);
   const results = [];
   for (const file of files) {
