@@ -1,7 +1,7 @@
 // A robustness suite built from a test set: the same images under the shifts a photo from
 // another camera brings (scale, position, rotation, lighting, contrast, noise, blur, JPEG
-// compression, grey, a cluttered background). It is for measuring only: its random stream (the noise) is its own, and
-// nothing here is used for training or model selection.
+// compression, grey, a cluttered background). It is for measuring only: its random streams (the
+// noise, the clutter) are its own, and nothing here is used for training or model selection.
 
 import jpeg from 'jpeg-js';
 import { fmix32 } from '../layers/initializers.js';
@@ -38,12 +38,17 @@ const perPixel = (name: string, fn: (r: number, g: number, b: number) => [number
   },
 });
 
-// Gaussian noise of sd 20 grey levels; its stream depends on the image index alone.
+// Uniforms in (0, 1) that depend on the image index and the shift's salt alone.
+function imageStream(image: number, salt: number): () => number {
+  let h = fmix32((image * 0x9e3779b1 + salt) >>> 0);
+  return () => ((h = fmix32((h + 0x6d2b79f5) >>> 0)) + 0.5) / 4294967296;
+}
+
+// Gaussian noise of sd 20 grey levels.
 const noise: Shift = {
   name: 'gaussian noise (sd 0.08)',
   apply: (src, _H, _W, image) => {
-    let h = fmix32((image * 0x9e3779b1 + 0x3c6ef372) >>> 0);
-    const u = () => ((h = fmix32((h + 0x6d2b79f5) >>> 0)) + 0.5) / 4294967296;
+    const u = imageStream(image, 0x3c6ef372);
     return Uint8Array.from(src, (v) => Math.round(Math.min(255, Math.max(0, v + 20.4 * Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u())))));
   },
 };
@@ -69,15 +74,10 @@ const blur: Shift = {
   },
 };
 
-// Random shapes and colours outside the hand's bounding box; its stream depends on the image
-// index alone (and is not the training augmentation's).
+// Random shapes and colours outside the hand's bounding box (not the training augmentation's draws).
 const clutteredBackground: Shift = {
   name: 'cluttered background',
-  apply: (src, H, W, image) => {
-    let h = fmix32((image * 0x9e3779b1 + 0x2545f491) >>> 0);
-    const u = () => (h = fmix32((h + 0x6d2b79f5) >>> 0)) / 4294967296;
-    return withClutter(src, H, W, handBox(src, H, W), u);
-  },
+  apply: (src, H, W, image) => withClutter(src, H, W, handBox(src, H, W), imageStream(image, 0x2545f491)),
 };
 
 const jpegQuality = (q: number): Shift => ({
