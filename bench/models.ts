@@ -4,7 +4,7 @@
 // all. Each case runs in a fresh process, so its peak RSS is its own. Prints the machine's SIMD
 // peak, a table with our ratio to each competitor, and writes bench/results/models.json.
 //
-//   npm run bench:models [-- --quick] [-- --only simdnet|pytorch|tfjs]
+//   npm run bench:models [-- --quick] [-- --only simdnet|pytorch|tfjs[,...]] [-- --model resnet50|convnet]
 //   SIMDNET_PYTHON=/usr/bin/python3 picks the interpreter (default: the first of python3,
 //   /usr/bin/python3 that imports torch).
 
@@ -103,12 +103,12 @@ function torchPython(): string | undefined {
   return candidates.find((py) => spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0);
 }
 
-function cases(quick: boolean, only: string | undefined, python: string | undefined): Case[] {
+function cases(quick: boolean, wanted: (system: string) => boolean, python: string | undefined): Case[] {
   const all = availableParallelism();
   const reps = quick ? 2 : 5;
   const list: Case[] = [];
   const threadCounts = all > 1 ? [1, all] : [1];
-  if (only !== 'tfjs') {
+  if (wanted('simdnet')) {
     for (const threads of threadCounts) {
       list.push({ system: 'simdnet', model: 'resnet50', mode: 'train', batch: 32, threads, reps });
       list.push({ system: 'simdnet', model: 'resnet50', mode: 'predict', batch: 32, threads, reps });
@@ -119,14 +119,14 @@ function cases(quick: boolean, only: string | undefined, python: string | undefi
       list.push({ system: 'simdnet', model: 'resnet50', mode: 'train', batch: 32, threads, reps, deterministic: true, note: 'deterministic' });
     }
   }
-  if (python && (only === undefined || only === 'pytorch')) {
+  if (python && wanted('pytorch')) {
     for (const threads of threadCounts) {
       list.push({ system: 'pytorch', model: 'resnet50', mode: 'train', batch: 32, threads, reps });
       list.push({ system: 'pytorch', model: 'resnet50', mode: 'predict', batch: 32, threads, reps });
       list.push({ system: 'pytorch', model: 'convnet', mode: 'train', batch: 64, threads, reps: reps * 4 });
     }
   }
-  if (only === undefined || only === 'tfjs') {
+  if (wanted('tfjs')) {
     list.push({ system: 'tfjs-wasm', model: 'resnet50', mode: 'train', batch: 32, threads: 1, reps: 1 });
     list.push({ system: 'tfjs-wasm', model: 'resnet50', mode: 'predict', batch: 32, threads: 1, reps });
     list.push({ system: 'tfjs-wasm', model: 'convnet', mode: 'train', batch: 64, threads: 1, reps: 1 });
@@ -147,19 +147,25 @@ async function main(): Promise<void> {
     return;
   }
   const quick = argv.includes('--quick');
-  const onlyAt = argv.indexOf('--only');
-  const only = onlyAt >= 0 ? argv[onlyAt + 1] : undefined;
-  for (const a of argv) if (!['--quick', '--only', 'simdnet', 'pytorch', 'tfjs'].includes(a)) throw new Error(`bench/models: unknown argument ${a}`);
+  const valueOf = (flag: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
+  const only = valueOf('--only')?.split(','), model = valueOf('--model');
+  for (let i = 0; i < argv.length; i++) {
+    if ((argv[i] === '--only' || argv[i] === '--model') && i + 1 < argv.length) i++;
+    else if (argv[i] !== '--quick') throw new Error(`bench/models: unknown or incomplete argument ${argv[i]}`);
+  }
+  for (const s of only ?? []) if (!['simdnet', 'pytorch', 'tfjs'].includes(s)) throw new Error(`bench/models: --only takes simdnet, pytorch, tfjs; got ${s}`);
+  if (model !== undefined && model !== 'resnet50' && model !== 'convnet') throw new Error(`bench/models: --model takes resnet50 or convnet; got ${model}`);
+  const wanted = (system: string) => only === undefined || only.includes(system);
   const self = fileURLToPath(import.meta.url);
   const twins = join(dirname(self), '..', '..', 'bench', 'pytorch_twins.py');
-  const python = only === undefined || only === 'pytorch' ? torchPython() : undefined;
+  const python = wanted('pytorch') ? torchPython() : undefined;
   const results: Result[] = [];
   const m = machine();
   const peak = simdPeak();
   console.log(`simdnet model benchmarks${quick ? ' (quick)' : ''}: ${m.cpu} (${m.simd}), ${m.cores} cores, Node ${process.version}`);
   console.log(`WebAssembly SIMD peak loop: ${peak.toFixed(1)} GFLOP/s per core`);
   console.log(python ? `PyTorch: ${python}` : 'PyTorch: no python3 with torch here (Debian: apt install python3-torch); its rows are left out');
-  for (const c of cases(quick, only, python)) {
+  for (const c of cases(quick, wanted, python).filter((c) => model === undefined || c.model === model)) {
     process.stdout.write(`  ${c.system} ${c.model} ${c.mode} batch ${c.batch}, ${c.threads} thread(s)${c.note ? ` (${c.note})` : ''} ... `);
     const r = c.system === 'pytorch'
       ? spawnSync(python!, [twins, JSON.stringify(c)], { encoding: 'utf8', timeout: 30 * 60_000 })
