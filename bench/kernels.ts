@@ -6,8 +6,8 @@
 
 import { Bench } from 'tinybench';
 import { Runtime, type KernelVariant } from '../src/kernels/index.js';
-import { isPointwise } from '../src/kernels/padding.js';
-import { winogradScratchBytes } from '../src/kernels/conv-algorithm.js';
+import { isPointwise, window2d } from '../src/kernels/padding.js';
+import { directScratchBytes, winogradScratchBytes } from '../src/kernels/conv-algorithm.js';
 import { useGemmBlocking } from '../src/kernels/gemm-blocking.js';
 import { machine, table, writeResults } from './report.js';
 import { resnetShapes } from './resnet-shapes.js';
@@ -185,9 +185,43 @@ async function main(): Promise<void> {
   console.log('\nPooling and element-wise ops at ResNet-50 shapes');
   console.log(table(['op', 'median ms'], poolRows));
 
+  // The ConvNet's first layer and pool at its batch of 64: the direct kernel against im2col.
+  const convnetRows: (string | number)[][] = [];
+  const convnetJson = [];
+  {
+    const mark = rt.arena.mark();
+    const B = 64, H = 64, C = 3, K = 4, F = 8;
+    const g = { N: B, H, W: H, C, F, KH: K, KW: K, stride: 1, ...window2d(H, H, K, K, 1, 'same') };
+    const x = rt.arena.allocF32(B * H * H * C), w = rt.arena.allocF32(K * K * C * F), y = rt.arena.allocF32(B * H * H * F), dw = rt.arena.allocF32(K * K * C * F);
+    const cols = rt.arena.allocF32(B * H * H * K * K * C), scratch = rt.arena.alloc(directScratchBytes(g));
+    const pooled = rt.arena.allocF32(B * 8 * 8 * F), arg = rt.arena.allocF32(B * 8 * 8 * F);
+    fill(rt, x, B * H * H * C, 9); fill(rt, w, K * K * C * F, 10); fill(rt, y, B * H * H * F, 11);
+    const geo = [B, H, H, C, K, K, F, 1, g.padT, g.padL, g.OH, g.OW] as const;
+    const flops = 2 * B * H * H * K * K * C * F;
+    const pool = window2d(H, H, 8, 8, 8, 'same');
+    const cases: [string, number, () => void][] = [
+      ['W1 4x4 64x64x3->8 forward, im2col', flops, () => k.conv2d_forward(x, w, 0, y, ...geo, cols, rt.gemmWorkspace)],
+      ['W1 forward, direct', flops, () => k.conv2d_direct_forward(x, w, 0, y, ...geo, scratch)],
+      ['W1 kernel gradient, im2col', flops, () => k.conv2d_backward_kernel(x, y, dw, 0, ...geo, 0, cols, rt.gemmWorkspace)],
+      ['W1 kernel gradient, direct', flops, () => k.conv2d_direct_backward_kernel(x, y, dw, 0, ...geo, 0, scratch)],
+      ['max 8x8/8 64x64x8 forward', 0, () => k.maxpool_forward(y, pooled, arg, B, H, H, F, 8, 8, 8, pool.padT, pool.padL, pool.OH, pool.OW)],
+      ['max 8x8/8 64x64x8 backward', 0, () => k.maxpool_backward(pooled, arg, y, B * 8 * 8 * F, B * H * H * F)],
+      ['relu 64x64x8 forward', 0, () => k.relu_forward(y, y, B * H * H * F)],
+    ];
+    for (const [name, f, fn] of cases) {
+      const ms = await median(fn, args.quick);
+      const gf = f ? f / (ms / 1e3) / 1e9 : 0;
+      convnetRows.push([name, ms, f ? gf : '-', f ? `${((100 * gf) / peak).toFixed(0)}%` : '-']);
+      convnetJson.push({ name, ms, gflops: f ? gf : undefined });
+    }
+    rt.arena.freeSince(mark);
+  }
+  console.log('\nThe ConvNet\'s first layer and pool, batch 64');
+  console.log(table(['op', 'median ms', 'GFLOP/s', 'of peak'], convnetRows));
+
   const path = writeResults('kernels.json', {
     machine: machine(), variant: rt.variant, batch: N, quick: args.quick, peakGflops: peak, gemmBlocking: blocking,
-    gemm: gemmJson, conv: convJson, batchnorm: bnJson, pooling: poolJson,
+    gemm: gemmJson, conv: convJson, batchnorm: bnJson, pooling: poolJson, convnet: convnetJson,
     convTotals: { seconds: totals.ms / 1e3, gflop: totals.flops / 1e9 },
   });
   console.log(`\nwrote ${path}`);

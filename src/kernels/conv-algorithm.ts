@@ -26,7 +26,8 @@ export function winogradApplies(g: ConvGeometry): boolean {
   return g.KH === 3 && g.KW === 3 && g.stride === 1;
 }
 
-// A window of at most 64 cells (kh, kw, c) and filters in fours: eight cells' sums fit in registers.
+// A window of at most 64 cells (kh, kw, c), a layer with few input channels whose im2col copy
+// would dwarf its GEMM, and filters in fours (the kernels' vector width).
 export function directApplies(g: ConvGeometry): boolean {
   return g.KH * g.KW * g.C <= 64 && g.F % 4 === 0;
 }
