@@ -10,27 +10,10 @@ import { Flatten } from '../layers/flatten.js';
 import { initializers } from '../layers/initializers.js';
 import { input } from '../layers/input.js';
 import { MaxPooling2D } from '../layers/pooling2d.js';
-import type { Runtime } from '../kernels/index.js';
 import { Model } from './model.js';
+import type { TutorialModelArgs } from './tutorial-model-args.js';
 
-export interface ConvNetArgs {
-  /** One sample's shape. Default [64, 64, 3] (SIGNS). */
-  inputShape?: number[];
-  /** Number of classes of the classifier. Default 6. */
-  classes?: number;
-  /** Seed of the initial weights; 0 gives the goldens' portable initializer. Default 0. */
-  seed?: number;
-  /** The kernels and memory to use. Default: the model's own. */
-  runtime?: Runtime;
-  /** A Dropout of this rate before the classifier (the robust recipe's). Default 0: none, as in the tutorial. */
-  dropout?: number;
-  /**
-   * Standardize each image first (zero mean, unit variance over its pixels and channels: a
-   * LayerNormalization named `standardize`, without parameters), as the robust recipe does.
-   * Default false, as in the tutorial.
-   */
-  standardizeImages?: boolean;
-}
+export type ConvNetArgs = TutorialModelArgs;
 
 export function convNet(args: ConvNetArgs = {}): Model {
   const seed = args.seed ?? 0;

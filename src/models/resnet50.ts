@@ -15,8 +15,8 @@ import { input } from '../layers/input.js';
 import type { SymbolicTensor } from '../layers/layer.js';
 import { AveragePooling2D, MaxPooling2D } from '../layers/pooling2d.js';
 import { ZeroPadding2D } from '../layers/zero-padding2d.js';
-import type { Runtime } from '../kernels/index.js';
 import { Model } from './model.js';
+import type { TutorialModelArgs } from './tutorial-model-args.js';
 
 const relu = (x: SymbolicTensor) => new Activation({ activation: 'relu' }).apply(x);
 const bn = (name: string, x: SymbolicTensor) => new BatchNormalization({ axis: 3, name }).apply(x);
@@ -53,24 +53,7 @@ export function convolutionalBlock(x: SymbolicTensor, f: number, filters: [numbe
   return relu(new Add().apply([x, shortcut]));
 }
 
-export interface ResNet50Args {
-  /** One sample's shape. Default [64, 64, 3] (SIGNS). */
-  inputShape?: number[];
-  /** Number of classes of the classifier. Default 6. */
-  classes?: number;
-  /** Seed of the initial weights; 0 gives the goldens' portable initializer. Default 0. */
-  seed?: number;
-  /** The kernels and memory to use. Default: the model's own. */
-  runtime?: Runtime;
-  /** A Dropout of this rate before the classifier (the robust recipe's). Default 0: none, as in the tutorial. */
-  dropout?: number;
-  /**
-   * Standardize each image first (zero mean, unit variance over its pixels and channels: a
-   * LayerNormalization named `standardize`, without parameters), as the robust recipe does.
-   * Default false, as in the tutorial.
-   */
-  standardizeImages?: boolean;
-}
+export type ResNet50Args = TutorialModelArgs;
 
 export function resNet50(args: ResNet50Args = {}): Model {
   const classes = args.classes ?? 6;
