@@ -214,9 +214,12 @@ describe('callbacks', () => {
 test('augmentation and precise batch norm do not depend on the number of workers (ConvNet, first epoch)', async () => {
   const losses = [];
   for (const threads of [1, 2]) {
-    const m = convNet({ seed: 4, dropout: 0.2 });
+    const m = convNet({ seed: 4, dropout: 0.2, standardizeImages: true });
     m.compile({ optimizer: 'adam', loss: 'softmaxCrossEntropy' });
-    const set = data.train.slice(0, 256).augment({ flip: 'horizontal', rotation: 0.05, zoom: 0.2, translation: 0.1, brightness: 0.3, contrast: 0.3, saturation: 0.3, hue: 0.05, erasing: 0.5 });
+    const set = data.train.slice(0, 256).augment({
+      flip: 'horizontal', rotation: 0.05, zoom: 0.2, translation: 0.1, brightness: 0.3, contrast: 0.3, saturation: 0.3, hue: 0.05, erasing: 0.5,
+      grayscale: 0.3, noise: 0.1, background: 0.5,
+    });
     const h = await m.fit(set, { epochs: 1, batchSize: 64, verbose: 0, threads, seed: 3, preciseBatchNorm: true });
     losses.push(h.history.loss[0]);
     await m.dispose();
