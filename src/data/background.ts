@@ -36,29 +36,27 @@ export function handBox(src: Uint8Array, H: number, W: number, margin = 2): Box 
 // random shapes (rectangles, discs, bars), each a random colour; `u` draws uniforms in [0, 1).
 export function withClutter(src: Uint8Array, H: number, W: number, box: Box, u: () => number): Uint8Array {
   const out = src.slice();
-  const bg = new Uint8Array(H * W * 3);
   const colour = () => [Math.floor(256 * u()), Math.floor(256 * u()), Math.floor(256 * u())];
-  const fill = (inside: (y: number, x: number) => boolean, c: number[]) => {
-    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) if (inside(y, x)) bg.set(c, (y * W + x) * 3);
+  // Colour c on the pixels outside the box, within rows y0..y1 and columns x0..x1, that `inside` takes.
+  const paint = (c: number[], inside: (y: number, x: number) => boolean, y0 = 0, y1 = H - 1, x0 = 0, x1 = W - 1) => {
+    for (let y = Math.max(0, Math.ceil(y0)); y <= Math.min(H - 1, Math.floor(y1)); y++) {
+      for (let x = Math.max(0, Math.ceil(x0)); x <= Math.min(W - 1, Math.floor(x1)); x++) {
+        if (y >= box.top && y < box.bottom && x >= box.left && x < box.right) continue;
+        if (inside(y, x)) out.set(c, (y * W + x) * 3);
+      }
+    }
   };
-  fill(() => true, colour());
+  paint(colour(), () => true);
   const shapes = 8 + Math.floor(16 * u());
   for (let s = 0; s < shapes; s++) {
     const kind = u(), c = colour();
     const cy = u() * H, cx = u() * W, ry = (0.05 + 0.25 * u()) * H, rx = (0.05 + 0.25 * u()) * W;
-    if (kind < 0.4) fill((y, x) => Math.abs(y - cy) <= ry && Math.abs(x - cx) <= rx, c);
-    else if (kind < 0.8) fill((y, x) => ((y - cy) / ry) ** 2 + ((x - cx) / rx) ** 2 <= 1, c);
+    if (kind < 0.4) paint(c, () => true, cy - ry, cy + ry, cx - rx, cx + rx);
+    else if (kind < 0.8) paint(c, (y, x) => ((y - cy) / ry) ** 2 + ((x - cx) / rx) ** 2 <= 1, cy - ry, cy + ry, cx - rx, cx + rx);
     else {
       // A bar at a random angle, 1-4 pixels thick.
       const a = Math.PI * u(), half = 0.5 + 1.5 * u(), sin = Math.sin(a), cos = Math.cos(a);
-      fill((y, x) => Math.abs((x - cx) * sin - (y - cy) * cos) <= half, c);
-    }
-  }
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) {
-      if (y >= box.top && y < box.bottom && x >= box.left && x < box.right) continue;
-      const o = (y * W + x) * 3;
-      out[o] = bg[o]; out[o + 1] = bg[o + 1]; out[o + 2] = bg[o + 2];
+      paint(c, (y, x) => Math.abs((x - cx) * sin - (y - cy) * cos) <= half);
     }
   }
   return out;

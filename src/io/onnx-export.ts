@@ -166,7 +166,7 @@ registerOnnxExporter('LayerNormalization', (ctx) => {
   const l = ctx.layer as Any;
   const x = ctx.inputs[0];
   const shape = l.inputShapes[0] as number[];
-  const first = shape.length + 1 - l.normalizedAxes; // the first normalized Keras axis (batch = 0)
+  const first = shape.length + 1 - (l.normalizedShape as number[]).length; // the first normalized Keras axis (batch = 0)
   const kept = (a: number) => (a >= first ? shape[a - 1] : 1);
   // Keras axes 1..3 of an image are NCHW axes 2, 3, 1.
   const axes = x.rank === 4 ? [1, 2, 3].filter((a) => a >= first).map((a) => (a === 3 ? 1 : a + 1)).sort() : [1];

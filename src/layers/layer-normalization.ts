@@ -35,8 +35,6 @@ export class LayerNormalization extends Layer {
   readonly center: boolean;
   readonly scale: boolean;
   private readonly inits: Initializer[];
-  // How many trailing axes of a sample are normalized together (set once the input is known).
-  normalizedAxes = 0;
 
   constructor(args: LayerNormalizationArgs = {}) {
     super(args);
@@ -55,7 +53,12 @@ export class LayerNormalization extends Layer {
 
   computeOutputShape(inputShapes: Shape[]): Shape {
     expectInputs(this, inputShapes, 1);
-    const rank = inputShapes[0].length + 1;
+    this.normalizedCount(inputShapes[0].length + 1);
+    return [...inputShapes[0]];
+  }
+
+  // How many trailing axes of an input of `rank` (the batch axis counted) are normalized together.
+  private normalizedCount(rank: number): number {
     const axes = [...new Set((Array.isArray(this.axis) ? this.axis : [this.axis]).map((a) => (a < 0 ? a + rank : a)))].sort((a, b) => a - b);
     // The normalized values of a sample must be contiguous in memory: the last axes, not the batch.
     const trailing = axes.every((a, i) => a === rank - axes.length + i) && axes[0] >= 1;
@@ -63,14 +66,18 @@ export class LayerNormalization extends Layer {
       throw new ArgumentError(`layer "${this.name}": axis ${JSON.stringify(this.axis)} of an input of rank ${rank}: ` +
         'only the last axes can be normalized (e.g. -1, or [1, 2, 3] for whole images), never the batch axis 0');
     }
-    this.normalizedAxes = axes.length;
-    return [...inputShapes[0]];
+    return axes.length;
   }
 
-  protected build(inputShapes: Shape[]): void {
-    const shape = inputShapes[0].slice(inputShapes[0].length - this.normalizedAxes);
-    if (this.scale) this.addWeight('gamma', shape, this.inits[0]);
-    if (this.center) this.addWeight('beta', shape, this.inits[1]);
+  // The shape of the values normalized together: the last axes of a sample (gamma's and beta's shape).
+  get normalizedShape(): Shape {
+    const s = this.inputShapes[0];
+    return s.slice(s.length - this.normalizedCount(s.length + 1));
+  }
+
+  protected build(): void {
+    if (this.scale) this.addWeight('gamma', this.normalizedShape, this.inits[0]);
+    if (this.center) this.addWeight('beta', this.normalizedShape, this.inits[1]);
   }
 
   getConfig() {
@@ -81,7 +88,7 @@ export class LayerNormalization extends Layer {
   }
 
   // Values normalized together (N), and how many such groups one sample has.
-  private get groupSize(): number { return sizeOf(this.outputShape.slice(this.outputShape.length - this.normalizedAxes)); }
+  private get groupSize(): number { return sizeOf(this.normalizedShape); }
   private get groupsPerSample(): number { return sizeOf(this.outputShape) / this.groupSize; }
   private weightAt(b: LayerBuffers, which: 'gamma' | 'beta', of: 'weights' | 'grads'): number {
     const i = this.weights.findIndex((w) => w.name === which);

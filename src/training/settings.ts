@@ -10,7 +10,7 @@ export interface TrainingSettings {
   weightDecay: number;       // AdamW's decoupled weight decay (0: Adam)
   dropout: number;           // before the classifier
   standardizeImages?: boolean; // the model standardizes each image first (its brightness and contrast no longer matter)
-  preciseBn: boolean;        // recompute batch-norm statistics after every epoch (a few batches)
+  preciseBn: boolean;        // recompute batch-norm statistics after every epoch (~512 images) and at the end (every batch)
   validationSplit: number;   // held out for model selection; the best epoch's weights are kept
   epochs: number;
   learningRate?: number;
