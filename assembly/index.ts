@@ -10,6 +10,10 @@ export {
   winograd_output_transform_adjoint, winograd_kernel_transform_adjoint,
   conv2d_winograd_forward, conv2d_winograd_backward_input, conv2d_winograd_backward_kernel,
 } from "./winograd";
+export {
+  winograd4x4_kernel_transform, winograd4x4_input_transform, winograd4x4_output_transform,
+  winograd4x4_output_transform_adjoint, winograd4x4_kernel_transform_adjoint,
+} from "./winograd-f4";
 export { conv2d_direct_forward, conv2d_direct_backward_kernel } from "./conv-direct";
 export { dense_forward, dense_backward } from "./dense";
 export {

@@ -1,5 +1,7 @@
-// Winograd F(2x2, 3x3) convolution for 3x3 stride-1 kernels, in Keras layouts (x [N,H,W,C],
-// w [3,3,C,F], y [N,OH,OW,F]): each 2x2 output tile costs 16 multiplies per (c, f) instead of 36.
+// Winograd convolution for 3x3 stride-1 kernels, in Keras layouts (x [N,H,W,C], w [3,3,C,F],
+// y [N,OH,OW,F]): the drivers for F(2x2, 3x3) and F(4x4, 3x3), and F(2x2)'s transforms (F(4x4)'s
+// are in winograd-f4.ts). In F(2x2) each 2x2 output tile costs 16 multiplies per (c, f) instead
+// of 36:
 //
 //   U[ξ] = G g Gᵀ        the kernel, per (c, f)          U [16, C, F]
 //   V[ξ] = Bᵀ d B        a 4x4 input tile, per channel   V [16, T, C]
@@ -15,17 +17,17 @@
 // rows 0 and 3 swapped), so the rotated kernel's transform is the same arithmetic stored at
 // permuted positions.
 //
-// Scratch (floats): U 16*C*F, then V 16*T*C, then M 16*T*F (C and F as the pass sees them).
+// F(4x4) is the same with 6x6 input tiles, 4x4 output tiles and 36 planes.
 
 import { sgemm } from "./gemm";
 import { col_sum } from "./elementwise";
+import { loadLanes, storeLanes } from "./simd";
+import {
+  WINOGRAD4_BUFFER_BYTES, winograd4x4_kernel_transform, winograd4x4_input_transform, winograd4x4_output_transform,
+  winograd4x4_output_transform_adjoint, winograd4x4_kernel_transform_adjoint,
+} from "./winograd-f4";
 
 const TILE = 2;
-
-// The tiles along one side of an output of `size` cells.
-@inline function tilesOf(size: i32): i32 {
-  return (size + TILE - 1) / TILE;
-}
 
 // Index of transform cell (i, j) in the rotated kernel's transform: rows and columns 0 and 3 swap.
 @inline function rotated(i: i32): i32 {
@@ -90,7 +92,7 @@ export function winograd_kernel_transform(w: usize, C: i32, F: i32, rotate: bool
 
 @inline function storeKernel(u: usize, i: i32, j: i32, v: v128, c: i32, f: i32, lanes: i32, C: i32, F: i32, rotate: bool): void {
   const xi = rotate ? rotated(i) * 4 + rotated(j) : i * 4 + j;
-  store4(u + ((<usize>xi * C * F + <usize>c * F + f) << 2), v, lanes == 4, lanes);
+  storeLanes(u + ((<usize>xi * C * F + <usize>c * F + f) << 2), v, lanes == 4, lanes);
 }
 
 // v [16, T, C] = Bᵀ d B for every 4x4 tile d of x [N,H,W,C] whose top-left input cell is
@@ -131,23 +133,7 @@ export function winograd_input_transform(
 }
 
 @inline function cell(p: usize, inside: i32, bit: i32, zero: v128, full: bool, lanes: i32): v128 {
-  if (((inside >> bit) & 1) == 0) return zero;
-  if (full) return v128.load(p);
-  let v = zero;
-  v = f32x4.replace_lane(v, 0, load<f32>(p));
-  if (lanes > 1) v = f32x4.replace_lane(v, 1, load<f32>(p, 4));
-  if (lanes > 2) v = f32x4.replace_lane(v, 2, load<f32>(p, 8));
-  return v;
-}
-
-@inline function store4(d: usize, v: v128, full: bool, lanes: i32): void {
-  if (full) {
-    v128.store(d, v);
-  } else {
-    store<f32>(d, f32x4.extract_lane(v, 0));
-    if (lanes > 1) store<f32>(d, f32x4.extract_lane(v, 1), 4);
-    if (lanes > 2) store<f32>(d, f32x4.extract_lane(v, 2), 8);
-  }
+  return ((inside >> bit) & 1) == 0 ? zero : loadLanes(p, full, lanes);
 }
 
 // One tile, four channels: Bᵀ d B with Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
@@ -176,10 +162,10 @@ export function winograd_input_transform(
 }
 
 @inline function inputRow(d: usize, xi: i32, plane: usize, a: v128, b: v128, c: v128, e: v128, full: bool, lanes: i32): void {
-  store4(d + <usize>xi * plane, f32x4.sub(a, c), full, lanes);
-  store4(d + <usize>(xi + 1) * plane, f32x4.add(b, c), full, lanes);
-  store4(d + <usize>(xi + 2) * plane, f32x4.sub(c, b), full, lanes);
-  store4(d + <usize>(xi + 3) * plane, f32x4.sub(b, e), full, lanes);
+  storeLanes(d + <usize>xi * plane, f32x4.sub(a, c), full, lanes);
+  storeLanes(d + <usize>(xi + 1) * plane, f32x4.add(b, c), full, lanes);
+  storeLanes(d + <usize>(xi + 2) * plane, f32x4.sub(c, b), full, lanes);
+  storeLanes(d + <usize>(xi + 3) * plane, f32x4.sub(b, e), full, lanes);
 }
 
 // y [N,OH,OW,F] = Aᵀ m A (+ b [F], b = 0: no bias) for every tile of m [16, T, F], with
@@ -251,11 +237,11 @@ function outputTiles(m: usize, N: i32, OH: i32, OW: i32, F: i32, tilesH: i32, ti
   const s12 = f32x4.sub(f32x4.sub(m6, m10), m14), s13 = f32x4.sub(f32x4.sub(m7, m11), m15);
   // y = s A, plus the bias.
   const colBytes = <usize>F << 2;
-  store4(d, f32x4.add(f32x4.add(f32x4.add(s00, s01), s02), bias), full, lanes);
-  if (cols > 1) store4(d + colBytes, f32x4.add(f32x4.sub(f32x4.sub(s01, s02), s03), bias), full, lanes);
+  storeLanes(d, f32x4.add(f32x4.add(f32x4.add(s00, s01), s02), bias), full, lanes);
+  if (cols > 1) storeLanes(d + colBytes, f32x4.add(f32x4.sub(f32x4.sub(s01, s02), s03), bias), full, lanes);
   if (rows > 1) {
-    store4(d + rowBytes, f32x4.add(f32x4.add(f32x4.add(s10, s11), s12), bias), full, lanes);
-    if (cols > 1) store4(d + rowBytes + colBytes, f32x4.add(f32x4.sub(f32x4.sub(s11, s12), s13), bias), full, lanes);
+    storeLanes(d + rowBytes, f32x4.add(f32x4.add(f32x4.add(s10, s11), s12), bias), full, lanes);
+    if (cols > 1) storeLanes(d + rowBytes + colBytes, f32x4.add(f32x4.sub(f32x4.sub(s11, s12), s13), bias), full, lanes);
   }
 }
 
@@ -263,45 +249,68 @@ function outputTiles(m: usize, N: i32, OH: i32, OW: i32, F: i32, tilesH: i32, ti
   return cell(s + <usize>xi * plane, 1, 0, zero, full, lanes);
 }
 
-// y [N,OH,OW,F] = conv(x [N,H,W,C], w [3,3,C,F]) + b [F], stride 1 (b = 0: no bias).
-// scratch: winogradScratchBytes (src/kernels/conv-algorithm.ts) bytes; ws: GEMM scratch.
+// The drivers below run F(2x2, 3x3) (tile 2, this file's transforms) or F(4x4, 3x3) (tile 4,
+// winograd-f4.ts's). Scratch: a 2 KiB tile buffer, then U, V and M of P = (tile + 2)² planes.
+
+// The tiles along one side of an output of `size` cells.
+@inline function tilesAlong(size: i32, tile: i32): i32 {
+  return (size + tile - 1) / tile;
+}
+
+function kernelTransform(w: usize, C: i32, F: i32, rotate: bool, u: usize, tile: i32, buf: usize): void {
+  if (tile == 4) winograd4x4_kernel_transform(w, C, F, rotate, u, buf);
+  else winograd_kernel_transform(w, C, F, rotate, u);
+}
+
+function inputTransform(x: usize, N: i32, H: i32, W: i32, C: i32, padT: i32, padL: i32, tilesH: i32, tilesW: i32, v: usize, tile: i32, buf: usize): void {
+  if (tile == 4) winograd4x4_input_transform(x, N, H, W, C, padT, padL, tilesH, tilesW, v, buf);
+  else winograd_input_transform(x, N, H, W, C, padT, padL, tilesH, tilesW, v);
+}
+
+function outputTransform(m: usize, N: i32, OH: i32, OW: i32, F: i32, tilesH: i32, tilesW: i32, b: usize, y: usize, tile: i32, buf: usize): void {
+  if (tile == 4) winograd4x4_output_transform(m, N, OH, OW, F, tilesH, tilesW, b, y, buf);
+  else winograd_output_transform(m, N, OH, OW, F, tilesH, tilesW, b, y);
+}
+
+// y [N,OH,OW,F] = conv(x [N,H,W,C], w [3,3,C,F]) + b [F], stride 1 (b = 0: no bias), by
+// F(tile x tile, 3x3). scratch: winogradScratchBytes (src/kernels/conv-algorithm.ts) bytes; ws: GEMM scratch.
 export function conv2d_winograd_forward(
   x: usize, w: usize, b: usize, y: usize,
-  N: i32, H: i32, W: i32, C: i32, F: i32, padT: i32, padL: i32, OH: i32, OW: i32, scratch: usize, ws: usize,
+  N: i32, H: i32, W: i32, C: i32, F: i32, padT: i32, padL: i32, OH: i32, OW: i32, tile: i32, scratch: usize, ws: usize,
 ): void {
-  const tilesH = tilesOf(OH), tilesW = tilesOf(OW);
-  const T = N * tilesH * tilesW;
-  const u = scratch;
-  const v = u + ((<usize>16 * C * F) << 2);
-  const m = v + ((<usize>16 * T * C) << 2);
-  winograd_kernel_transform(w, C, F, false, u);
-  winograd_input_transform(x, N, H, W, C, padT, padL, tilesH, tilesW, v);
-  for (let xi = 0; xi < 16; xi++) {
+  const tilesH = tilesAlong(OH, tile), tilesW = tilesAlong(OW, tile);
+  const T = N * tilesH * tilesW, P = (tile + 2) * (tile + 2);
+  const buf = scratch, u = scratch + WINOGRAD4_BUFFER_BYTES;
+  const v = u + ((<usize>P * C * F) << 2);
+  const m = v + ((<usize>P * T * C) << 2);
+  kernelTransform(w, C, F, false, u, tile, buf);
+  inputTransform(x, N, H, W, C, padT, padL, tilesH, tilesW, v, tile, buf);
+  for (let xi = 0; xi < P; xi++) {
     sgemm(T, F, C, v + ((<usize>xi * T * C) << 2), C, 1, u + ((<usize>xi * C * F) << 2), F, 1,
       m + ((<usize>xi * T * F) << 2), F, false, ws);
   }
-  winograd_output_transform(m, N, OH, OW, F, tilesH, tilesW, b, y);
+  outputTransform(m, N, OH, OW, F, tilesH, tilesW, b, y, tile, buf);
 }
 
 // dx [N,H,W,C] = gradient of sum(y * dy) with respect to x for the stride-1 3x3 convolution
 // above: dy [N,OH,OW,F] correlated with the rotated, channel-swapped kernel, padded 2 - padT.
 export function conv2d_winograd_backward_input(
   dy: usize, w: usize, dx: usize,
-  N: i32, H: i32, W: i32, C: i32, F: i32, padT: i32, padL: i32, OH: i32, OW: i32, scratch: usize, ws: usize,
+  N: i32, H: i32, W: i32, C: i32, F: i32, padT: i32, padL: i32, OH: i32, OW: i32, tile: i32, scratch: usize, ws: usize,
 ): void {
-  const tilesH = tilesOf(H), tilesW = tilesOf(W);
-  const T = N * tilesH * tilesW;
-  const u = scratch;
-  const v = u + ((<usize>16 * C * F) << 2);
-  const m = v + ((<usize>16 * T * F) << 2);
-  winograd_kernel_transform(w, C, F, true, u);
-  winograd_input_transform(dy, N, OH, OW, F, 2 - padT, 2 - padL, tilesH, tilesW, v);
-  for (let xi = 0; xi < 16; xi++) {
+  const tilesH = tilesAlong(H, tile), tilesW = tilesAlong(W, tile);
+  const T = N * tilesH * tilesW, P = (tile + 2) * (tile + 2);
+  const buf = scratch, u = scratch + WINOGRAD4_BUFFER_BYTES;
+  const v = u + ((<usize>P * C * F) << 2);
+  const m = v + ((<usize>P * T * F) << 2);
+  kernelTransform(w, C, F, true, u, tile, buf);
+  inputTransform(dy, N, OH, OW, F, 2 - padT, 2 - padL, tilesH, tilesW, v, tile, buf);
+  for (let xi = 0; xi < P; xi++) {
     // B [F, C] is u's [C, F] plane read transposed.
     sgemm(T, C, F, v + ((<usize>xi * T * F) << 2), F, 1, u + ((<usize>xi * C * F) << 2), 1, F,
       m + ((<usize>xi * T * C) << 2), C, false, ws);
   }
-  winograd_output_transform(m, N, H, W, C, tilesH, tilesW, 0, dx);
+  outputTransform(m, N, H, W, C, tilesH, tilesW, 0, dx, tile, buf);
 }
 
 @inline function adjointTile(s: usize, rowBytes: usize, F: i32, inside: i32, zero: v128, d: usize, plane: usize, full: bool, lanes: i32): void {
@@ -316,10 +325,10 @@ export function conv2d_winograd_backward_input(
 }
 
 @inline function adjointRow(d: usize, xi: i32, plane: usize, p: v128, q: v128, full: bool, lanes: i32): void {
-  store4(d + <usize>xi * plane, p, full, lanes);
-  store4(d + <usize>(xi + 1) * plane, f32x4.add(p, q), full, lanes);
-  store4(d + <usize>(xi + 2) * plane, f32x4.sub(p, q), full, lanes);
-  store4(d + <usize>(xi + 3) * plane, f32x4.neg(q), full, lanes);
+  storeLanes(d + <usize>xi * plane, p, full, lanes);
+  storeLanes(d + <usize>(xi + 1) * plane, f32x4.add(p, q), full, lanes);
+  storeLanes(d + <usize>(xi + 2) * plane, f32x4.sub(p, q), full, lanes);
+  storeLanes(d + <usize>(xi + 3) * plane, f32x4.neg(q), full, lanes);
 }
 
 // dw [3,3,C,F] (+)= Gᵀ du G for every (c, f) of du [16, C, F]: the adjoint of
@@ -351,29 +360,31 @@ export function winograd_kernel_transform_adjoint(du: usize, C: i32, F: i32, acc
   const p0 = dw + ((<usize>(kh * 3 * C + c) * F + f) << 2);
   const step = (<usize>C * F) << 2; // one kw further
   const p1 = p0 + step, p2 = p1 + step;
-  store4(p0, accumulate ? f32x4.add(cell(p0, 1, 0, zero, full, lanes), g0) : g0, full, lanes);
-  store4(p1, accumulate ? f32x4.add(cell(p1, 1, 0, zero, full, lanes), g1) : g1, full, lanes);
-  store4(p2, accumulate ? f32x4.add(cell(p2, 1, 0, zero, full, lanes), g2) : g2, full, lanes);
+  storeLanes(p0, accumulate ? f32x4.add(cell(p0, 1, 0, zero, full, lanes), g0) : g0, full, lanes);
+  storeLanes(p1, accumulate ? f32x4.add(cell(p1, 1, 0, zero, full, lanes), g1) : g1, full, lanes);
+  storeLanes(p2, accumulate ? f32x4.add(cell(p2, 1, 0, zero, full, lanes), g2) : g2, full, lanes);
 }
 
 // dw [3,3,C,F] (+)= gradient of sum(y * dy) with respect to w for the stride-1 3x3 convolution
 // above, and db [F] (+)= column sums of dy (b = 0: no bias); `accumulate` adds instead of writing.
 export function conv2d_winograd_backward_kernel(
   x: usize, dy: usize, dw: usize, db: usize,
-  N: i32, H: i32, W: i32, C: i32, F: i32, padT: i32, padL: i32, OH: i32, OW: i32, accumulate: bool, scratch: usize, ws: usize,
+  N: i32, H: i32, W: i32, C: i32, F: i32, padT: i32, padL: i32, OH: i32, OW: i32, accumulate: bool, tile: i32, scratch: usize, ws: usize,
 ): void {
-  const tilesH = tilesOf(OH), tilesW = tilesOf(OW);
-  const T = N * tilesH * tilesW;
-  const du = scratch;
-  const v = du + ((<usize>16 * C * F) << 2);
-  const m = v + ((<usize>16 * T * C) << 2);
-  winograd_input_transform(x, N, H, W, C, padT, padL, tilesH, tilesW, v);
-  winograd_output_transform_adjoint(dy, N, OH, OW, F, tilesH, tilesW, m);
-  for (let xi = 0; xi < 16; xi++) {
+  const tilesH = tilesAlong(OH, tile), tilesW = tilesAlong(OW, tile);
+  const T = N * tilesH * tilesW, P = (tile + 2) * (tile + 2);
+  const buf = scratch, du = scratch + WINOGRAD4_BUFFER_BYTES;
+  const v = du + ((<usize>P * C * F) << 2);
+  const m = v + ((<usize>P * T * C) << 2);
+  inputTransform(x, N, H, W, C, padT, padL, tilesH, tilesW, v, tile, buf);
+  if (tile == 4) winograd4x4_output_transform_adjoint(dy, N, OH, OW, F, tilesH, tilesW, m, buf);
+  else winograd_output_transform_adjoint(dy, N, OH, OW, F, tilesH, tilesW, m);
+  for (let xi = 0; xi < P; xi++) {
     // du[ξ] [C, F] = v[ξ]ᵀ · m[ξ]: v's [T, C] plane read transposed.
     sgemm(C, F, T, v + ((<usize>xi * T * C) << 2), 1, C, m + ((<usize>xi * T * F) << 2), F, 1,
       du + ((<usize>xi * C * F) << 2), F, false, ws);
   }
-  winograd_kernel_transform_adjoint(du, C, F, accumulate, dw);
+  if (tile == 4) winograd4x4_kernel_transform_adjoint(du, C, F, accumulate, dw, buf);
+  else winograd_kernel_transform_adjoint(du, C, F, accumulate, dw);
   if (db != 0) col_sum(dy, N * OH * OW, F, db, accumulate);
 }

@@ -7,7 +7,7 @@
 import { Bench } from 'tinybench';
 import { Runtime, type KernelVariant } from '../src/kernels/index.js';
 import { isPointwise, window2d } from '../src/kernels/padding.js';
-import { directScratchBytes, winogradScratchBytes } from '../src/kernels/conv-algorithm.js';
+import { directScratchBytes, winograd4x4Applies, winogradApplies, winogradScratchBytes } from '../src/kernels/conv-algorithm.js';
 import { useGemmBlocking } from '../src/kernels/gemm-blocking.js';
 import { machine, table, writeResults } from './report.js';
 import { resnetShapes } from './resnet-shapes.js';
@@ -101,13 +101,17 @@ async function main(): Promise<void> {
       'backward input': () => k.conv2d_backward_input(y, w, dx, ...geo, cols, rt.gemmWorkspace),
       'backward kernel': () => k.conv2d_backward_kernel(x, y, dw, db, ...geo, 0, cols, rt.gemmWorkspace),
     };
-    if (s.K === 3 && s.stride === 1) {
-      // Winograd F(2x2, 3x3); its GFLOP/s are effective ones (the direct convolution's FLOPs).
-      const scratch = rt.arena.alloc(winogradScratchBytes({ ...s, KH: 3, KW: 3 }));
+    // Winograd F(2x2, 3x3) and F(4x4, 3x3) where they apply; their GFLOP/s are effective ones (the
+    // direct convolution's FLOPs).
+    const g = { ...s, KH: 3, KW: 3 };
+    for (const [tile, applies] of [[2, winogradApplies(g)], [4, winograd4x4Applies(g)]] as const) {
+      if (s.K !== 3 || !applies) continue;
+      const scratch = rt.arena.alloc(winogradScratchBytes(g, tile));
       const wgeo = [s.N, s.H, s.W, s.C, s.F, s.padT, s.padL, s.OH, s.OW] as const;
-      passes['forward (Winograd)'] = () => k.conv2d_winograd_forward(x, w, b, y, ...wgeo, scratch, rt.gemmWorkspace);
-      passes['backward input (Winograd)'] = () => k.conv2d_winograd_backward_input(y, w, dx, ...wgeo, scratch, rt.gemmWorkspace);
-      passes['backward kernel (Winograd)'] = () => k.conv2d_winograd_backward_kernel(x, y, dw, db, ...wgeo, 0, scratch, rt.gemmWorkspace);
+      const F = `F(${tile}x${tile})`;
+      passes[`forward (${F})`] = () => k.conv2d_winograd_forward(x, w, b, y, ...wgeo, tile, scratch, rt.gemmWorkspace);
+      passes[`backward input (${F})`] = () => k.conv2d_winograd_backward_input(y, w, dx, ...wgeo, tile, scratch, rt.gemmWorkspace);
+      passes[`backward kernel (${F})`] = () => k.conv2d_winograd_backward_kernel(x, y, dw, db, ...wgeo, 0, tile, scratch, rt.gemmWorkspace);
     }
     for (const [pass, fn] of Object.entries(passes)) {
       const ms = await median(fn, args.quick);

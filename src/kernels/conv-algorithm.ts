@@ -1,6 +1,8 @@
 // Which algorithm a convolution runs. im2col + GEMM serves every shape. Winograd F(2x2, 3x3)
 // needs 2.25x fewer multiplies for a 3x3 stride-1 convolution but pays for its transforms and
 // for 16 smaller GEMMs, which lose where maps are small and channels many (res5's 2x2 maps).
+// F(4x4, 3x3) needs 4x fewer, with larger transforms, 36 GEMMs of a quarter of the rows, and
+// more rounding; on maps under 4x4 most of each tile would be dropped, so it is not tried there.
 // A direct convolution (assembly/conv-direct.ts) skips the im2col copy of a layer with few input
 // channels and a small window, whose GEMM would be thin (the ConvNet's first layers).
 // So the choice is measured on the machine, per shape, the first time the shape is seen (as
@@ -12,9 +14,9 @@ import { isPointwise } from './padding.js';
 import { cached, machineKey, remember } from './tuning-cache.js';
 import type { Runtime } from './index.js';
 
-export type ConvAlgorithm = 'im2col' | 'winograd' | 'direct';
+export type ConvAlgorithm = 'im2col' | 'winograd' | 'winograd4x4' | 'direct';
 export type ConvAlgorithmChoice = ConvAlgorithm | 'auto';
-const CHOICES: readonly ConvAlgorithmChoice[] = ['auto', 'im2col', 'winograd', 'direct'];
+const CHOICES: readonly ConvAlgorithmChoice[] = ['auto', 'im2col', 'winograd', 'winograd4x4', 'direct'];
 
 // One convolution pass's geometry (Keras layouts; padding as explicit top/left amounts).
 export interface ConvGeometry {
@@ -26,6 +28,15 @@ export function winogradApplies(g: ConvGeometry): boolean {
   return g.KH === 3 && g.KW === 3 && g.stride === 1;
 }
 
+export function winograd4x4Applies(g: ConvGeometry): boolean {
+  return winogradApplies(g) && Math.min(g.OH, g.OW) >= 4;
+}
+
+// The output tile of a Winograd algorithm: F(2x2, 3x3) or F(4x4, 3x3).
+export function winogradTile(algorithm: 'winograd' | 'winograd4x4'): number {
+  return algorithm === 'winograd4x4' ? 4 : 2;
+}
+
 // A window of at most 64 cells (kh, kw, c), a layer with few input channels whose im2col copy
 // would dwarf its GEMM, and filters in fours (the kernels' vector width).
 export function directApplies(g: ConvGeometry): boolean {
@@ -34,14 +45,18 @@ export function directApplies(g: ConvGeometry): boolean {
 
 // The algorithms that can run geometry `g`, im2col first.
 function candidates(g: ConvGeometry): ConvAlgorithm[] {
-  return ['im2col', ...(winogradApplies(g) ? ['winograd' as const] : []), ...(directApplies(g) ? ['direct' as const] : [])];
+  return [
+    'im2col', ...(winogradApplies(g) ? ['winograd' as const] : []), ...(winograd4x4Applies(g) ? ['winograd4x4' as const] : []),
+    ...(directApplies(g) ? ['direct' as const] : []),
+  ];
 }
 
 let forced: ConvAlgorithmChoice | undefined;
 
 /**
- * Forces the algorithm of convolutions that can run it: 'im2col' (all), 'winograd' (3x3 stride 1)
- * or 'direct' (at most 64 window cells, filters in fours), overriding SIMDNET_CONV_ALGORITHM;
+ * Forces the algorithm of convolutions that can run it: 'im2col' (all), 'winograd' (F(2x2, 3x3):
+ * 3x3 stride 1), 'winograd4x4' (F(4x4, 3x3): 3x3 stride 1, outputs of at least 4x4) or 'direct'
+ * (at most 64 window cells, filters in fours), overriding SIMDNET_CONV_ALGORITHM;
  * 'auto' goes back to the default: SIMDNET_CONV_ALGORITHM if set, else measured per shape.
  * Applies to steps laid out after the call (a model's first step, or a larger batch than before).
  */
@@ -58,6 +73,9 @@ function requested(): ConvAlgorithmChoice {
   return env as ConvAlgorithmChoice;
 }
 
+// The cache section names the candidates: choices measured before one was added are measured again.
+const SECTION = 'conv: im2col, winograd, winograd4x4, direct';
+
 interface Measured { algorithm: ConvAlgorithm; ms: Partial<Record<ConvAlgorithm, number>> }
 
 const shapeKey = (g: ConvGeometry) =>
@@ -71,19 +89,20 @@ export function chooseConvAlgorithm(rt: Runtime, g: ConvGeometry): ConvAlgorithm
   const want = requested();
   if (want !== 'auto') return options.includes(want) ? want : 'im2col';
   const machine = machineKey(rt.variant), key = shapeKey(g);
-  const known = cached<Measured>(machine, 'conv', key);
+  const known = cached<Measured>(machine, SECTION, key);
   if (known && options.includes(known.algorithm)) return known.algorithm;
   const ms = measure(rt, g, options);
   let algorithm: ConvAlgorithm = 'im2col';
   for (const a of options) if (ms[a]! < 0.95 * ms.im2col! && ms[a]! < ms[algorithm]!) algorithm = a;
-  const kept = remember<Measured>(machine, 'conv', key, { algorithm, ms }).algorithm;
+  const kept = remember<Measured>(machine, SECTION, key, { algorithm, ms }).algorithm;
   return options.includes(kept) ? kept : algorithm;
 }
 
 // Bytes of scratch any algorithm for geometry `g` needs (0 for a pointwise convolution).
 export function convScratchBytes(g: ConvGeometry, pointwise: boolean): number {
   let bytes = pointwise ? 0 : g.N * g.OH * g.OW * g.KH * g.KW * g.C * 4;
-  if (winogradApplies(g)) bytes = Math.max(bytes, winogradScratchBytes(g));
+  if (winogradApplies(g)) bytes = Math.max(bytes, winogradScratchBytes(g, 2));
+  if (winograd4x4Applies(g)) bytes = Math.max(bytes, winogradScratchBytes(g, 4));
   if (directApplies(g)) bytes = Math.max(bytes, directScratchBytes(g));
   return bytes;
 }
@@ -93,12 +112,13 @@ export function directScratchBytes(g: ConvGeometry): number {
   return g.N * ((g.OH - 1) * g.stride + g.KH) * ((g.OW - 1) * g.stride + g.KW) * g.C * 4;
 }
 
-// The scratch of assembly/winograd.ts's forward (output tiles) and backward-to-input (input
-// tiles) passes: U 16*C*F, V 16*T*C and M 16*T*F floats.
-export function winogradScratchBytes(g: ConvGeometry): number {
-  const tiles = (h: number, w: number) => g.N * Math.ceil(h / 2) * Math.ceil(w / 2);
+// The scratch of assembly/winograd.ts's passes with output tiles of `tile` (2 or 4): a 2 KiB tile
+// buffer, then U P*C*F, V P*T*C and M P*T*F floats, P = (tile + 2)² planes, T the tiles of the
+// forward pass (output) or the backward-to-input pass (input), whichever is more.
+export function winogradScratchBytes(g: ConvGeometry, tile: number): number {
+  const tiles = (h: number, w: number) => g.N * Math.ceil(h / tile) * Math.ceil(w / tile);
   const T = Math.max(tiles(g.OH, g.OW), tiles(g.H, g.W));
-  return 16 * 4 * (g.C * g.F + T * (g.C + g.F));
+  return 2048 + (tile + 2) ** 2 * 4 * (g.C * g.F + T * (g.C + g.F));
 }
 
 // Median-of-three milliseconds of a forward, backward-to-input and backward-to-kernel pass by
@@ -119,17 +139,19 @@ function measure(rt: Runtime, g: ConvGeometry, options: ConvAlgorithm[]): Partia
     // A pointwise convolution reads x as its GEMM matrix: no im2col (the kernels take cols = 0).
     const cols = isPointwise(g.KH, g.KW, g.stride, g.padT, g.padL) ? 0 : scratch;
     const wgeo = [g.N, g.H, g.W, g.C, g.F, g.padT, g.padL, g.OH, g.OW] as const;
+    const winograd = (tile: number) => {
+      k.conv2d_winograd_forward(x, w, 0, y, ...wgeo, tile, scratch, rt.gemmWorkspace);
+      k.conv2d_winograd_backward_input(y, w, x, ...wgeo, tile, scratch, rt.gemmWorkspace);
+      k.conv2d_winograd_backward_kernel(x, y, dw, 0, ...wgeo, 0, tile, scratch, rt.gemmWorkspace);
+    };
     const runs: Record<ConvAlgorithm, () => void> = {
       im2col: () => {
         k.conv2d_forward(x, w, 0, y, ...geo, cols, rt.gemmWorkspace);
         k.conv2d_backward_input(y, w, x, ...geo, cols, rt.gemmWorkspace);
         k.conv2d_backward_kernel(x, y, dw, 0, ...geo, 0, cols, rt.gemmWorkspace);
       },
-      winograd: () => {
-        k.conv2d_winograd_forward(x, w, 0, y, ...wgeo, scratch, rt.gemmWorkspace);
-        k.conv2d_winograd_backward_input(y, w, x, ...wgeo, scratch, rt.gemmWorkspace);
-        k.conv2d_winograd_backward_kernel(x, y, dw, 0, ...wgeo, 0, scratch, rt.gemmWorkspace);
-      },
+      winograd: () => winograd(2),
+      winograd4x4: () => winograd(4),
       direct: () => {
         k.conv2d_direct_forward(x, w, 0, y, ...geo, scratch);
         k.conv2d_backward_input(y, w, x, ...geo, cols, rt.gemmWorkspace);

@@ -1,6 +1,6 @@
 import { ArgumentError } from '../errors.js';
 import { isPointwise, window2d, type Padding } from '../kernels/padding.js';
-import { chooseConvAlgorithm, convScratchBytes, type ConvGeometry } from '../kernels/conv-algorithm.js';
+import { chooseConvAlgorithm, convScratchBytes, winogradTile, type ConvGeometry } from '../kernels/conv-algorithm.js';
 import type { Runtime } from '../kernels/index.js';
 import { activationBackward, activationForward, checkActivation, logitsBytes, type ActivationName } from './activation-functions.js';
 import { getInitializer, initializers, serializeInitializer, type Initializer, type InitializerSpec } from './initializers.js';
@@ -117,9 +117,9 @@ export class Conv2D extends Layer {
     if (algorithm === 'direct') {
       ctx.k.conv2d_direct_forward(b.inputs[0], b.weights[0], bias, b.output, ctx.rows,
         g.H, g.W, g.C, K, K, this.filters, this.strides, g.padT, g.padL, g.OH, g.OW, ctx.scratch);
-    } else if (algorithm === 'winograd') {
+    } else if (algorithm === 'winograd' || algorithm === 'winograd4x4') {
       ctx.k.conv2d_winograd_forward(b.inputs[0], b.weights[0], bias, b.output, ctx.rows,
-        g.H, g.W, g.C, this.filters, g.padT, g.padL, g.OH, g.OW, ctx.scratch, ctx.gemmWorkspace);
+        g.H, g.W, g.C, this.filters, g.padT, g.padL, g.OH, g.OW, winogradTile(algorithm), ctx.scratch, ctx.gemmWorkspace);
     } else {
       ctx.k.conv2d_forward(b.inputs[0], b.weights[0], bias, b.output, ctx.rows,
         g.H, g.W, g.C, K, K, this.filters, this.strides, g.padT, g.padL, g.OH, g.OW, this.pointwise() ? 0 : ctx.scratch, ctx.gemmWorkspace);
@@ -132,9 +132,9 @@ export class Conv2D extends Layer {
     const cols = this.pointwise() ? 0 : ctx.scratch;
     const dy = activationBackward(ctx, this.activation, b.output, b.dOutput, ctx.rows * g.OH * g.OW, this.filters, b.gradIsLogits);
     const algorithm = ctx.kernels[this.name];
-    if (algorithm === 'winograd') {
+    if (algorithm === 'winograd' || algorithm === 'winograd4x4') {
       ctx.k.conv2d_winograd_backward_kernel(b.inputs[0], dy, b.grads[0], this.useBias ? b.grads[1] : 0, ctx.rows,
-        g.H, g.W, g.C, this.filters, g.padT, g.padL, g.OH, g.OW, 0, ctx.scratch, ctx.gemmWorkspace);
+        g.H, g.W, g.C, this.filters, g.padT, g.padL, g.OH, g.OW, 0, winogradTile(algorithm), ctx.scratch, ctx.gemmWorkspace);
     } else if (algorithm === 'direct') {
       ctx.k.conv2d_direct_backward_kernel(b.inputs[0], dy, b.grads[0], this.useBias ? b.grads[1] : 0, ctx.rows,
         g.H, g.W, g.C, K, K, this.filters, this.strides, g.padT, g.padL, g.OH, g.OW, 0, ctx.scratch);
@@ -144,9 +144,9 @@ export class Conv2D extends Layer {
     }
     if (!b.dInputs[0]) return;
     // The direct kernel has no pass to the input: a layer with few input channels is a first layer.
-    if (algorithm === 'winograd') {
+    if (algorithm === 'winograd' || algorithm === 'winograd4x4') {
       ctx.k.conv2d_winograd_backward_input(dy, b.weights[0], b.dInputs[0], ctx.rows,
-        g.H, g.W, g.C, this.filters, g.padT, g.padL, g.OH, g.OW, ctx.scratch, ctx.gemmWorkspace);
+        g.H, g.W, g.C, this.filters, g.padT, g.padL, g.OH, g.OW, winogradTile(algorithm), ctx.scratch, ctx.gemmWorkspace);
     } else {
       ctx.k.conv2d_backward_input(dy, b.weights[0], b.dInputs[0], ctx.rows,
         g.H, g.W, g.C, K, K, this.filters, this.strides, g.padT, g.padL, g.OH, g.OW, cols, ctx.gemmWorkspace);

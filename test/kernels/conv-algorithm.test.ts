@@ -22,12 +22,16 @@ describe('choosing the convolution algorithm', () => {
     delete process.env.SIMDNET_TUNING_CACHE;
   });
 
-  test('an algorithm runs only the convolutions it can: Winograd 3x3 stride 1, direct up to 64 window cells', async () => {
+  test('an algorithm runs only the convolutions it can: Winograd 3x3 stride 1 (F(4x4) on outputs of 4x4 or more), direct up to 64 window cells', async () => {
     const { chooseConvAlgorithm } = await fresh();
     process.env.SIMDNET_CONV_ALGORITHM = 'winograd';
     expect(chooseConvAlgorithm(rt, { ...g, stride: 2, OH: 4, OW: 4 })).toBe('im2col');
     expect(chooseConvAlgorithm(rt, { ...g, KH: 1, KW: 1, padT: 0, padL: 0 })).toBe('im2col');
     expect(chooseConvAlgorithm(rt, g)).toBe('winograd');
+    process.env.SIMDNET_CONV_ALGORITHM = 'winograd4x4';
+    expect(chooseConvAlgorithm(rt, g)).toBe('winograd4x4');
+    expect(chooseConvAlgorithm(rt, { ...g, H: 3, W: 3, OH: 3, OW: 3 })).toBe('im2col');
+    expect(chooseConvAlgorithm(rt, { ...g, stride: 2, OH: 4, OW: 4 })).toBe('im2col');
     process.env.SIMDNET_CONV_ALGORITHM = 'direct';
     expect(chooseConvAlgorithm(rt, g)).toBe('im2col'); // 3x3x16 = 144 cells
     expect(chooseConvAlgorithm(rt, { ...g, C: 3 })).toBe('direct');
@@ -43,10 +47,10 @@ describe('choosing the convolution algorithm', () => {
     expect(m.chooseConvAlgorithm(rt, g)).toBe('im2col');
     m.setConvAlgorithm('winograd');
     expect(m.chooseConvAlgorithm(rt, g)).toBe('winograd');
-    expect(() => m.setConvAlgorithm('fft' as 'auto')).toThrow(/conv algorithm must be auto, im2col, winograd, direct, got "fft"/);
+    expect(() => m.setConvAlgorithm('fft' as 'auto')).toThrow(/conv algorithm must be auto, im2col, winograd, winograd4x4, direct, got "fft"/);
     const again = await fresh();
     process.env.SIMDNET_CONV_ALGORITHM = 'fast';
-    expect(() => again.chooseConvAlgorithm(rt, g)).toThrow(/SIMDNET_CONV_ALGORITHM must be auto, im2col, winograd, direct, got "fast"/);
+    expect(() => again.chooseConvAlgorithm(rt, g)).toThrow(/SIMDNET_CONV_ALGORITHM must be auto, im2col, winograd, winograd4x4, direct, got "fast"/);
   });
 
   test('measured once per shape and machine, kept in the cache file, which the next process reuses; a corrupt file is measured over', async () => {
@@ -55,11 +59,11 @@ describe('choosing the convolution algorithm', () => {
     const first = await fresh();
     const choice = first.chooseConvAlgorithm(rt, g);
     await vi.waitFor(() => expect(readFileSync(file, 'utf8')).toContain('4x8x8x16 k3x3/1 ->16'));
-    const machines = JSON.parse(readFileSync(file, 'utf8')).machines as Record<string, { conv: Record<string, { algorithm: string; ms: Record<string, number> }> }>;
-    const measured = Object.values(Object.values(machines)[0].conv)[0];
+    type Section = Record<string, { algorithm: string; ms: Record<string, number> }>;
+    const machines = JSON.parse(readFileSync(file, 'utf8')).machines as Record<string, Record<string, Section>>;
+    const measured = Object.values(Object.values(Object.values(machines)[0])[0])[0];
     expect(measured.algorithm).toBe(choice);
-    expect(measured.ms.im2col).toBeGreaterThan(0);
-    expect(measured.ms.winograd).toBeGreaterThan(0);
+    for (const a of ['im2col', 'winograd', 'winograd4x4']) expect(measured.ms[a], a).toBeGreaterThan(0);
 
     // Another process reads the file: plant the other answer to see that it is used, not re-measured.
     const planted = choice === 'im2col' ? 'winograd' : 'im2col';
@@ -68,7 +72,7 @@ describe('choosing the convolution algorithm', () => {
     expect((await fresh()).chooseConvAlgorithm(rt, g)).toBe(planted);
 
     writeFileSync(file, '{ not json');
-    expect(['im2col', 'winograd']).toContain((await fresh()).chooseConvAlgorithm(rt, g));
+    expect(['im2col', 'winograd', 'winograd4x4']).toContain((await fresh()).chooseConvAlgorithm(rt, g));
     await vi.waitFor(() => expect(JSON.parse(readFileSync(file, 'utf8')).version).toBe(3));
   });
 });
@@ -88,7 +92,7 @@ describe('a model trains the same by any algorithm', () => {
     };
     const x = tensor(randomArray(6 * 9 * 9 * 5, 3), [6, 9, 9, 5]);
     const y = tensor(Float32Array.from({ length: 18 }, (_, i) => (i % 3 === Math.floor(i / 3) % 3 ? 1 : 0)), [6, 3]);
-    const run = async (algorithm: 'im2col' | 'winograd' | 'direct') => {
+    const run = async (algorithm: 'im2col' | 'winograd' | 'winograd4x4' | 'direct') => {
       setConvAlgorithm(algorithm);
       const m = build();
       const losses = [(await m.trainOnBatch(x, y, { threads: 1 })).loss, (await m.trainOnBatch(x, y, { threads: 1 })).loss];
@@ -97,9 +101,9 @@ describe('a model trains the same by any algorithm', () => {
       return { losses, w };
     };
     try {
-      // c1 (3x3 on 5 channels: 45 window cells) can run either; c2 (72 cells) only Winograd.
+      // c1 (3x3 on 5 channels: 45 window cells, 9x9 output) can run any; c2 (72 cells, 7x7) only Winograd.
       const a = await run('im2col');
-      for (const other of ['winograd', 'direct'] as const) {
+      for (const other of ['winograd', 'winograd4x4', 'direct'] as const) {
         const b = await run(other);
         for (let i = 0; i < 2; i++) expect(Math.abs(a.losses[i] - b.losses[i]), other).toBeLessThan(1e-5);
         for (const k of Object.keys(a.w)) {

@@ -1,5 +1,5 @@
-import { describe, expect, test } from 'vitest';
-import { convNet, resNet50, optimizers, type Model, type Tensor } from '../../src/index.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { convNet, resNet50, optimizers, setConvAlgorithm, type Model, type Tensor } from '../../src/index.js';
 import { loadSigns } from '../../src/data/signs.js';
 import { signsDir } from '../helpers/goldens.js';
 import { shardRanges } from '../../src/engine/sharding.js';
@@ -49,44 +49,56 @@ describe('the same results for any number of workers', () => {
   // to 1e-5, which tests the sharding, the batch-norm reduction and the gradient sum; (2) three
   // steps at lr 1e-6, where the update is 2e-3 of conv1's weights and the drift a few percent of
   // the update: loss to 1e-3 and the weights that do not start at zero to 1e-3. The update path's slicing is held to a plain 1e-5 by the ConvNet test, not chaotic.
+  // The algorithm of each convolution is forced: measured, it is chosen per shard size, and
+  // shards of 32, 16 and 11 rows may pick different ones, whose rounding differs (F(4x4)'s by
+  // 1e-5 relative): at these weights 1e-7 relative noise on the input moves res5's kernel
+  // gradients by up to 15%, so only the same kernels can agree to 1e-5. (Forced to F(4x4), the
+  // one-step test passes too, but its larger rounding drifts the three-step loss to 1.04e-3.)
+  // Every algorithm is held to the same results elsewhere (conv-algorithm.test.ts, the Winograd
+  // kernel tests).
   const resnet = (learningRate: number) => () => {
     const m = resNet50({ seed: 3 });
     m.compile({ optimizer: optimizers.sgd({ learningRate, momentum: 0.9 }), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
     return m;
   };
 
-  test('ResNet-50: one step\'s loss, gradients and moving statistics agree for 1, 2 and 3 workers (32 rows on 3 workers)', async () => {
-    const x = data.train.x.slice(0, 32), y = data.train.y.slice(0, 32);
-    const run = async (threads: number) => {
-      const m = resnet(1e-3)();
-      const r = await m.computeGradients(x, y, { threads });
-      const moving = Object.fromEntries(Object.entries(m.getWeights()).filter(([k]) => k.includes('moving')));
-      await m.dispose();
-      return { ...r, moving };
-    };
-    const one = await run(1);
-    for (const threads of [2, 3]) {
-      const many = await run(threads);
-      expect(Math.abs(many.loss - one.loss) / one.loss).toBeLessThan(1e-5);
-      const g = worstRelative(real(many.grads), real(one.grads));
-      expect(g.err, `${threads} workers: worst gradient ${g.where}`).toBeLessThan(1e-5);
-      const mv = worstRelative(many.moving, one.moving);
-      expect(mv.err, `${threads} workers: worst moving statistic ${mv.where}`).toBeLessThan(1e-5);
-    }
-  });
+  describe('ResNet-50, every 3x3 convolution by F(2x2)', () => {
+    beforeAll(() => setConvAlgorithm('winograd'));
+    afterAll(() => setConvAlgorithm('auto'));
 
-  test('ResNet-50: loss and weights after 3 small steps agree for 1, 2 and 3 workers', async () => {
-    const one = await threeSteps(resnet(1e-6), 1, 32);
-    for (const threads of [2, 3]) {
-      const many = await threeSteps(resnet(1e-6), threads, 32);
-      expect(Math.abs(many.losses[0] - one.losses[0]) / one.losses[0]).toBeLessThan(1e-5);
-      for (let i = 1; i < 3; i++) expect(Math.abs(many.losses[i] - one.losses[i]) / one.losses[i], `loss ${i}, ${threads} workers`).toBeLessThan(1e-3);
-      // Weights that start at zero (biases, betas, moving means) hold only the drifting updates;
-      // the rest must stay within 1e-3 of each other relative to their size.
-      const nonzeroInit = (w: Record<string, Tensor>) => Object.fromEntries(Object.entries(w).filter(([k]) => !/\/(bias|beta|moving_mean)$/.test(k)));
-      const { err, where } = worstRelative(nonzeroInit(many.weights), nonzeroInit(one.weights));
-      expect(err, `${threads} workers: worst weight ${where}`).toBeLessThan(1e-3);
-    }
+    test('ResNet-50: one step\'s loss, gradients and moving statistics agree for 1, 2 and 3 workers (32 rows on 3 workers)', async () => {
+      const x = data.train.x.slice(0, 32), y = data.train.y.slice(0, 32);
+      const run = async (threads: number) => {
+        const m = resnet(1e-3)();
+        const r = await m.computeGradients(x, y, { threads });
+        const moving = Object.fromEntries(Object.entries(m.getWeights()).filter(([k]) => k.includes('moving')));
+        await m.dispose();
+        return { ...r, moving };
+      };
+      const one = await run(1);
+      for (const threads of [2, 3]) {
+        const many = await run(threads);
+        expect(Math.abs(many.loss - one.loss) / one.loss).toBeLessThan(1e-5);
+        const g = worstRelative(real(many.grads), real(one.grads));
+        expect(g.err, `${threads} workers: worst gradient ${g.where}`).toBeLessThan(1e-5);
+        const mv = worstRelative(many.moving, one.moving);
+        expect(mv.err, `${threads} workers: worst moving statistic ${mv.where}`).toBeLessThan(1e-5);
+      }
+    });
+
+    test('ResNet-50: loss and weights after 3 small steps agree for 1, 2 and 3 workers', async () => {
+      const one = await threeSteps(resnet(1e-6), 1, 32);
+      for (const threads of [2, 3]) {
+        const many = await threeSteps(resnet(1e-6), threads, 32);
+        expect(Math.abs(many.losses[0] - one.losses[0]) / one.losses[0]).toBeLessThan(1e-5);
+        for (let i = 1; i < 3; i++) expect(Math.abs(many.losses[i] - one.losses[i]) / one.losses[i], `loss ${i}, ${threads} workers`).toBeLessThan(1e-3);
+        // Weights that start at zero (biases, betas, moving means) hold only the drifting updates;
+        // the rest must stay within 1e-3 of each other relative to their size.
+        const nonzeroInit = (w: Record<string, Tensor>) => Object.fromEntries(Object.entries(w).filter(([k]) => !/\/(bias|beta|moving_mean)$/.test(k)));
+        const { err, where } = worstRelative(nonzeroInit(many.weights), nonzeroInit(one.weights));
+        expect(err, `${threads} workers: worst weight ${where}`).toBeLessThan(1e-3);
+      }
+    });
   });
 
   test('ConvNet: loss and weights after 3 Adam steps agree for 1, 2 and 3 workers (64 rows on 3 workers)', async () => {
