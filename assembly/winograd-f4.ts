@@ -6,109 +6,153 @@
 //   U = G g Gᵀ  (6x3 . 3x3 . 3x6)    V = Bᵀ d B  (6x6)    y = Aᵀ M A  (4x6 . 6x6 . 6x4)
 //   and the adjoints M = A dy Aᵀ (output side) and dw = Gᵀ dU G (kernel side).
 //
-// Each 2-D transform is two 1-D passes (down the columns, then along the rows) through vectors
-// in `buf`, 2 KiB of the caller's scratch: 36 values per tile do not fit in registers, and the
-// kernels keep no memory of their own (the memory is shared by every worker).
+// A 2-D transform L X Rᵀ is computed one output row at a time: row i of L X (one value per
+// column of X, reading only the cells row i of L uses) held in six registers, then Rᵀ applied to
+// them and the results stored. 36 values per tile do not fit in registers, and a first pass
+// stored to memory and read back costs more than reading the input cells again. Tiles that
+// reach outside the image, or a last group of fewer than four channels, are first copied,
+// zero-filled, into `buf`: 2 KiB of the caller's scratch (the kernels keep no memory of their
+// own; the memory is shared by every worker).
 //
 // G has thirds and twenty-fourths, so these transforms round more than F(2x2)'s (measured in
 // docs/numerics.md).
 
 import { loadLanes, madd, storeLanes } from "./simd";
+import { planeBytes } from "./winograd-planes";
 
-export const WINOGRAD4_BUFFER_BYTES = 2048;
-
-const VEC: usize = 16;     // bytes of one vector
+const VEC: usize = 16;       // bytes of one vector
 const ROW6: usize = 6 * VEC; // one row of a 6-wide tile of vectors
 
-// --- 1-D transforms: vectors at src + k*ss in, vectors at dst + k*ds out ---
+// --- rows of the transform matrices; `i` is a constant wherever these are inlined ---
 
-// (d0..d5) -> Bᵀ d, with Bᵀ = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0;
-// 0 2 -1 -2 1 0; 0 4 0 -5 0 1].
-@inline function inputPass(src: usize, ss: usize, dst: usize, ds: usize): void {
-  const d0 = v128.load(src), d1 = v128.load(src + ss), d2 = v128.load(src + 2 * ss);
-  const d3 = v128.load(src + 3 * ss), d4 = v128.load(src + 4 * ss), d5 = v128.load(src + 5 * ss);
-  const four = f32x4.splat(4), minusFour = f32x4.splat(-4), minusFive = f32x4.splat(-5), two = f32x4.splat(2);
-  const a = madd(minusFour, d2, d4), b = madd(minusFour, d1, d3);
-  const c = f32x4.sub(d4, d2), e = f32x4.mul(two, f32x4.sub(d3, d1));
-  v128.store(dst, madd(four, d0, madd(minusFive, d2, d4)));
-  v128.store(dst + ds, f32x4.add(a, b));
-  v128.store(dst + 2 * ds, f32x4.sub(a, b));
-  v128.store(dst + 3 * ds, f32x4.add(c, e));
-  v128.store(dst + 4 * ds, f32x4.sub(c, e));
-  v128.store(dst + 5 * ds, madd(four, d1, madd(minusFive, d3, d5)));
+// Row i of Bᵀ = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0;
+// 0 4 0 -5 0 1] times (d0..d5).
+@inline function bRow(i: i32, d0: v128, d1: v128, d2: v128, d3: v128, d4: v128, d5: v128): v128 {
+  if (i == 0) return madd(f32x4.splat(4), d0, madd(f32x4.splat(-5), d2, d4));
+  if (i == 1) return f32x4.sub(f32x4.add(d3, d4), f32x4.mul(f32x4.splat(4), f32x4.add(d1, d2)));
+  if (i == 2) return madd(f32x4.splat(4), f32x4.sub(d1, d2), f32x4.sub(d4, d3));
+  if (i == 3) return madd(f32x4.splat(2), f32x4.sub(d3, d1), f32x4.sub(d4, d2));
+  if (i == 4) return madd(f32x4.splat(2), f32x4.sub(d1, d3), f32x4.sub(d4, d2));
+  return madd(f32x4.splat(4), d1, madd(f32x4.splat(-5), d3, d5));
 }
 
-// (g0, g1, g2) -> G g, with G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6;
-// 1/24 -1/12 1/6; 0 0 1].
-@inline function kernelPass(src: usize, ss: usize, dst: usize, ds: usize): void {
-  const g0 = v128.load(src), g1 = v128.load(src + ss), g2 = v128.load(src + 2 * ss);
-  const s = f32x4.add(g0, g2), minusSixth = f32x4.splat(-1.0 / 6);
-  const p = madd(f32x4.splat(1.0 / 24), g0, f32x4.mul(f32x4.splat(1.0 / 6), g2));
-  const q = f32x4.mul(f32x4.splat(1.0 / 12), g1);
-  v128.store(dst, f32x4.mul(f32x4.splat(0.25), g0));
-  v128.store(dst + ds, f32x4.mul(minusSixth, f32x4.add(s, g1)));
-  v128.store(dst + 2 * ds, f32x4.mul(minusSixth, f32x4.sub(s, g1)));
-  v128.store(dst + 3 * ds, f32x4.add(p, q));
-  v128.store(dst + 4 * ds, f32x4.sub(p, q));
-  v128.store(dst + 5 * ds, g2);
+// bRow over the six cells p, p + s, ..., p + 5s, loading only those row i uses.
+@inline function bRowAt(i: i32, p: usize, s: usize): v128 {
+  const zero = f32x4.splat(0);
+  const d0 = i == 0 ? v128.load(p) : zero;
+  const d1 = i != 0 ? v128.load(p + s) : zero;
+  const d2 = i != 5 ? v128.load(p + 2 * s) : zero;
+  const d3 = i != 0 ? v128.load(p + 3 * s) : zero;
+  const d4 = i != 5 ? v128.load(p + 4 * s) : zero;
+  const d5 = i == 5 ? v128.load(p + 5 * s) : zero;
+  return bRow(i, d0, d1, d2, d3, d4, d5);
 }
 
-// (m0..m5) -> Aᵀ m, with Aᵀ = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1].
-@inline function outputPass(src: usize, ss: usize, dst: usize, ds: usize): void {
-  const m0 = v128.load(src), m1 = v128.load(src + ss), m2 = v128.load(src + 2 * ss);
-  const m3 = v128.load(src + 3 * ss), m4 = v128.load(src + 4 * ss), m5 = v128.load(src + 5 * ss);
-  const a = f32x4.add(m1, m2), b = f32x4.sub(m1, m2), c = f32x4.add(m3, m4), d = f32x4.sub(m3, m4);
-  v128.store(dst, f32x4.add(f32x4.add(m0, a), c));
-  v128.store(dst + ds, madd(f32x4.splat(2), d, b));
-  v128.store(dst + 2 * ds, madd(f32x4.splat(4), c, a));
-  v128.store(dst + 3 * ds, f32x4.add(madd(f32x4.splat(8), d, b), m5));
+// Row i of G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]
+// times (g0, g1, g2).
+@inline function gRow(i: i32, g0: v128, g1: v128, g2: v128): v128 {
+  if (i == 0) return f32x4.mul(f32x4.splat(0.25), g0);
+  if (i == 1) return f32x4.mul(f32x4.splat(-1.0 / 6), f32x4.add(f32x4.add(g0, g1), g2));
+  if (i == 2) return f32x4.mul(f32x4.splat(-1.0 / 6), f32x4.add(f32x4.sub(g0, g1), g2));
+  if (i == 3) return madd(f32x4.splat(1.0 / 24), g0, madd(f32x4.splat(1.0 / 12), g1, f32x4.mul(f32x4.splat(1.0 / 6), g2)));
+  if (i == 4) return madd(f32x4.splat(1.0 / 24), g0, madd(f32x4.splat(-1.0 / 12), g1, f32x4.mul(f32x4.splat(1.0 / 6), g2)));
+  return g2;
 }
 
-// (y0..y3) -> A y: the adjoint of outputPass.
-@inline function outputAdjointPass(src: usize, ss: usize, dst: usize, ds: usize): void {
-  const y0 = v128.load(src), y1 = v128.load(src + ss), y2 = v128.load(src + 2 * ss), y3 = v128.load(src + 3 * ss);
-  const e = f32x4.add(y0, y2), o = f32x4.add(y1, y3);
-  const e2 = madd(f32x4.splat(4), y2, y0), o2 = madd(f32x4.splat(8), y3, f32x4.mul(f32x4.splat(2), y1));
-  v128.store(dst, y0);
-  v128.store(dst + ds, f32x4.add(e, o));
-  v128.store(dst + 2 * ds, f32x4.sub(e, o));
-  v128.store(dst + 3 * ds, f32x4.add(e2, o2));
-  v128.store(dst + 4 * ds, f32x4.sub(e2, o2));
-  v128.store(dst + 5 * ds, y3);
+// Row r of Aᵀ = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1] times (m0..m5).
+@inline function aRow(r: i32, m0: v128, m1: v128, m2: v128, m3: v128, m4: v128, m5: v128): v128 {
+  if (r == 0) return f32x4.add(f32x4.add(m0, f32x4.add(m1, m2)), f32x4.add(m3, m4));
+  if (r == 1) return madd(f32x4.splat(2), f32x4.sub(m3, m4), f32x4.sub(m1, m2));
+  if (r == 2) return madd(f32x4.splat(4), f32x4.add(m3, m4), f32x4.add(m1, m2));
+  return f32x4.add(madd(f32x4.splat(8), f32x4.sub(m3, m4), f32x4.sub(m1, m2)), m5);
 }
 
-// (u0..u5) -> Gᵀ u: the adjoint of kernelPass.
-@inline function kernelAdjointPass(src: usize, ss: usize, dst: usize, ds: usize): void {
-  const u0 = v128.load(src), u1 = v128.load(src + ss), u2 = v128.load(src + 2 * ss);
-  const u3 = v128.load(src + 3 * ss), u4 = v128.load(src + 4 * ss), u5 = v128.load(src + 5 * ss);
-  const a = f32x4.add(u1, u2), b = f32x4.sub(u2, u1), c = f32x4.add(u3, u4), d = f32x4.sub(u3, u4);
-  const sixth = f32x4.splat(1.0 / 6);
-  v128.store(dst, madd(f32x4.splat(0.25), u0, madd(f32x4.splat(1.0 / 24), c, f32x4.mul(f32x4.splat(-1.0 / 6), a))));
-  v128.store(dst + ds, madd(sixth, b, f32x4.mul(f32x4.splat(1.0 / 12), d)));
-  v128.store(dst + 2 * ds, madd(sixth, f32x4.sub(c, a), u5));
+// aRow over the six cells p, p + s, ..., p + 5s, loading only those row r uses.
+@inline function aRowAt(r: i32, p: usize, s: usize): v128 {
+  const zero = f32x4.splat(0);
+  const m0 = r == 0 ? v128.load(p) : zero;
+  const m5 = r == 3 ? v128.load(p + 5 * s) : zero;
+  return aRow(r, m0, v128.load(p + s), v128.load(p + 2 * s), v128.load(p + 3 * s), v128.load(p + 4 * s), m5);
+}
+
+// Row i of A (Aᵀ transposed: [1 0 0 0; 1 1 1 1; 1 -1 1 -1; 1 2 4 8; 1 -2 4 -8; 0 0 0 1])
+// times (y0..y3).
+@inline function aColumn(i: i32, y0: v128, y1: v128, y2: v128, y3: v128): v128 {
+  if (i == 0) return y0;
+  if (i == 1) return f32x4.add(f32x4.add(y0, y2), f32x4.add(y1, y3));
+  if (i == 2) return f32x4.sub(f32x4.add(y0, y2), f32x4.add(y1, y3));
+  if (i == 3) return f32x4.add(madd(f32x4.splat(4), y2, y0), madd(f32x4.splat(8), y3, f32x4.mul(f32x4.splat(2), y1)));
+  if (i == 4) return f32x4.sub(madd(f32x4.splat(4), y2, y0), madd(f32x4.splat(8), y3, f32x4.mul(f32x4.splat(2), y1)));
+  return y3;
+}
+
+// Row k of Gᵀ times (u0..u5).
+@inline function gColumn(k: i32, u0: v128, u1: v128, u2: v128, u3: v128, u4: v128, u5: v128): v128 {
+  const a = f32x4.add(u1, u2), c = f32x4.add(u3, u4);
+  if (k == 0) return madd(f32x4.splat(0.25), u0, madd(f32x4.splat(1.0 / 24), c, f32x4.mul(f32x4.splat(-1.0 / 6), a)));
+  if (k == 1) return madd(f32x4.splat(1.0 / 6), f32x4.sub(u2, u1), f32x4.mul(f32x4.splat(1.0 / 12), f32x4.sub(u3, u4)));
+  return madd(f32x4.splat(1.0 / 6), f32x4.sub(c, a), u5);
 }
 
 // --- 2-D transforms over whole tensors ---
 
+// Row i of U = G g Gᵀ, stored at planes 6i .. 6i + 5 from `dst`.
+@inline function kernelRow(
+  i: i32, g00: v128, g01: v128, g02: v128, g10: v128, g11: v128, g12: v128, g20: v128, g21: v128, g22: v128,
+  dst: usize, plane: usize, full: bool, lanes: i32,
+): void {
+  const t0 = gRow(i, g00, g10, g20), t1 = gRow(i, g01, g11, g21), t2 = gRow(i, g02, g12, g22);
+  const d = dst + <usize>(6 * i) * plane;
+  storeLanes(d, gRow(0, t0, t1, t2), full, lanes);
+  storeLanes(d + plane, gRow(1, t0, t1, t2), full, lanes);
+  storeLanes(d + 2 * plane, gRow(2, t0, t1, t2), full, lanes);
+  storeLanes(d + 3 * plane, gRow(3, t0, t1, t2), full, lanes);
+  storeLanes(d + 4 * plane, gRow(4, t0, t1, t2), full, lanes);
+  storeLanes(d + 5 * plane, gRow(5, t0, t1, t2), full, lanes);
+}
+
+@inline function kernelCell(src: usize, k: i32, rotate: bool, plane: usize, full: bool, lanes: i32): v128 {
+  return loadLanes(src + <usize>(rotate ? 8 - k : k) * plane, full, lanes);
+}
+
 // u [36, C, F] = G g Gᵀ for every (c, f) of w [3,3,C,F]; with `rotate`, of w rotated by 180
 // degrees (the backward-to-input kernel, read by the GEMM with c and f swapped).
 export function winograd4x4_kernel_transform(w: usize, C: i32, F: i32, rotate: bool, u: usize, buf: usize): void {
-  const g = buf, t = buf + 9 * VEC, out = t + 18 * VEC;
-  const plane = (<usize>C * F) << 2;
+  const plane = (<usize>C * F) << 2, uPlane = planeBytes(<usize>C * F); // w's cells, u's planes
   for (let c = 0; c < C; c++) {
     for (let f = 0; f < F; f += 4) {
       const lanes = min(4, F - f), full = lanes == 4;
-      const src = w + ((<usize>c * F + f) << 2);
-      for (let k = 0; k < 9; k++) {
-        const at = rotate ? 8 - k : k;
-        v128.store(g + <usize>k * VEC, loadLanes(src + <usize>at * plane, full, lanes));
-      }
-      // t = G g (6x3), then out = t Gᵀ (6x6).
-      for (let j = 0; j < 3; j++) kernelPass(g + <usize>j * VEC, 3 * VEC, t + <usize>j * VEC, 3 * VEC);
-      for (let i = 0; i < 6; i++) kernelPass(t + <usize>i * 3 * VEC, VEC, out + <usize>i * ROW6, VEC);
-      for (let xi = 0; xi < 36; xi++) storeLanes(u + <usize>xi * plane + ((<usize>c * F + f) << 2), v128.load(out + <usize>xi * VEC), full, lanes);
+      const off = (<usize>c * F + f) << 2;
+      const src = w + off;
+      // Cell k = kh * 3 + kw; rotated, cell k holds w's cell 8 - k.
+      const g00 = kernelCell(src, 0, rotate, plane, full, lanes), g01 = kernelCell(src, 1, rotate, plane, full, lanes);
+      const g02 = kernelCell(src, 2, rotate, plane, full, lanes), g10 = kernelCell(src, 3, rotate, plane, full, lanes);
+      const g11 = kernelCell(src, 4, rotate, plane, full, lanes), g12 = kernelCell(src, 5, rotate, plane, full, lanes);
+      const g20 = kernelCell(src, 6, rotate, plane, full, lanes), g21 = kernelCell(src, 7, rotate, plane, full, lanes);
+      const g22 = kernelCell(src, 8, rotate, plane, full, lanes);
+      const dst = u + off;
+      kernelRow(0, g00, g01, g02, g10, g11, g12, g20, g21, g22, dst, uPlane, full, lanes);
+      kernelRow(1, g00, g01, g02, g10, g11, g12, g20, g21, g22, dst, uPlane, full, lanes);
+      kernelRow(2, g00, g01, g02, g10, g11, g12, g20, g21, g22, dst, uPlane, full, lanes);
+      kernelRow(3, g00, g01, g02, g10, g11, g12, g20, g21, g22, dst, uPlane, full, lanes);
+      kernelRow(4, g00, g01, g02, g10, g11, g12, g20, g21, g22, dst, uPlane, full, lanes);
+      kernelRow(5, g00, g01, g02, g10, g11, g12, g20, g21, g22, dst, uPlane, full, lanes);
     }
   }
+}
+
+// Row i of V = Bᵀ d B for the tile whose cell (r, s) is at p + r*rs + s*cs, stored at planes
+// 6i .. 6i + 5 from `dst`.
+@inline function inputRow(i: i32, p: usize, rs: usize, cs: usize, dst: usize, plane: usize, full: bool, lanes: i32): void {
+  const t0 = bRowAt(i, p, rs), t1 = bRowAt(i, p + cs, rs), t2 = bRowAt(i, p + 2 * cs, rs);
+  const t3 = bRowAt(i, p + 3 * cs, rs), t4 = bRowAt(i, p + 4 * cs, rs), t5 = bRowAt(i, p + 5 * cs, rs);
+  const d = dst + <usize>(6 * i) * plane;
+  storeLanes(d, bRow(0, t0, t1, t2, t3, t4, t5), full, lanes);
+  storeLanes(d + plane, bRow(1, t0, t1, t2, t3, t4, t5), full, lanes);
+  storeLanes(d + 2 * plane, bRow(2, t0, t1, t2, t3, t4, t5), full, lanes);
+  storeLanes(d + 3 * plane, bRow(3, t0, t1, t2, t3, t4, t5), full, lanes);
+  storeLanes(d + 4 * plane, bRow(4, t0, t1, t2, t3, t4, t5), full, lanes);
+  storeLanes(d + 5 * plane, bRow(5, t0, t1, t2, t3, t4, t5), full, lanes);
 }
 
 // v [36, T, C] = Bᵀ d B for every 6x6 tile d of x [N,H,W,C] whose top-left input cell is
@@ -116,9 +160,8 @@ export function winograd4x4_kernel_transform(w: usize, C: i32, F: i32, rotate: b
 export function winograd4x4_input_transform(
   x: usize, N: i32, H: i32, W: i32, C: i32, padT: i32, padL: i32, tilesH: i32, tilesW: i32, v: usize, buf: usize,
 ): void {
-  const d = buf, t = buf + 36 * VEC, out = t + 36 * VEC;
   const T = N * tilesH * tilesW;
-  const plane = (<usize>T * C) << 2;
+  const plane = planeBytes(<usize>T * C);
   const rowBytes = (<usize>W * C) << 2, colBytes = <usize>C << 2;
   const zero = f32x4.splat(0);
   let tile = 0;
@@ -132,30 +175,41 @@ export function winograd4x4_input_transform(
         const dst = v + ((<usize>tile * C) << 2);
         for (let c = 0; c < C; c += 4) {
           const lanes = min(4, C - c), full = lanes == 4;
-          // The tile's first pass reads x where the whole tile is inside it, else a zero-filled copy.
-          let src = xn + ((<isize>(y0 * W + x0) * C + c) << 2), ss = rowBytes, cs = colBytes;
+          // x where the whole tile is inside it, else a zero-filled copy.
+          let p = xn + ((<isize>(y0 * W + x0) * C + c) << 2), rs = rowBytes, cs = colBytes;
           if (!inside || !full) {
             for (let r = 0; r < 6; r++) {
               for (let s = 0; s < 6; s++) {
                 const yy = y0 + r, xx = x0 + s;
                 const ok = yy >= 0 && yy < H && xx >= 0 && xx < W;
-                v128.store(d + <usize>(r * 6 + s) * VEC, ok ? loadLanes(src + <usize>r * rowBytes + <usize>s * colBytes, full, lanes) : zero);
+                v128.store(buf + <usize>(r * 6 + s) * VEC, ok ? loadLanes(p + <usize>r * rowBytes + <usize>s * colBytes, full, lanes) : zero);
               }
             }
-            src = d; ss = ROW6; cs = VEC;
+            p = buf; rs = ROW6; cs = VEC;
           }
-          for (let s = 0; s < 6; s++) inputPass(src + <usize>s * cs, ss, t + <usize>s * VEC, ROW6);
           const at = dst + (<usize>c << 2);
-          if (full) {
-            for (let i = 0; i < 6; i++) inputPass(t + <usize>i * ROW6, VEC, at + <usize>i * 6 * plane, plane);
-          } else {
-            for (let i = 0; i < 6; i++) inputPass(t + <usize>i * ROW6, VEC, out + <usize>i * ROW6, VEC);
-            for (let xi = 0; xi < 36; xi++) storeLanes(at + <usize>xi * plane, v128.load(out + <usize>xi * VEC), false, lanes);
-          }
+          inputRow(0, p, rs, cs, at, plane, full, lanes);
+          inputRow(1, p, rs, cs, at, plane, full, lanes);
+          inputRow(2, p, rs, cs, at, plane, full, lanes);
+          inputRow(3, p, rs, cs, at, plane, full, lanes);
+          inputRow(4, p, rs, cs, at, plane, full, lanes);
+          inputRow(5, p, rs, cs, at, plane, full, lanes);
         }
       }
     }
   }
+}
+
+// Output row r of Aᵀ M A (+ bias) for the tile whose plane ξ is at m + ξ*plane, its first
+// `cols` cells stored from `d`.
+@inline function outputRow(r: i32, m: usize, plane: usize, bias: v128, d: usize, colBytes: usize, cols: i32, full: bool, lanes: i32): void {
+  const rowStep: usize = 6 * plane;
+  const t0 = aRowAt(r, m, rowStep), t1 = aRowAt(r, m + plane, rowStep), t2 = aRowAt(r, m + 2 * plane, rowStep);
+  const t3 = aRowAt(r, m + 3 * plane, rowStep), t4 = aRowAt(r, m + 4 * plane, rowStep), t5 = aRowAt(r, m + 5 * plane, rowStep);
+  storeLanes(d, f32x4.add(aRow(0, t0, t1, t2, t3, t4, t5), bias), full, lanes);
+  if (cols > 1) storeLanes(d + colBytes, f32x4.add(aRow(1, t0, t1, t2, t3, t4, t5), bias), full, lanes);
+  if (cols > 2) storeLanes(d + 2 * colBytes, f32x4.add(aRow(2, t0, t1, t2, t3, t4, t5), bias), full, lanes);
+  if (cols > 3) storeLanes(d + 3 * colBytes, f32x4.add(aRow(3, t0, t1, t2, t3, t4, t5), bias), full, lanes);
 }
 
 // y [N,OH,OW,F] = Aᵀ m A (+ b [F]; b = 0: no bias) for every tile of m [36, T, F]; the cells of a
@@ -164,9 +218,8 @@ export function winograd4x4_input_transform(
 export function winograd4x4_output_transform(
   m: usize, N: i32, OH: i32, OW: i32, F: i32, tilesH: i32, tilesW: i32, b: usize, y: usize, buf: usize,
 ): void {
-  const t = buf, out = buf + 24 * VEC;
   const T = N * tilesH * tilesW;
-  const plane = (<usize>T * F) << 2;
+  const plane = planeBytes(<usize>T * F);
   const rowBytes = (<usize>OW * F) << 2, colBytes = <usize>F << 2;
   const zero = f32x4.splat(0);
   let tile = 0;
@@ -181,20 +234,31 @@ export function winograd4x4_output_transform(
         for (let f = 0; f < F; f += 4) {
           const lanes = min(4, F - f), full = lanes == 4;
           const bias = b != 0 ? loadLanes(b + (<usize>f << 2), full, lanes) : zero;
-          const at = src + (<usize>f << 2);
-          // t = Aᵀ m (4x6), then out = t A (4x4).
-          for (let s = 0; s < 6; s++) outputPass(at + <usize>s * plane, 6 * plane, t + <usize>s * VEC, ROW6);
-          for (let r = 0; r < rows; r++) outputPass(t + <usize>r * ROW6, VEC, out + <usize>r * 4 * VEC, VEC);
-          for (let r = 0; r < rows; r++) {
-            for (let s = 0; s < cols; s++) {
-              storeLanes(dst + <usize>r * rowBytes + <usize>s * colBytes + (<usize>f << 2),
-                f32x4.add(v128.load(out + <usize>(r * 4 + s) * VEC), bias), full, lanes);
-            }
-          }
+          const at = src + (<usize>f << 2), d = dst + (<usize>f << 2);
+          outputRow(0, at, plane, bias, d, colBytes, cols, full, lanes);
+          if (rows > 1) outputRow(1, at, plane, bias, d + rowBytes, colBytes, cols, full, lanes);
+          if (rows > 2) outputRow(2, at, plane, bias, d + 2 * rowBytes, colBytes, cols, full, lanes);
+          if (rows > 3) outputRow(3, at, plane, bias, d + 3 * rowBytes, colBytes, cols, full, lanes);
         }
       }
     }
   }
+}
+
+// Row i of A dy Aᵀ for a 4x4 tile of vectors at `d`, stored at planes 6i .. 6i + 5 from `dst`.
+@inline function adjointRow(i: i32, d: usize, dst: usize, plane: usize, full: bool, lanes: i32): void {
+  const s: usize = 4 * VEC;
+  const t0 = aColumn(i, v128.load(d), v128.load(d + s), v128.load(d + 2 * s), v128.load(d + 3 * s));
+  const t1 = aColumn(i, v128.load(d + VEC), v128.load(d + VEC + s), v128.load(d + VEC + 2 * s), v128.load(d + VEC + 3 * s));
+  const t2 = aColumn(i, v128.load(d + 2 * VEC), v128.load(d + 2 * VEC + s), v128.load(d + 2 * VEC + 2 * s), v128.load(d + 2 * VEC + 3 * s));
+  const t3 = aColumn(i, v128.load(d + 3 * VEC), v128.load(d + 3 * VEC + s), v128.load(d + 3 * VEC + 2 * s), v128.load(d + 3 * VEC + 3 * s));
+  const o = dst + <usize>(6 * i) * plane;
+  storeLanes(o, aColumn(0, t0, t1, t2, t3), full, lanes);
+  storeLanes(o + plane, aColumn(1, t0, t1, t2, t3), full, lanes);
+  storeLanes(o + 2 * plane, aColumn(2, t0, t1, t2, t3), full, lanes);
+  storeLanes(o + 3 * plane, aColumn(3, t0, t1, t2, t3), full, lanes);
+  storeLanes(o + 4 * plane, aColumn(4, t0, t1, t2, t3), full, lanes);
+  storeLanes(o + 5 * plane, aColumn(5, t0, t1, t2, t3), full, lanes);
 }
 
 // m [36, T, F] = A dy Aᵀ for every 4x4 tile of dy [N,OH,OW,F] (cells past the edge read as
@@ -202,9 +266,8 @@ export function winograd4x4_output_transform(
 export function winograd4x4_output_transform_adjoint(
   dy: usize, N: i32, OH: i32, OW: i32, F: i32, tilesH: i32, tilesW: i32, m: usize, buf: usize,
 ): void {
-  const d = buf, t = buf + 16 * VEC, out = t + 24 * VEC;
   const T = N * tilesH * tilesW;
-  const plane = (<usize>T * F) << 2;
+  const plane = planeBytes(<usize>T * F);
   const rowBytes = (<usize>OW * F) << 2, colBytes = <usize>F << 2;
   const zero = f32x4.splat(0);
   let tile = 0;
@@ -218,46 +281,62 @@ export function winograd4x4_output_transform_adjoint(
         const dst = m + ((<usize>tile * F) << 2);
         for (let f = 0; f < F; f += 4) {
           const lanes = min(4, F - f), full = lanes == 4;
+          // The tile's 16 cells, zero past the edge: read six times below, so copied once.
           for (let r = 0; r < 4; r++) {
             for (let s = 0; s < 4; s++) {
-              v128.store(d + <usize>(r * 4 + s) * VEC, r < rows && s < cols
+              v128.store(buf + <usize>(r * 4 + s) * VEC, r < rows && s < cols
                 ? loadLanes(src + <usize>r * rowBytes + <usize>s * colBytes + (<usize>f << 2), full, lanes) : zero);
             }
           }
-          // t = A dy (6x4), then A tᵀ row by row (6x6).
-          for (let s = 0; s < 4; s++) outputAdjointPass(d + <usize>s * VEC, 4 * VEC, t + <usize>s * VEC, 4 * VEC);
           const at = dst + (<usize>f << 2);
-          if (full) {
-            for (let i = 0; i < 6; i++) outputAdjointPass(t + <usize>i * 4 * VEC, VEC, at + <usize>i * 6 * plane, plane);
-          } else {
-            for (let i = 0; i < 6; i++) outputAdjointPass(t + <usize>i * 4 * VEC, VEC, out + <usize>i * ROW6, VEC);
-            for (let xi = 0; xi < 36; xi++) storeLanes(at + <usize>xi * plane, v128.load(out + <usize>xi * VEC), false, lanes);
-          }
+          adjointRow(0, buf, at, plane, full, lanes);
+          adjointRow(1, buf, at, plane, full, lanes);
+          adjointRow(2, buf, at, plane, full, lanes);
+          adjointRow(3, buf, at, plane, full, lanes);
+          adjointRow(4, buf, at, plane, full, lanes);
+          adjointRow(5, buf, at, plane, full, lanes);
         }
       }
     }
   }
 }
 
+// Row i of du G (three values), stored in t at cells 3i .. 3i + 2.
+@inline function kernelAdjointRow(i: i32, s: usize, plane: usize, t: usize, full: bool, lanes: i32): void {
+  const p = s + <usize>(6 * i) * plane;
+  const u0 = loadLanes(p, full, lanes), u1 = loadLanes(p + plane, full, lanes), u2 = loadLanes(p + 2 * plane, full, lanes);
+  const u3 = loadLanes(p + 3 * plane, full, lanes), u4 = loadLanes(p + 4 * plane, full, lanes), u5 = loadLanes(p + 5 * plane, full, lanes);
+  const o = t + <usize>(3 * i) * VEC;
+  v128.store(o, gColumn(0, u0, u1, u2, u3, u4, u5));
+  v128.store(o + VEC, gColumn(1, u0, u1, u2, u3, u4, u5));
+  v128.store(o + 2 * VEC, gColumn(2, u0, u1, u2, u3, u4, u5));
+}
+
+// dw[kh, kw, c, f..) (+)= (Gᵀ t)[kh][kw] for t [6][3] at `t`.
+@inline function kernelAdjointColumn(kw: i32, t: usize, dw: usize, plane: usize, accumulate: bool, full: bool, lanes: i32): void {
+  const s: usize = 3 * VEC, p = t + <usize>kw * VEC;
+  const t0 = v128.load(p), t1 = v128.load(p + s), t2 = v128.load(p + 2 * s);
+  const t3 = v128.load(p + 3 * s), t4 = v128.load(p + 4 * s), t5 = v128.load(p + 5 * s);
+  for (let kh = 0; kh < 3; kh++) {
+    const g = kh == 0 ? gColumn(0, t0, t1, t2, t3, t4, t5) : kh == 1 ? gColumn(1, t0, t1, t2, t3, t4, t5) : gColumn(2, t0, t1, t2, t3, t4, t5);
+    const q = dw + <usize>(kh * 3 + kw) * plane;
+    storeLanes(q, accumulate ? f32x4.add(loadLanes(q, full, lanes), g) : g, full, lanes);
+  }
+}
+
 // dw [3,3,C,F] (+)= Gᵀ du G for every (c, f) of du [36, C, F]: the adjoint of
 // winograd4x4_kernel_transform (without rotation).
 export function winograd4x4_kernel_transform_adjoint(du: usize, C: i32, F: i32, accumulate: bool, dw: usize, buf: usize): void {
-  const d = buf, t = buf + 36 * VEC, out = t + 18 * VEC;
-  const plane = (<usize>C * F) << 2;
+  const plane = (<usize>C * F) << 2, duPlane = planeBytes(<usize>C * F); // dw's cells, du's planes
   for (let c = 0; c < C; c++) {
     for (let f = 0; f < F; f += 4) {
       const lanes = min(4, F - f), full = lanes == 4;
-      const src = du + ((<usize>c * F + f) << 2);
-      for (let xi = 0; xi < 36; xi++) v128.store(d + <usize>xi * VEC, loadLanes(src + <usize>xi * plane, full, lanes));
-      // t = Gᵀ du (3x6), then out = t G (3x3).
-      for (let j = 0; j < 6; j++) kernelAdjointPass(d + <usize>j * VEC, ROW6, t + <usize>j * VEC, ROW6);
-      for (let i = 0; i < 3; i++) kernelAdjointPass(t + <usize>i * ROW6, VEC, out + <usize>i * 3 * VEC, VEC);
-      const at = dw + ((<usize>c * F + f) << 2);
-      for (let k = 0; k < 9; k++) {
-        const p = at + <usize>k * plane;
-        const g = v128.load(out + <usize>k * VEC);
-        storeLanes(p, accumulate ? f32x4.add(loadLanes(p, full, lanes), g) : g, full, lanes);
-      }
+      const off = (<usize>c * F + f) << 2;
+      // t = du G (6x3) through buf, then Gᵀ t (3x3).
+      for (let i = 0; i < 6; i++) kernelAdjointRow(i, du + off, duPlane, buf, full, lanes);
+      kernelAdjointColumn(0, buf, dw + off, plane, accumulate, full, lanes);
+      kernelAdjointColumn(1, buf, dw + off, plane, accumulate, full, lanes);
+      kernelAdjointColumn(2, buf, dw + off, plane, accumulate, full, lanes);
     }
   }
 }

@@ -22,8 +22,9 @@
 import { sgemm } from "./gemm";
 import { col_sum } from "./elementwise";
 import { loadLanes, storeLanes } from "./simd";
+import { WINOGRAD_BUFFER_BYTES, planeBytes } from "./winograd-planes";
 import {
-  WINOGRAD4_BUFFER_BYTES, winograd4x4_kernel_transform, winograd4x4_input_transform, winograd4x4_output_transform,
+  winograd4x4_kernel_transform, winograd4x4_input_transform, winograd4x4_output_transform,
   winograd4x4_output_transform_adjoint, winograd4x4_kernel_transform_adjoint,
 } from "./winograd-f4";
 
@@ -92,7 +93,7 @@ export function winograd_kernel_transform(w: usize, C: i32, F: i32, rotate: bool
 
 @inline function storeKernel(u: usize, i: i32, j: i32, v: v128, c: i32, f: i32, lanes: i32, C: i32, F: i32, rotate: bool): void {
   const xi = rotate ? rotated(i) * 4 + rotated(j) : i * 4 + j;
-  storeLanes(u + ((<usize>xi * C * F + <usize>c * F + f) << 2), v, lanes == 4, lanes);
+  storeLanes(u + <usize>xi * planeBytes(<usize>C * F) + ((<usize>c * F + f) << 2), v, lanes == 4, lanes);
 }
 
 // v [16, T, C] = Bᵀ d B for every 4x4 tile d of x [N,H,W,C] whose top-left input cell is
@@ -101,7 +102,7 @@ export function winograd_input_transform(
   x: usize, N: i32, H: i32, W: i32, C: i32, padT: i32, padL: i32, tilesH: i32, tilesW: i32, v: usize,
 ): void {
   const T = N * tilesH * tilesW;
-  const plane = (<usize>T * C) << 2; // bytes between two ξ planes of v
+  const plane = planeBytes(<usize>T * C); // bytes between two ξ planes of v
   const zero = f32x4.splat(0);
   let t = 0;
   for (let n = 0; n < N; n++) {
@@ -184,7 +185,7 @@ export function winograd_output_transform_adjoint(dy: usize, N: i32, OH: i32, OW
 // or (`adjoint`) m from y.
 function outputTiles(m: usize, N: i32, OH: i32, OW: i32, F: i32, tilesH: i32, tilesW: i32, b: usize, y: usize, adjoint: bool): void {
   const T = N * tilesH * tilesW;
-  const plane = (<usize>T * F) << 2;
+  const plane = planeBytes(<usize>T * F);
   const zero = f32x4.splat(0);
   const rowBytes = (<usize>OW * F) << 2;
   let t = 0;
@@ -280,14 +281,14 @@ export function conv2d_winograd_forward(
 ): void {
   const tilesH = tilesAlong(OH, tile), tilesW = tilesAlong(OW, tile);
   const T = N * tilesH * tilesW, P = (tile + 2) * (tile + 2);
-  const buf = scratch, u = scratch + WINOGRAD4_BUFFER_BYTES;
-  const v = u + ((<usize>P * C * F) << 2);
-  const m = v + ((<usize>P * T * C) << 2);
+  const buf = scratch, u = scratch + WINOGRAD_BUFFER_BYTES;
+  const v = u + <usize>P * planeBytes(<usize>C * F);
+  const m = v + <usize>P * planeBytes(<usize>T * C);
   kernelTransform(w, C, F, false, u, tile, buf);
   inputTransform(x, N, H, W, C, padT, padL, tilesH, tilesW, v, tile, buf);
   for (let xi = 0; xi < P; xi++) {
-    sgemm(T, F, C, v + ((<usize>xi * T * C) << 2), C, 1, u + ((<usize>xi * C * F) << 2), F, 1,
-      m + ((<usize>xi * T * F) << 2), F, false, ws);
+    sgemm(T, F, C, v + <usize>xi * planeBytes(<usize>T * C), C, 1, u + <usize>xi * planeBytes(<usize>C * F), F, 1,
+      m + <usize>xi * planeBytes(<usize>T * F), F, false, ws);
   }
   outputTransform(m, N, OH, OW, F, tilesH, tilesW, b, y, tile, buf);
 }
@@ -300,15 +301,15 @@ export function conv2d_winograd_backward_input(
 ): void {
   const tilesH = tilesAlong(H, tile), tilesW = tilesAlong(W, tile);
   const T = N * tilesH * tilesW, P = (tile + 2) * (tile + 2);
-  const buf = scratch, u = scratch + WINOGRAD4_BUFFER_BYTES;
-  const v = u + ((<usize>P * C * F) << 2);
-  const m = v + ((<usize>P * T * F) << 2);
+  const buf = scratch, u = scratch + WINOGRAD_BUFFER_BYTES;
+  const v = u + <usize>P * planeBytes(<usize>C * F);
+  const m = v + <usize>P * planeBytes(<usize>T * F);
   kernelTransform(w, C, F, true, u, tile, buf);
   inputTransform(dy, N, OH, OW, F, 2 - padT, 2 - padL, tilesH, tilesW, v, tile, buf);
   for (let xi = 0; xi < P; xi++) {
     // B [F, C] is u's [C, F] plane read transposed.
-    sgemm(T, C, F, v + ((<usize>xi * T * F) << 2), F, 1, u + ((<usize>xi * C * F) << 2), 1, F,
-      m + ((<usize>xi * T * C) << 2), C, false, ws);
+    sgemm(T, C, F, v + <usize>xi * planeBytes(<usize>T * F), F, 1, u + <usize>xi * planeBytes(<usize>C * F), 1, F,
+      m + <usize>xi * planeBytes(<usize>T * C), C, false, ws);
   }
   outputTransform(m, N, H, W, C, tilesH, tilesW, 0, dx, tile, buf);
 }
@@ -335,7 +336,7 @@ export function conv2d_winograd_backward_input(
 // winograd_kernel_transform, with Gᵀ = [1 .5 .5 0; 0 .5 -.5 0; 0 .5 .5 1].
 export function winograd_kernel_transform_adjoint(du: usize, C: i32, F: i32, accumulate: bool, dw: usize): void {
   const half = f32x4.splat(0.5);
-  const plane = (<usize>C * F) << 2;
+  const plane = planeBytes(<usize>C * F);
   const zero = f32x4.splat(0);
   for (let c = 0; c < C; c++) {
     for (let f = 0; f < F; f += 4) {
@@ -373,16 +374,16 @@ export function conv2d_winograd_backward_kernel(
 ): void {
   const tilesH = tilesAlong(OH, tile), tilesW = tilesAlong(OW, tile);
   const T = N * tilesH * tilesW, P = (tile + 2) * (tile + 2);
-  const buf = scratch, du = scratch + WINOGRAD4_BUFFER_BYTES;
-  const v = du + ((<usize>P * C * F) << 2);
-  const m = v + ((<usize>P * T * C) << 2);
+  const buf = scratch, du = scratch + WINOGRAD_BUFFER_BYTES;
+  const v = du + <usize>P * planeBytes(<usize>C * F);
+  const m = v + <usize>P * planeBytes(<usize>T * C);
   inputTransform(x, N, H, W, C, padT, padL, tilesH, tilesW, v, tile, buf);
   if (tile == 4) winograd4x4_output_transform_adjoint(dy, N, OH, OW, F, tilesH, tilesW, m, buf);
   else winograd_output_transform_adjoint(dy, N, OH, OW, F, tilesH, tilesW, m);
   for (let xi = 0; xi < P; xi++) {
     // du[ξ] [C, F] = v[ξ]ᵀ · m[ξ]: v's [T, C] plane read transposed.
-    sgemm(C, F, T, v + ((<usize>xi * T * C) << 2), 1, C, m + ((<usize>xi * T * F) << 2), F, 1,
-      du + ((<usize>xi * C * F) << 2), F, false, ws);
+    sgemm(C, F, T, v + <usize>xi * planeBytes(<usize>T * C), 1, C, m + <usize>xi * planeBytes(<usize>T * F), F, 1,
+      du + <usize>xi * planeBytes(<usize>C * F), F, false, ws);
   }
   if (tile == 4) winograd4x4_kernel_transform_adjoint(du, C, F, accumulate, dw, buf);
   else winograd_kernel_transform_adjoint(du, C, F, accumulate, dw);

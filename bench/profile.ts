@@ -23,7 +23,7 @@ async function main(): Promise<void> {
 
   const byType = new Map<string, { ms: number; layers: number }>();
   for (const l of p.layers) {
-    const key = `${l.type} ${l.phase}`;
+    const key = `${l.type}${l.kernel ? ` (${l.kernel})` : ''} ${l.phase}`;
     const e = byType.get(key) ?? { ms: 0, layers: 0 };
     e.ms += l.ms; e.layers++;
     byType.set(key, e);
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   console.log(table(['kernel', 'calls', 'ms', 'share'], p.kernels.map((k) => [k.kernel, k.calls, k.ms, `${((100 * k.ms) / p.totalMs).toFixed(1)}%`])));
   const top = [...p.layers].sort((a, b) => b.ms - a.ms).slice(0, 12);
   console.log('\nSlowest layers');
-  console.log(table(['layer', 'type', 'pass', 'ms'], top.map((l) => [l.layer, l.type, l.phase, l.ms])));
+  console.log(table(['layer', 'type', 'kernel', 'pass', 'ms'], top.map((l) => [l.layer, l.type, l.kernel ?? '', l.phase, l.ms])));
   console.log(`\nwrote ${writeResults(`profile-${which}.json`, { machine: machine(), model: which, batch, ...p })}`);
 }
 

@@ -262,6 +262,11 @@ export class Engine {
     return 'in the update';
   }
 
+  // Per layer name, the kernel its layer chose for the current layout (Layer.chooseKernel).
+  get kernelChoices(): Readonly<Record<string, string>> {
+    return this.layout?.kernels ?? {};
+  }
+
   // Forward and backward over the batch; leaves the batch's gradient in the model's gradient
   // vector, then applies `update` to the trainable parameters unless it is null.
   async trainStep(batch: Batch, update: OptimizerUpdate | null): Promise<TrainResult> {

@@ -112,13 +112,14 @@ export function directScratchBytes(g: ConvGeometry): number {
   return g.N * ((g.OH - 1) * g.stride + g.KH) * ((g.OW - 1) * g.stride + g.KW) * g.C * 4;
 }
 
-// The scratch of assembly/winograd.ts's passes with output tiles of `tile` (2 or 4): a 2 KiB tile
-// buffer, then U P*C*F, V P*T*C and M P*T*F floats, P = (tile + 2)² planes, T the tiles of the
-// forward pass (output) or the backward-to-input pass (input), whichever is more.
+// The scratch of assembly/winograd.ts's passes with output tiles of `tile` (2 or 4), as
+// assembly/winograd-planes.ts lays it out: a 2 KiB tile buffer, then P = (tile + 2)² planes each
+// of U (C*F floats), V (T*C) and M (T*F), every plane followed by one 64-byte cache line; T the
+// tiles of the forward pass (output) or the backward-to-input pass (input), whichever is more.
 export function winogradScratchBytes(g: ConvGeometry, tile: number): number {
   const tiles = (h: number, w: number) => g.N * Math.ceil(h / tile) * Math.ceil(w / tile);
   const T = Math.max(tiles(g.OH, g.OW), tiles(g.H, g.W));
-  return 2048 + (tile + 2) ** 2 * 4 * (g.C * g.F + T * (g.C + g.F));
+  return 2048 + (tile + 2) ** 2 * (4 * (g.C * g.F + T * (g.C + g.F)) + 3 * 64);
 }
 
 // Median-of-three milliseconds of a forward, backward-to-input and backward-to-kernel pass by

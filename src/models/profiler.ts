@@ -10,7 +10,8 @@ import type { KernelExports } from '../kernels/index.js';
 import type { Tensor } from '../tensor.js';
 import type { Model } from './model.js';
 
-export interface LayerTime { layer: string; type: string; phase: 'forward' | 'backward'; ms: number }
+// `kernel`: the kernel the layer chose, for layers that choose one (a convolution's algorithm).
+export interface LayerTime { layer: string; type: string; phase: 'forward' | 'backward'; ms: number; kernel?: string }
 export interface KernelTime { kernel: string; calls: number; ms: number }
 export interface StepProfile { totalMs: number; loss: number; layers: LayerTime[]; kernels: KernelTime[] }
 
@@ -64,7 +65,10 @@ async function profile(model: Model, x: Tensor, y: Tensor): Promise<StepProfile>
     const t0 = performance.now();
     const r = await engine.trainStep({ x: x.data, y: y.data, rows: x.shape[0] }, null);
     close();
-    return { totalMs: performance.now() - t0, loss: r.loss, layers, kernels: [...kernels.values()].sort((a, b) => b.ms - a.ms) };
+    const totalMs = performance.now() - t0;
+    const chosen = engine.kernelChoices;
+    for (const l of layers) if (chosen[l.layer] !== undefined) l.kernel = chosen[l.layer];
+    return { totalMs, loss: r.loss, layers, kernels: [...kernels.values()].sort((a, b) => b.ms - a.ms) };
   } catch (err) {
     if (err instanceof NonFiniteLossError) throw new NonFiniteLossError(err.loss, 'in profileTrainingStep');
     throw err;
