@@ -73,9 +73,6 @@ function requested(): ConvAlgorithmChoice {
   return env as ConvAlgorithmChoice;
 }
 
-// The cache section names the candidates: choices measured before one was added are measured again.
-const SECTION = 'conv: im2col, winograd, winograd4x4, direct';
-
 interface Measured { algorithm: ConvAlgorithm; ms: Partial<Record<ConvAlgorithm, number>> }
 
 const shapeKey = (g: ConvGeometry) =>
@@ -89,12 +86,12 @@ export function chooseConvAlgorithm(rt: Runtime, g: ConvGeometry): ConvAlgorithm
   const want = requested();
   if (want !== 'auto') return options.includes(want) ? want : 'im2col';
   const machine = machineKey(rt.variant), key = shapeKey(g);
-  const known = cached<Measured>(machine, SECTION, key);
+  const known = cached<Measured>(machine, 'conv', key);
   if (known && options.includes(known.algorithm)) return known.algorithm;
   const ms = measure(rt, g, options);
   let algorithm: ConvAlgorithm = 'im2col';
   for (const a of options) if (ms[a]! < 0.95 * ms.im2col! && ms[a]! < ms[algorithm]!) algorithm = a;
-  const kept = remember<Measured>(machine, SECTION, key, { algorithm, ms }).algorithm;
+  const kept = remember<Measured>(machine, 'conv', key, { algorithm, ms }).algorithm;
   return options.includes(kept) ? kept : algorithm;
 }
 

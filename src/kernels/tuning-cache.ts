@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { writeAtomically } from '../atomic-write.js';
+import { kernelBuildId, type KernelVariant } from './wasm.js';
 
 // Version 3: sections per machine (version 2 held conv entries only, timed over three passes).
 interface CacheFile { version: 3; machines: Record<string, Record<string, Record<string, unknown>>> }
@@ -21,8 +22,10 @@ function cachePath(): string | undefined {
   return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'simdnet', 'tuning.json');
 }
 
-// Timings from one CPU model, Node version and kernel build do not carry to another.
-export const machineKey = (variant: string) => `${cpus()[0]?.model ?? 'unknown cpu'} | node ${process.version} | ${variant}`;
+// Timings from one CPU model, Node version and kernel build (the module's hash: a new release or
+// a rebuilt kernel measures again) do not carry to another.
+export const machineKey = (variant: KernelVariant) =>
+  `${cpus()[0]?.model ?? 'unknown cpu'} | node ${process.version} | ${variant} ${kernelBuildId(variant)}`;
 
 function read(): CacheFile {
   const path = cachePath();

@@ -1,4 +1,5 @@
 // Loads the AssemblyScript kernel module and instantiates it over a shared WebAssembly.Memory.
+import { createHash } from 'node:crypto';
 //
 // Three builds exist: `simdnet.wasm` (plain SIMD), `simdnet-relaxed.wasm` (relaxed-SIMD fused
 // multiply-add, ~20% faster GEMM) and `simdnet-debug.wasm` (plain SIMD with the kernels'
@@ -23,6 +24,18 @@ export const HEAP_BASE = PAGE_BYTES;
 const MAX_PAGES = 65536;
 
 const compiled = new Map<KernelVariant, WebAssembly.Module>();
+
+const buildIds = new Map<KernelVariant, string>();
+
+// A short hash of the kernel module's bytes: measured kernel choices are kept per build.
+export function kernelBuildId(variant: KernelVariant): string {
+  let id = buildIds.get(variant);
+  if (id === undefined) {
+    id = createHash('sha256').update(readModuleBytes(variant)).digest('hex').slice(0, 12);
+    buildIds.set(variant, id);
+  }
+  return id;
+}
 
 function readModuleBytes(variant: KernelVariant): Uint8Array<ArrayBuffer> {
   const path = join(packageRoot(), 'build', fileOf[variant]);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,6 +75,15 @@ describe('choosing the convolution algorithm', () => {
     writeFileSync(file, '{ not json');
     expect(['im2col', 'winograd', 'winograd4x4']).toContain((await fresh()).chooseConvAlgorithm(rt, g));
     await vi.waitFor(() => expect(JSON.parse(readFileSync(file, 'utf8')).version).toBe(3));
+  });
+});
+
+describe('the tuning cache key', () => {
+  test('names the kernel module\'s build, so that a rebuilt or upgraded kernel measures again', async () => {
+    const { machineKey } = await import('../../src/kernels/tuning-cache.js');
+    const bytes = readFileSync(join(import.meta.dirname, '..', '..', 'build', 'simdnet-relaxed.wasm'));
+    const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 12);
+    expect(machineKey('relaxed-simd')).toMatch(new RegExp(`relaxed-simd ${hash}$`));
   });
 });
 
