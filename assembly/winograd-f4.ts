@@ -212,39 +212,6 @@ export function winograd4x4_input_transform(
   if (cols > 3) storeLanes(d + 3 * colBytes, f32x4.add(aRow(3, t0, t1, t2, t3, t4, t5), bias), full, lanes);
 }
 
-// y [N,OH,OW,F] = Aᵀ m A (+ b [F]; b = 0: no bias) for every tile of m [36, T, F]; the cells of a
-// tile past the output's edge are dropped. (Lanes past F in a partial group read whatever
-// follows in m: computed, never stored.)
-export function winograd4x4_output_transform(
-  m: usize, N: i32, OH: i32, OW: i32, F: i32, tilesH: i32, tilesW: i32, b: usize, y: usize, buf: usize,
-): void {
-  const T = N * tilesH * tilesW;
-  const plane = planeBytes(<usize>T * F);
-  const rowBytes = (<usize>OW * F) << 2, colBytes = <usize>F << 2;
-  const zero = f32x4.splat(0);
-  let tile = 0;
-  for (let n = 0; n < N; n++) {
-    const yn = y + ((<usize>n * OH * OW * F) << 2);
-    for (let ty = 0; ty < tilesH; ty++) {
-      const oy = ty * 4, rows = min(4, OH - oy);
-      for (let tx = 0; tx < tilesW; tx++, tile++) {
-        const ox = tx * 4, cols = min(4, OW - ox);
-        const src = m + ((<usize>tile * F) << 2);
-        const dst = yn + ((<usize>(oy * OW + ox) * F) << 2);
-        for (let f = 0; f < F; f += 4) {
-          const lanes = min(4, F - f), full = lanes == 4;
-          const bias = b != 0 ? loadLanes(b + (<usize>f << 2), full, lanes) : zero;
-          const at = src + (<usize>f << 2), d = dst + (<usize>f << 2);
-          outputRow(0, at, plane, bias, d, colBytes, cols, full, lanes);
-          if (rows > 1) outputRow(1, at, plane, bias, d + rowBytes, colBytes, cols, full, lanes);
-          if (rows > 2) outputRow(2, at, plane, bias, d + 2 * rowBytes, colBytes, cols, full, lanes);
-          if (rows > 3) outputRow(3, at, plane, bias, d + 3 * rowBytes, colBytes, cols, full, lanes);
-        }
-      }
-    }
-  }
-}
-
 // Row i of A dy Aᵀ for a 4x4 tile of vectors at `d`, stored at planes 6i .. 6i + 5 from `dst`.
 @inline function adjointRow(i: i32, d: usize, dst: usize, plane: usize, full: bool, lanes: i32): void {
   const s: usize = 4 * VEC;
@@ -261,40 +228,63 @@ export function winograd4x4_output_transform(
   storeLanes(o + 5 * plane, aColumn(5, t0, t1, t2, t3), full, lanes);
 }
 
+// y [N,OH,OW,F] = Aᵀ m A (+ b [F]; b = 0: no bias) for every tile of m [36, T, F]; the cells of a
+// tile past the output's edge are dropped. (Lanes past F in a partial group read whatever
+// follows in m: computed, never stored.)
+export function winograd4x4_output_transform(
+  m: usize, N: i32, OH: i32, OW: i32, F: i32, tilesH: i32, tilesW: i32, b: usize, y: usize, buf: usize,
+): void {
+  outputTiles(m, N, OH, OW, F, tilesH, tilesW, b, y, buf, false);
+}
+
 // m [36, T, F] = A dy Aᵀ for every 4x4 tile of dy [N,OH,OW,F] (cells past the edge read as
 // zero): the adjoint of winograd4x4_output_transform.
 export function winograd4x4_output_transform_adjoint(
   dy: usize, N: i32, OH: i32, OW: i32, F: i32, tilesH: i32, tilesW: i32, m: usize, buf: usize,
 ): void {
+  outputTiles(m, N, OH, OW, F, tilesH, tilesW, 0, dy, buf, true);
+}
+
+// Walks the 4x4 output tiles of y [N,OH,OW,F] and their planes in m [36, T, F]: writes y from m,
+// or (`adjoint`) m from y.
+function outputTiles(m: usize, N: i32, OH: i32, OW: i32, F: i32, tilesH: i32, tilesW: i32, b: usize, y: usize, buf: usize, adjoint: bool): void {
   const T = N * tilesH * tilesW;
   const plane = planeBytes(<usize>T * F);
   const rowBytes = (<usize>OW * F) << 2, colBytes = <usize>F << 2;
   const zero = f32x4.splat(0);
   let tile = 0;
   for (let n = 0; n < N; n++) {
-    const yn = dy + ((<usize>n * OH * OW * F) << 2);
+    const yn = y + ((<usize>n * OH * OW * F) << 2);
     for (let ty = 0; ty < tilesH; ty++) {
       const oy = ty * 4, rows = min(4, OH - oy);
       for (let tx = 0; tx < tilesW; tx++, tile++) {
         const ox = tx * 4, cols = min(4, OW - ox);
-        const src = yn + ((<usize>(oy * OW + ox) * F) << 2);
-        const dst = m + ((<usize>tile * F) << 2);
+        const mt = m + ((<usize>tile * F) << 2);
+        const yt = yn + ((<usize>(oy * OW + ox) * F) << 2);
         for (let f = 0; f < F; f += 4) {
           const lanes = min(4, F - f), full = lanes == 4;
-          // The tile's 16 cells, zero past the edge: read six times below, so copied once.
-          for (let r = 0; r < 4; r++) {
-            for (let s = 0; s < 4; s++) {
-              v128.store(buf + <usize>(r * 4 + s) * VEC, r < rows && s < cols
-                ? loadLanes(src + <usize>r * rowBytes + <usize>s * colBytes + (<usize>f << 2), full, lanes) : zero);
+          const at = mt + (<usize>f << 2), d = yt + (<usize>f << 2);
+          if (adjoint) {
+            // The tile's 16 cells, zero past the edge: read six times below, so copied once.
+            for (let r = 0; r < 4; r++) {
+              for (let s = 0; s < 4; s++) {
+                v128.store(buf + <usize>(r * 4 + s) * VEC, r < rows && s < cols
+                  ? loadLanes(d + <usize>r * rowBytes + <usize>s * colBytes, full, lanes) : zero);
+              }
             }
+            adjointRow(0, buf, at, plane, full, lanes);
+            adjointRow(1, buf, at, plane, full, lanes);
+            adjointRow(2, buf, at, plane, full, lanes);
+            adjointRow(3, buf, at, plane, full, lanes);
+            adjointRow(4, buf, at, plane, full, lanes);
+            adjointRow(5, buf, at, plane, full, lanes);
+          } else {
+            const bias = b != 0 ? loadLanes(b + (<usize>f << 2), full, lanes) : zero;
+            outputRow(0, at, plane, bias, d, colBytes, cols, full, lanes);
+            if (rows > 1) outputRow(1, at, plane, bias, d + rowBytes, colBytes, cols, full, lanes);
+            if (rows > 2) outputRow(2, at, plane, bias, d + 2 * rowBytes, colBytes, cols, full, lanes);
+            if (rows > 3) outputRow(3, at, plane, bias, d + 3 * rowBytes, colBytes, cols, full, lanes);
           }
-          const at = dst + (<usize>f << 2);
-          adjointRow(0, buf, at, plane, full, lanes);
-          adjointRow(1, buf, at, plane, full, lanes);
-          adjointRow(2, buf, at, plane, full, lanes);
-          adjointRow(3, buf, at, plane, full, lanes);
-          adjointRow(4, buf, at, plane, full, lanes);
-          adjointRow(5, buf, at, plane, full, lanes);
         }
       }
     }
