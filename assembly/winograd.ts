@@ -279,18 +279,7 @@ export function conv2d_winograd_forward(
   x: usize, w: usize, b: usize, y: usize,
   N: i32, H: i32, W: i32, C: i32, F: i32, padT: i32, padL: i32, OH: i32, OW: i32, tile: i32, scratch: usize, ws: usize,
 ): void {
-  const tilesH = tilesAlong(OH, tile), tilesW = tilesAlong(OW, tile);
-  const T = N * tilesH * tilesW, P = (tile + 2) * (tile + 2);
-  const buf = scratch, u = scratch + WINOGRAD_BUFFER_BYTES;
-  const v = u + <usize>P * planeBytes(<usize>C * F);
-  const m = v + <usize>P * planeBytes(<usize>T * C);
-  kernelTransform(w, C, F, false, u, tile, buf);
-  inputTransform(x, N, H, W, C, padT, padL, tilesH, tilesW, v, tile, buf);
-  for (let xi = 0; xi < P; xi++) {
-    sgemm(T, F, C, v + <usize>xi * planeBytes(<usize>T * C), C, 1, u + <usize>xi * planeBytes(<usize>C * F), F, 1,
-      m + <usize>xi * planeBytes(<usize>T * F), F, false, ws);
-  }
-  outputTransform(m, N, OH, OW, F, tilesH, tilesW, b, y, tile, buf);
+  correlate(x, N, H, W, C, padT, padL, w, C, F, false, OH, OW, F, b, y, tile, scratch, ws);
 }
 
 // dx [N,H,W,C] = gradient of sum(y * dy) with respect to x for the stride-1 3x3 convolution
@@ -299,19 +288,30 @@ export function conv2d_winograd_backward_input(
   dy: usize, w: usize, dx: usize,
   N: i32, H: i32, W: i32, C: i32, F: i32, padT: i32, padL: i32, OH: i32, OW: i32, tile: i32, scratch: usize, ws: usize,
 ): void {
-  const tilesH = tilesAlong(H, tile), tilesW = tilesAlong(W, tile);
+  correlate(dy, N, OH, OW, F, 2 - padT, 2 - padL, w, C, F, true, H, W, C, 0, dx, tile, scratch, ws);
+}
+
+// dst [N,dstH,dstW,dstC] = src [N,srcH,srcW,srcC] correlated with w [3,3,C,F] (+ b): as it is
+// (srcC = C, dstC = F), or rotated by 180 degrees with its channels swapped (srcC = F, dstC = C).
+function correlate(
+  src: usize, N: i32, srcH: i32, srcW: i32, srcC: i32, padT: i32, padL: i32,
+  w: usize, C: i32, F: i32, rotate: bool, dstH: i32, dstW: i32, dstC: i32, b: usize, dst: usize,
+  tile: i32, scratch: usize, ws: usize,
+): void {
+  const tilesH = tilesAlong(dstH, tile), tilesW = tilesAlong(dstW, tile);
   const T = N * tilesH * tilesW, P = (tile + 2) * (tile + 2);
   const buf = scratch, u = scratch + WINOGRAD_BUFFER_BYTES;
   const v = u + <usize>P * planeBytes(<usize>C * F);
-  const m = v + <usize>P * planeBytes(<usize>T * F);
-  kernelTransform(w, C, F, true, u, tile, buf);
-  inputTransform(dy, N, OH, OW, F, 2 - padT, 2 - padL, tilesH, tilesW, v, tile, buf);
+  const m = v + <usize>P * planeBytes(<usize>T * srcC);
+  kernelTransform(w, C, F, rotate, u, tile, buf);
+  inputTransform(src, N, srcH, srcW, srcC, padT, padL, tilesH, tilesW, v, tile, buf);
+  // B is u's [C, F] plane, read transposed ([F, C]) for the rotated kernel.
+  const rsb = rotate ? 1 : F, csb = rotate ? F : 1;
   for (let xi = 0; xi < P; xi++) {
-    // B [F, C] is u's [C, F] plane read transposed.
-    sgemm(T, C, F, v + <usize>xi * planeBytes(<usize>T * F), F, 1, u + <usize>xi * planeBytes(<usize>C * F), 1, F,
-      m + <usize>xi * planeBytes(<usize>T * C), C, false, ws);
+    sgemm(T, dstC, srcC, v + <usize>xi * planeBytes(<usize>T * srcC), srcC, 1, u + <usize>xi * planeBytes(<usize>C * F), rsb, csb,
+      m + <usize>xi * planeBytes(<usize>T * dstC), dstC, false, ws);
   }
-  outputTransform(m, N, H, W, C, tilesH, tilesW, 0, dx, tile, buf);
+  outputTransform(m, N, dstH, dstW, dstC, tilesH, tilesW, b, dst, tile, buf);
 }
 
 @inline function adjointTile(s: usize, rowBytes: usize, F: i32, inside: i32, zero: v128, d: usize, plane: usize, full: bool, lanes: i32): void {
