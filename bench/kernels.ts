@@ -103,9 +103,9 @@ async function main(): Promise<void> {
     };
     // Winograd F(2x2, 3x3) and F(4x4, 3x3) where they apply; their GFLOP/s are effective ones (the
     // direct convolution's FLOPs).
-    const g = { ...s, KH: 3, KW: 3 };
+    const g = { ...s, KH: s.K, KW: s.K };
     for (const [tile, applies] of [[2, winogradApplies(g)], [4, winograd4x4Applies(g)]] as const) {
-      if (s.K !== 3 || !applies) continue;
+      if (!applies) continue;
       const scratch = rt.arena.alloc(winogradScratchBytes(g, tile));
       const wgeo = [s.N, s.H, s.W, s.C, s.F, s.padT, s.padL, s.OH, s.OW] as const;
       const F = `F(${tile}x${tile})`;

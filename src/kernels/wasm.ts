@@ -25,16 +25,13 @@ const MAX_PAGES = 65536;
 
 const compiled = new Map<KernelVariant, WebAssembly.Module>();
 
+// Per variant, a short hash of the module's bytes, taken when it is compiled: measured kernel
+// choices are kept per build.
 const buildIds = new Map<KernelVariant, string>();
 
-// A short hash of the kernel module's bytes: measured kernel choices are kept per build.
 export function kernelBuildId(variant: KernelVariant): string {
-  let id = buildIds.get(variant);
-  if (id === undefined) {
-    id = createHash('sha256').update(readModuleBytes(variant)).digest('hex').slice(0, 12);
-    buildIds.set(variant, id);
-  }
-  return id;
+  compileKernels(variant);
+  return buildIds.get(variant)!;
 }
 
 function readModuleBytes(variant: KernelVariant): Uint8Array<ArrayBuffer> {
@@ -87,8 +84,10 @@ export function compileKernels(variant: KernelVariant): WebAssembly.Module {
   if (!mod) {
     optimizeEagerly();
     if (variant === 'relaxed-simd' && !relaxedAvailable()) throw new SimdnetError('relaxed SIMD is not supported here');
-    mod = new WebAssembly.Module(readModuleBytes(variant));
+    const bytes = readModuleBytes(variant);
+    mod = new WebAssembly.Module(bytes);
     compiled.set(variant, mod);
+    buildIds.set(variant, createHash('sha256').update(bytes).digest('hex').slice(0, 12));
   }
   return mod;
 }

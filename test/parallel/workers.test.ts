@@ -52,8 +52,9 @@ describe('the same results for any number of workers', () => {
   // The algorithm of each convolution is forced: measured, it is chosen per shard size, and
   // shards of 32, 16 and 11 rows may pick different ones, whose rounding differs (F(4x4)'s by
   // 1e-5 relative): at these weights 1e-7 relative noise on the input moves res5's kernel
-  // gradients by up to 15%, so only the same kernels can agree to 1e-5. (Forced to F(4x4), the
-  // one-step test passes too, but its larger rounding drifts the three-step loss to 1.04e-3.)
+  // gradients by up to 15%, so only the same kernels can agree to 1e-5. (Forced to F(4x4), both
+  // tests pass with today's transforms, but a first version that rounded differently drifted the
+  // three-step loss to 1.04e-3, just over its bound: F(2x2) rounds least of the fast algorithms.)
   // Every algorithm is held to the same results elsewhere (conv-algorithm.test.ts, the Winograd
   // kernel tests).
   const resnet = (learningRate: number) => () => {
