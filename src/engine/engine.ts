@@ -21,7 +21,7 @@ import type { OptimizerUpdate } from '../training/optimizers.js';
 import { Barrier, BARRIER_WORDS } from './barrier.js';
 import { NonTrainableSnapshot, type ModelCore } from './model-core.js';
 import { StepProgress, type EngineLayout, type StepReply, type StepTask } from './protocol.js';
-import { lossScratchBytes, runShardStep, updateSlice, UPDATE_CHUNK, type ShardThread } from './shard-step.js';
+import { lossScratchBytes, runShardStep, updateSlice, STAGED_VECTORS, UPDATE_CHUNK, type ShardThread } from './shard-step.js';
 import { shardsOf, threadsFor } from './sharding.js';
 import { planStep } from './step-plan.js';
 
@@ -148,7 +148,7 @@ export class Engine {
       regions: Array.from({ length: S }, () => alloc(regionBytes)),
       probs: Array.from({ length: S }, () => alloc(lossScratchBytes(biggest, K))),
       workspaces: Array.from({ length: T }, (_, t) => (t === 0 && this.inline ? rt.gemmWorkspace : alloc(rt.k.gemm_workspace_bytes()))),
-      stages: Array.from({ length: T }, () => alloc(4 * UPDATE_CHUNK * 3)),
+      stages: Array.from({ length: T }, () => alloc(4 * UPDATE_CHUNK * STAGED_VECTORS)),
       reductionSums: widths.map((w) => alloc(16 * w * S)),
       reductionWidths: widths,
       barrier: alloc(4 * BARRIER_WORDS),
@@ -235,13 +235,14 @@ export class Engine {
     const reasons = failures.map((f) => f.reason as Error & { thread: number });
     const first = reasons.find((r) => !/aborted (before|while)/.test(r.message)) ?? reasons[0];
     const where = this.describeProgress(new Int32Array(rt.memory.buffer, L.progress, L.threads)[first.thread]);
-    // Every thread had reduced its slice (progress >= 0) before any could start updating: then
-    // the update is finished here, slice by slice, from where each thread stopped. Otherwise no
-    // thread updated anything, and the moving statistics are put back.
+    // Every thread had seen every gradient complete (progress >= 0) before any could start
+    // updating: then the update is finished here, slice by slice, from where each thread stopped.
+    // Otherwise no thread updated anything, and the moving statistics are put back.
     const updates = new Int32Array(rt.memory.buffer, L.updateProgress, L.threads);
     const applied = mode === 'train' && update !== null && Array.from({ length: T }, (_, t) => updates[t]).every((p) => p >= 0);
     if (applied) {
-      for (let t = 0; t < T; t++) updateSlice(rt.k, update!, L, t, T);
+      const shards = shardsOf(task(0).totalRows, L.shards).length;
+      for (let t = 0; t < T; t++) updateSlice(rt.k, update!, L, shards, t, T);
     } else if (mode !== 'predict') {
       this.snapshot.restore();
     }
@@ -267,8 +268,8 @@ export class Engine {
     return this.layout?.kernels ?? {};
   }
 
-  // Forward and backward over the batch; leaves the batch's gradient in the model's gradient
-  // vector, then applies `update` to the trainable parameters unless it is null.
+  // Forward and backward over the batch, then applies `update` to the trainable parameters; with
+  // a null update, leaves the batch's gradient in the model's gradient vector instead.
   async trainStep(batch: Batch, update: OptimizerUpdate | null): Promise<TrainResult> {
     const loss = await this.run('train', batch, update);
     return { loss, outputs: this.core.runtime.download(this.layout!.batchOut, batch.rows * this.core.outputSize) };

@@ -12,7 +12,7 @@ export interface ModelCore {
   readonly layout: ParamLayout;
   readonly runtime: Runtime;
   readonly params: number;       // byte offset of the parameter vector
-  grads: number;                 // byte offset of the (reduced) gradient vector, 0 before compile
+  grads: number;                 // byte offset of the gradient vector (a lone shard's, or the shards' sum without an update), 0 before compile
   slots: number[];               // optimizer state vectors
   loss?: Loss;                   // set by compile
   readonly inputSize: number;    // features per sample

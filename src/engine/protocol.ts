@@ -19,7 +19,7 @@ export interface EngineLayout {
   shards: number;              // shards per full batch: workers, or the deterministic count
   threads: number;             // threads that take part in a full batch
   params: number;
-  grads: number;               // the reduced gradient
+  grads: number;               // the reduced gradient (of a step without an update)
   shardGrads: number[];        // each shard's own gradient vector (shardGrads[0] = grads for one shard)
   slots: number[];             // optimizer state vectors
   trainableFloats: number;

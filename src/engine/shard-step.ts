@@ -5,10 +5,13 @@
 //   loss       each shard's partial loss, combined in shard order (all skip the update together
 //              if it is not finite)
 //   backward   layer by layer in reverse, into each shard's gradient vector
-//   reduction  after a barrier, each thread sums one slice of the shard gradients in shard order
-//   update     after a second barrier, each thread updates its slice, chunk by chunk through a
-//              staging area, recording its progress so that the main thread can finish the
-//              update if the thread dies (a failed step never leaves a half-updated model)
+//   update     after a barrier (every shard's gradient complete) and a second one (every thread
+//              past the first), each thread takes one slice of the parameters chunk by chunk:
+//              sums the chunk's shard gradients in shard order, writes its new values to a
+//              staging area, copies them back, and records its progress, so that the main
+//              thread can finish the update if the thread dies (a failed step never leaves a
+//              half-updated model). Without an update, each thread sums its slice of the
+//              gradients into the model's gradient vector instead.
 
 import { SimdnetError } from '../errors.js';
 import { isMainThread } from 'node:worker_threads';
@@ -16,7 +19,7 @@ import type { KernelExports } from '../kernels/index.js';
 import type { SumRequest } from '../layers/layer.js';
 import { sizeOf } from '../layers/layer.js';
 import { lossFromConfig } from '../training/losses.js';
-import { applyUpdate, type OptimizerUpdate } from '../training/optimizers.js';
+import { applyUpdate, type OptimizerUpdate, type UpdateVectors } from '../training/optimizers.js';
 import { Barrier, BARRIER_WORDS } from './barrier.js';
 import { Executor } from './executor.js';
 import type { Graph } from './graph.js';
@@ -36,8 +39,10 @@ export interface ShardThread {
   readonly trace?: (node: number, backward: boolean) => void;
 }
 
-// Floats per update chunk: three staged vectors of it stay in L2.
+// Floats per update chunk; a thread's staging area holds a chunk of the parameters, of each of
+// (at most two) state vectors and of the summed gradient, which together stay in L2.
 export const UPDATE_CHUNK = 8192;
+export const STAGED_VECTORS = 4;
 
 // A shard's loss scratch: the probabilities (rows x K floats), then the loss as two float64.
 export function lossScratchBytes(rows: number, K: number): number {
@@ -48,7 +53,7 @@ function lossOffset(rows: number, K: number): number {
 }
 
 // For the failure tests: SIMDNET_TEST_FAULT="<point>:<thread>:<chunk>" makes that worker thread
-// exit at that point (reduced, staged or committed), as a thread killed there would.
+// exit at that point (gradients, staged or committed), as a thread killed there would.
 const fault = isMainThread ? undefined : process.env.SIMDNET_TEST_FAULT;
 function faultPoint(point: string, thread: number, chunk = 0): void {
   if (fault !== undefined && fault === `${point}:${thread}:${chunk}`) process.exit(1);
@@ -134,57 +139,64 @@ export function runShardStep(th: ShardThread, t: StepTask): StepReply {
     drive(exs.map((ex) => ex.backwardNode(i)), reducer);
   }
 
-  // Every shard's gradient is complete: each thread sums its slice of them in shard order.
+  // Every shard's gradient is complete.
   at(StepProgress.reduction(N), 'the gradient reduction');
   barrier.arrive(L.barrierTimeoutMs, 'the gradient reduction');
-  const [s0, s1] = paramSlice(L.trainableFloats, t.thread, t.threads);
-  if (s1 > s0) {
-    const n = s1 - s0, off = 4 * s0;
-    const g = L.shardGrads;
-    if (ranges.length === 1) {
-      if (g[0] !== L.grads) k.copy(L.grads + off, g[0] + off, n);
-    } else {
-      k.add(g[0] + off, g[1] + off, L.grads + off, n);
-      for (let s = 2; s < ranges.length; s++) k.add_to(L.grads + off, g[s] + off, n);
-    }
+  if (!t.update) {
+    const [s0, s1] = paramSlice(L.trainableFloats, t.thread, t.threads);
+    const sum = reduceGradients(k, L, ranges.length, s0, s1 - s0, L.grads + 4 * s0);
+    if (sum !== L.grads + 4 * s0 && s1 > s0) k.copy(L.grads + 4 * s0, sum, s1 - s0);
+    return { loss: total };
   }
-  faultPoint('reduced', t.thread);
-  if (!t.update) return { loss: total };
-  // Progress 0: this slice is reduced. No thread passes the next barrier before all are.
+  faultPoint('gradients', t.thread);
+  // Progress 0: this thread saw every gradient complete. No thread passes the next barrier (and
+  // changes a parameter) before all have, so a thread that dies before it leaves the model as it was.
   const updates = new Int32Array(L.memory.buffer, L.updateProgress, L.threads);
   Atomics.store(updates, t.thread, 0);
   at(StepProgress.update(N), 'the update');
   barrier.arrive(L.barrierTimeoutMs, 'the update');
-  updateSlice(k, t.update, L, t.thread, t.threads);
+  updateSlice(k, t.update, L, ranges.length, t.thread, t.threads);
   return { loss: total };
 }
 
-// Applies the update to thread t's slice, from where its progress word says it stopped: 2c + 1
-// means chunk c is computed in the staging area but maybe not all copied back, 2c + 2 that chunk
-// c is done. Copying back a staged chunk again is harmless, so the main thread can call this for
-// a thread that died and the slice ends exactly as if the thread had finished.
-export function updateSlice(k: KernelExports, u: OptimizerUpdate, L: EngineLayout, t: number, threads: number): void {
+// Sums the gradients of `shards` shards over floats [from, from + n), in shard order, into dst
+// (byte offset of n floats); returns where the sum is: dst, or the only shard's own gradient.
+function reduceGradients(k: KernelExports, L: EngineLayout, shards: number, from: number, n: number, dst: number): number {
+  const g = L.shardGrads, off = 4 * from;
+  if (shards === 1) return g[0] + off;
+  if (n <= 0) return dst;
+  k.add(g[0] + off, g[1] + off, dst, n);
+  for (let s = 2; s < shards; s++) k.add_to(dst, g[s] + off, n);
+  return dst;
+}
+
+// Applies the update to thread t's slice of a step of `shards` shards, from where its progress
+// word says it stopped: 2c + 1 means chunk c is computed in the staging area but maybe not all
+// copied back, 2c + 2 that chunk c is done. Summing a chunk's gradients or copying back a staged
+// chunk again is harmless, so the main thread can call this for a thread that died and the slice
+// ends exactly as if the thread had finished.
+export function updateSlice(k: KernelExports, u: OptimizerUpdate, L: EngineLayout, shards: number, t: number, threads: number): void {
   const updates = new Int32Array(L.memory.buffer, L.updateProgress, L.threads);
   const [s0, s1] = paramSlice(L.trainableFloats, t, threads);
   const vectors = [L.params, ...L.slots];
   const stage = (v: number) => L.stages[t] + 4 * v * UPDATE_CHUNK;
-  const stagedSlots = L.slots.map((_, i) => stage(i + 1));
+  const staged: UpdateVectors = { p: stage(0), slots: L.slots.map((_, i) => stage(i + 1)) };
   const chunkOf = (c: number): [number, number] => {
     const from = s0 + c * UPDATE_CHUNK;
-    return [4 * from, Math.min(UPDATE_CHUNK, s1 - from)];
+    return [from, Math.min(UPDATE_CHUNK, s1 - from)];
   };
   const commit = (c: number) => {
-    const [off, n] = chunkOf(c);
-    for (const [v, base] of vectors.entries()) k.copy(base + off, stage(v), n);
+    const [from, n] = chunkOf(c);
+    for (const [v, base] of vectors.entries()) k.copy(base + 4 * from, stage(v), n);
     Atomics.store(updates, t, 2 * c + 2);
   };
   const p = Atomics.load(updates, t);
   let c = p >> 1;
   if (p % 2 === 1) commit(c++);
   for (; s0 + c * UPDATE_CHUNK < s1; c++) {
-    const [off, n] = chunkOf(c);
-    for (const [v, base] of vectors.entries()) k.copy(stage(v), base + off, n);
-    applyUpdate(k, u, stage(0), L.grads + off, stagedSlots, n);
+    const [from, n] = chunkOf(c), off = 4 * from;
+    const g = reduceGradients(k, L, shards, from, n, stage(STAGED_VECTORS - 1));
+    applyUpdate(k, u, { p: L.params + off, slots: L.slots.map((s) => s + off) }, g, staged, n);
     Atomics.store(updates, t, 2 * c + 1);
     faultPoint('staged', t, c);
     commit(c);

@@ -81,7 +81,6 @@ export interface KernelExports {
   add_to(dst: Ptr, src: Ptr, n: number): void;
   add_to_f64(dst: Ptr, src: Ptr, n: number): void;
   add(a: Ptr, b: Ptr, y: Ptr, n: number): void;
-  scale_in_place(x: Ptr, n: number, s: number): void;
   relu_forward(x: Ptr, y: Ptr, n: number): void;
   relu_backward(y: Ptr, dy: Ptr, dx: Ptr, n: number): void;
   bias_add(y: Ptr, b: Ptr, M: number, C: number): void;
@@ -92,9 +91,9 @@ export interface KernelExports {
   softmax_forward(logits: Ptr, probs: Ptr, N: number, K: number): void;
   softmax_backward(y: Ptr, dy: Ptr, dx: Ptr, N: number, K: number): void;
   softmax_xent(logits: Ptr, labels: Ptr, N: number, K: number, invBatch: number, probs: Ptr, dlogits: Ptr): number;
-  adam_update(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lrT: number, beta1: number, oneMinusBeta1: number,
-    beta2: number, oneMinusBeta2: number, eps: number): void;
-  sgd_update(p: Ptr, g: Ptr, vel: Ptr, n: number, lr: number, momentum: number, nesterov: Bool): void;
+  adam_update(p: Ptr, g: Ptr, m: Ptr, v: Ptr, pOut: Ptr, mOut: Ptr, vOut: Ptr, n: number, lrT: number, beta1: number, oneMinusBeta1: number,
+    beta2: number, oneMinusBeta2: number, eps: number, keep: number): void;
+  sgd_update(p: Ptr, g: Ptr, vel: Ptr, pOut: Ptr, velOut: Ptr, n: number, lr: number, momentum: number, nesterov: Bool): void;
   dropout_forward(x: Ptr, y: Ptr, mask: Ptr, n: number, rate: number, seed: number, first: number): void;
   dropout_backward(dy: Ptr, mask: Ptr, dx: Ptr, n: number): void;
   layernorm_forward(x: Ptr, M: number, N: number, eps: number, gamma: Ptr, beta: Ptr, y: Ptr, mean: Ptr, invstd: Ptr): void;

@@ -37,17 +37,22 @@ function rate(v: RateSpec | undefined, fallback: number): number | LearningRateS
 
 const serializeRate = (lr: number | LearningRateSchedule) => (typeof lr === 'number' ? lr : { className: lr.className, config: lr.getConfig() });
 
-// Applies one update to n floats: parameters p, gradients g, state vectors `slots`.
-export function applyUpdate(k: KernelExports, u: OptimizerUpdate, p: number, g: number, slots: number[], n: number): void {
+// Where an update reads or writes n floats: the parameters and their state vectors (`slots`).
+export interface UpdateVectors {
+  readonly p: number;
+  readonly slots: readonly number[];
+}
+
+// Applies one update to n floats: reads the parameters and state vectors of `from` and the
+// gradients g, writes their new values to `to` (which may be `from`: in place).
+export function applyUpdate(k: KernelExports, u: OptimizerUpdate, from: UpdateVectors, g: number, to: UpdateVectors, n: number): void {
   if (n <= 0) return;
   if (u.kind === 'adam' || u.kind === 'adamw') {
     const [lrT, b1, c1, b2, c2, eps, keep] = u.args;
-    // AdamW's decoupled weight decay, before the Adam step: p *= 1 - lr * weightDecay.
-    if (u.kind === 'adamw') k.scale_in_place(p, n, keep);
-    k.adam_update(p, g, slots[0], slots[1], n, lrT, b1, c1, b2, c2, eps);
+    k.adam_update(from.p, g, from.slots[0], from.slots[1], to.p, to.slots[0], to.slots[1], n, lrT, b1, c1, b2, c2, eps, keep);
   } else {
     const [lr, momentum, nesterov] = u.args;
-    k.sgd_update(p, g, slots[0], n, lr, momentum, nesterov);
+    k.sgd_update(from.p, g, from.slots[0], to.p, to.slots[0], n, lr, momentum, nesterov);
   }
 }
 
@@ -90,7 +95,8 @@ export class Adam implements Optimizer {
     const lr = rateAt(this.learningRate, this.iterations);
     const t = ++this.iterations;
     const lrT = lr * Math.sqrt(1 - this.beta2 ** t) / (1 - this.beta1 ** t);
-    return { kind: 'adam', args: [lrT, this.beta1, 1 - this.beta1, this.beta2, 1 - this.beta2, this.epsilon] };
+    // The last argument is the weights' decay factor (AdamW's; 1 here).
+    return { kind: 'adam', args: [lrT, this.beta1, 1 - this.beta1, this.beta2, 1 - this.beta2, this.epsilon, 1] };
   }
 
   getConfig(): Record<string, unknown> {
@@ -117,7 +123,7 @@ export class AdamW extends Adam {
   override nextUpdate(): OptimizerUpdate {
     const lr = rateAt(this.learningRate, this.iterations);
     const u = super.nextUpdate();
-    return { kind: 'adamw', args: [...u.args, 1 - lr * this.weightDecay] };
+    return { kind: 'adamw', args: [...u.args.slice(0, -1), 1 - lr * this.weightDecay] };
   }
 
   override getConfig(): Record<string, unknown> {

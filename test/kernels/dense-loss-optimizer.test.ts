@@ -63,13 +63,36 @@ describe('optimizers', async () => {
       for (let t = 1; t <= steps; t++) {
         h.rt.f32(pg, n).set(grads.subarray((t - 1) * n, t * n));
         const lrT = lr * Math.sqrt(1 - beta2 ** t) / (1 - beta1 ** t);
-        k.adam_update(pp, pg, pm, pv, n, lrT, beta1, 1 - beta1, beta2, 1 - beta2, epsilon);
+        k.adam_update(pp, pg, pm, pv, pp, pm, pv, n, lrT, beta1, 1 - beta1, beta2, 1 - beta2, epsilon, 1);
       }
       expectClose(h.get(pp, n), c.get('p').data, 1e-5, 'p');
       expectClose(h.get(pm, n), c.get('m').data, 1e-5, 'm');
       expectClose(h.get(pv, n), c.get('v').data, 1e-5, 'v');
     });
   }
+
+  test('AdamW\'s decay in the Adam kernel, written to separate outputs: the inputs stay, and the outputs equal the in-place update bit for bit', () => {
+    const n = 23, lrT = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-7, keep = 0.995;
+    const p = randomArray(n, 81), g = randomArray(n, 82), m = randomArray(n, 83), v = randomArray(n, 84).map(Math.abs);
+    const pp = h.up(p), pg = h.up(g), pm = h.up(m), pv = h.up(v);
+    const qp = h.alloc(n), qm = h.alloc(n), qv = h.alloc(n);
+    k.adam_update(pp, pg, pm, pv, qp, qm, qv, n, lrT, b1, 1 - b1, b2, 1 - b2, eps, keep);
+    expect([h.get(pp, n), h.get(pm, n), h.get(pv, n)]).toEqual([p, m, v]);
+    const want = p.map((x, i) => {
+      const mi = b1 * m[i] + (1 - b1) * g[i], vi = b2 * v[i] + (1 - b2) * g[i] * g[i];
+      return x * keep - (lrT * mi) / (Math.sqrt(vi) + eps);
+    });
+    expectClose(h.get(qp, n), Float64Array.from(want), 1e-6, 'p');
+    k.adam_update(pp, pg, pm, pv, pp, pm, pv, n, lrT, b1, 1 - b1, b2, 1 - b2, eps, keep);
+    expect([h.get(pp, n), h.get(pm, n), h.get(pv, n)]).toEqual([h.get(qp, n), h.get(qm, n), h.get(qv, n)]);
+
+    const vel = randomArray(n, 85), pvel = h.up(vel), qvel = h.alloc(n);
+    k.sgd_update(pp, pg, pvel, qp, qvel, n, 0.1, 0.9, true);
+    const pBefore = h.get(pp, n);
+    k.sgd_update(pp, pg, pvel, pp, pvel, n, 0.1, 0.9, true);
+    expect([h.get(pp, n), h.get(pvel, n)]).toEqual([h.get(qp, n), h.get(qvel, n)]);
+    expect(h.get(pp, n)).not.toEqual(pBefore);
+  });
 
   test('SGD with momentum, plain and Nesterov, follows the Keras update', () => {
     const n = 11, lr = 0.1, mom = 0.9;
@@ -78,7 +101,7 @@ describe('optimizers', async () => {
       const pp = h.up(p), pv = h.up(new Float32Array(n));
       const want = Float64Array.from(p), vel = new Float64Array(n);
       for (const g of [g1, g2]) {
-        k.sgd_update(pp, h.up(g), pv, n, lr, mom, nesterov);
+        k.sgd_update(pp, h.up(g), pv, pp, pv, n, lr, mom, nesterov);
         for (let i = 0; i < n; i++) {
           vel[i] = mom * vel[i] - lr * g[i];
           want[i] += nesterov ? mom * vel[i] - lr * g[i] : vel[i];

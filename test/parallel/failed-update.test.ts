@@ -1,5 +1,5 @@
 // A worker that dies after the gradient barrier must leave the model exactly as before the step
-// (if not every slice was reduced yet) or exactly as after it (the main thread finishes the
+// (if not every worker had passed it yet) or exactly as after it (the main thread finishes the
 // update from where each worker stopped): never some slices updated and others not.
 import { expect, test } from 'vitest';
 import { resNet50, WorkerFailure, type Model, type Tensor } from '../../src/index.js';
@@ -60,8 +60,8 @@ test.each([
   await r.model.dispose();
 });
 
-test('a worker that dies right after reducing its slice: no thread has updated anything; the model is exactly as before', async () => {
-  const r = await stepWithFault('reduced:1:0');
+test('a worker that dies between the gradient barrier and the update barrier: no thread has updated anything; the model is exactly as before', async () => {
+  const r = await stepWithFault('gradients:1:0');
   expect(r.err).toBeInstanceOf(WorkerFailure);
   expect(r.err.stepApplied).toBe(false);
   expect(r.err.message).toMatch(/worker [01] failed in the gradient reduction: .*left as before it/);

@@ -26,7 +26,7 @@ test('a barrier that waits past its timeout ends the step with an error naming t
   expect(r.signal, `the process hung:\n${out}`).toBeNull();
   expect(r.status, out).toBe(0);
   expect(out).toMatch(/RESULT error: simdnet: worker [01] failed (in layer "[a-z0-9_]+" \((forward|backward)\)|in the loss|in the gradient reduction|in the update): timed out after 1 ms waiting for the other workers at (layer "[a-z0-9_]+" \((forward|backward)\)|the loss|the gradient reduction|the update)/);
-  // A timeout at the update's barrier comes after every slice was reduced: the step is then
+  // A timeout at the update's barrier comes after every worker saw the gradients complete: the step is then
   // completed on the main thread; anywhere else it is abandoned.
   expect(out).toContain(out.includes('APPLIED true') ? 'WEIGHTS changed' : 'WEIGHTS unchanged');
 });
