@@ -23,7 +23,7 @@ describe('choosing the convolution algorithm', () => {
     delete process.env.SIMDNET_TUNING_CACHE;
   });
 
-  test('an algorithm runs only the convolutions it can: Winograd 3x3 stride 1 (F(4x4) on outputs of 4x4 or more), direct up to 64 window cells', async () => {
+  test('an algorithm runs only the convolutions it can: Winograd 3x3 stride 1 (F(4x4) on outputs of 4x4 or more), direct up to 64 window cells or 4 channels', async () => {
     const { chooseConvAlgorithm } = await fresh();
     process.env.SIMDNET_CONV_ALGORITHM = 'winograd';
     expect(chooseConvAlgorithm(rt, { ...g, stride: 2, OH: 4, OW: 4 })).toBe('im2col');
@@ -37,9 +37,11 @@ describe('choosing the convolution algorithm', () => {
     expect(chooseConvAlgorithm(rt, g)).toBe('im2col'); // 3x3x16 = 144 cells
     expect(chooseConvAlgorithm(rt, { ...g, C: 3 })).toBe('direct');
     expect(chooseConvAlgorithm(rt, { ...g, C: 3, F: 6 })).toBe('im2col'); // filters not in fours
-    // Nothing but im2col for a 7x7 window on 3 channels (147 cells) at stride 2: no choice, no measurement.
+    expect(chooseConvAlgorithm(rt, { ...g, C: 3, KH: 7, KW: 7, stride: 2, OH: 4, OW: 4 })).toBe('direct'); // 147 cells on 3 channels
+    expect(chooseConvAlgorithm(rt, { ...g, C: 5, KH: 5, KW: 5, stride: 2, OH: 4, OW: 4 })).toBe('im2col'); // 125 cells on 5
+    // Nothing but im2col for a 5x5 window on 5 channels at stride 2: no choice, no measurement.
     delete process.env.SIMDNET_CONV_ALGORITHM;
-    expect(chooseConvAlgorithm(rt, { ...g, C: 3, KH: 7, KW: 7, stride: 2, OH: 4, OW: 4 })).toBe('im2col');
+    expect(chooseConvAlgorithm(rt, { ...g, C: 5, KH: 5, KW: 5, stride: 2, OH: 4, OW: 4 })).toBe('im2col');
   });
 
   test('SIMDNET_CONV_ALGORITHM and setConvAlgorithm force a choice; bad values are named', async () => {

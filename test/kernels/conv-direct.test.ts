@@ -16,6 +16,7 @@ describe('direct convolution for few input channels', () => {
     { N: 2, H: 7, W: 3, C: 2, K: 3, F: 4, stride: 1, padding: 'valid' },    // rows narrower than four pixels
     { N: 1, H: 10, W: 10, C: 4, K: 1, F: 20, stride: 1, padding: 'valid' }, // pointwise
     { N: 2, H: 9, W: 13, C: 3, K: 4, F: 8, stride: 3, padding: 'same' },
+    { N: 2, H: 70, W: 70, C: 3, K: 7, F: 64, stride: 2, padding: 'valid' }, // ResNet-50's conv1 (147 cells)
   ];
   test.each(shapes)('forward and backward to the kernel match im2col + GEMM: %o', (s) => {
     const { N, H, W, C, K, F, stride } = s;
