@@ -1,7 +1,8 @@
 // Whole-model benchmarks, simdnet side by side with native PyTorch (when a python3 with torch is
 // installed: bench/pytorch_twins.py) and TensorFlow.js (wasm and cpu backends) in the same run:
 // ResNet-50 training and inference at batch 32, ConvNet training at batch 64, with 1 thread and
-// all. Each case runs in a fresh process, so its peak RSS is its own. Prints the machine's SIMD
+// all; on an AVX-512 machine also PyTorch held to AVX2, with all threads. Each case runs in a
+// fresh process, so its peak RSS is its own. Prints the machine's SIMD
 // peak, a table with our ratio to each competitor, and writes bench/results/models.json.
 //
 //   npm run bench:models [-- --quick] [-- --only simdnet|pytorch|tfjs[,...]] [-- --model resnet50|convnet]
@@ -28,7 +29,9 @@ function simdPeak(): number {
   return (iters * 12 * 8) / (best / 1e3) / 1e9;
 }
 
-type System = 'simdnet' | 'pytorch' | 'tfjs-wasm' | 'tfjs-cpu';
+// pytorch-avx2: the same PyTorch with oneDNN held to AVX2 (ONEDNN_MAX_CPU_ISA), on an AVX-512
+// machine: what PyTorch's wider vectors are worth there, for the AVX2-machine comparison.
+type System = 'simdnet' | 'pytorch' | 'pytorch-avx2' | 'tfjs-wasm' | 'tfjs-cpu';
 interface Case {
   system: System; model: 'resnet50' | 'convnet'; mode: 'train' | 'predict'; batch: number; threads: number; reps: number; note?: string;
   deterministic?: boolean;
@@ -103,7 +106,7 @@ function torchPython(): string | undefined {
   return candidates.find((py) => spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0);
 }
 
-function cases(quick: boolean, wanted: (system: string) => boolean, python: string | undefined): Case[] {
+function cases(quick: boolean, wanted: (system: string) => boolean, python: string | undefined, avx512: boolean): Case[] {
   const all = availableParallelism();
   const reps = quick ? 2 : 5;
   const list: Case[] = [];
@@ -124,6 +127,11 @@ function cases(quick: boolean, wanted: (system: string) => boolean, python: stri
       list.push({ system: 'pytorch', model: 'resnet50', mode: 'train', batch: 32, threads, reps });
       list.push({ system: 'pytorch', model: 'resnet50', mode: 'predict', batch: 32, threads, reps });
       list.push({ system: 'pytorch', model: 'convnet', mode: 'train', batch: 64, threads, reps: reps * 4 });
+    }
+    if (avx512) {
+      list.push({ system: 'pytorch-avx2', model: 'resnet50', mode: 'train', batch: 32, threads: threadCounts.at(-1)!, reps });
+      list.push({ system: 'pytorch-avx2', model: 'resnet50', mode: 'predict', batch: 32, threads: threadCounts.at(-1)!, reps });
+      list.push({ system: 'pytorch-avx2', model: 'convnet', mode: 'train', batch: 64, threads: threadCounts.at(-1)!, reps: reps * 4 });
     }
   }
   if (wanted('tfjs')) {
@@ -165,10 +173,11 @@ async function main(): Promise<void> {
   console.log(`simdnet model benchmarks${quick ? ' (quick)' : ''}: ${m.cpu} (${m.simd}), ${m.cores} cores, Node ${process.version}`);
   console.log(`WebAssembly SIMD peak loop: ${peak.toFixed(1)} GFLOP/s per core`);
   console.log(python ? `PyTorch: ${python}` : 'PyTorch: no python3 with torch here (Debian: apt install python3-torch); its rows are left out');
-  for (const c of cases(quick, wanted, python).filter((c) => model === undefined || c.model === model)) {
+  for (const c of cases(quick, wanted, python, m.simd === 'AVX-512').filter((c) => model === undefined || c.model === model)) {
     process.stdout.write(`  ${c.system} ${c.model} ${c.mode} batch ${c.batch}, ${c.threads} thread(s)${c.note ? ` (${c.note})` : ''} ... `);
-    const r = c.system === 'pytorch'
-      ? spawnSync(python!, [twins, JSON.stringify(c)], { encoding: 'utf8', timeout: 30 * 60_000 })
+    const avx2 = c.system === 'pytorch-avx2' ? { ONEDNN_MAX_CPU_ISA: 'AVX2' } : {};
+    const r = c.system === 'pytorch' || c.system === 'pytorch-avx2'
+      ? spawnSync(python!, [twins, JSON.stringify(c)], { encoding: 'utf8', timeout: 30 * 60_000, env: { ...process.env, ...avx2 } })
       : spawnSync(process.execPath, [self, '--case', JSON.stringify(c)], { encoding: 'utf8', timeout: 30 * 60_000 });
     const line = r.stdout.trim().split('\n').pop() ?? '';
     let res: Result;
