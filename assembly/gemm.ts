@@ -28,6 +28,17 @@ let MR: i32 = 4; // gemm_4x8 until gemm_set_blocking says otherwise
 let KC: i32 = 256;
 let MC: i32 = 120;
 let NC: i32 = 1024;
+// Up to this many rows of A, a row-major B whose rows are at most B_IN_PLACE_STRIDE floats apart
+// is read in place instead of packed (gemmBlocked). Measured on a Zen 4 (docs/gemm.md): 16 rows
+// of A times a 512x512 B ran at 35 GFLOP/s packed, 46 in place; 32 rows 42 -> 46; 64 rows no
+// better. Rows 4 KiB apart or more (N >= 1024) all fall in one L1 set: in place ran at 28.
+let B_IN_PLACE_ROWS: i32 = 48;
+const B_IN_PLACE_STRIDE: i32 = 512;
+
+// Sets B_IN_PLACE_ROWS (0: always pack), for benchmarks.
+export function gemm_set_b_in_place_rows(rows: i32): void {
+  B_IN_PLACE_ROWS = rows;
+}
 
 const PACKED_B_BYTES: usize = <usize>(KC_MAX * NC_MAX * 4);
 const PACKED_A_BYTES: usize = <usize>(MC_MAX * KC_MAX * 4);
@@ -63,6 +74,8 @@ function packB(kc: i32, nc: i32, b: usize, rsb: i32, csb: i32, out: usize): void
         s += step;
         d += 32;
       }
+    } else if (rsb == 1 && nr == NR) {
+      packBTransposed8(kc, src, <usize>csb << 2, dst);
     } else {
       if (nr < NR) memory.fill(dst, 0, (<usize>kc * NR) << 2);
       // Walk each column along p, which is the contiguous direction when B is transposed.
@@ -78,6 +91,36 @@ function packB(kc: i32, nc: i32, b: usize, rsb: i32, csb: i32, out: usize): void
       }
     }
   }
+}
+
+// Eight columns of a transposed B (each contiguous along p, colBytes apart) -> one panel of NR = 8,
+// transposing 4x4 blocks in registers: the scalar column walk cost the backward-to-input GEMMs
+// (B = wᵀ) about a third of their time at small M.
+function packBTransposed8(kc: i32, src: usize, colBytes: usize, dst: usize): void {
+  let p = 0;
+  for (; p + 4 <= kc; p += 4) {
+    const s = src + (<usize>p << 2), d = dst + (<usize>p << 5);
+    transpose4(s, colBytes, d, 32);
+    transpose4(s + 4 * colBytes, colBytes, d + 16, 32);
+  }
+  for (; p < kc; p++) {
+    const s = src + (<usize>p << 2), d = dst + (<usize>p << 5);
+    for (let j = 0; j < NR; j++) store<f32>(d + (<usize>j << 2), load<f32>(s + <usize>j * colBytes));
+  }
+}
+
+// The 4x4 block whose rows are four vectors srcStep bytes apart from s, transposed: its columns
+// stored as four vectors dstStep bytes apart from d.
+@inline function transpose4(s: usize, srcStep: usize, d: usize, dstStep: usize): void {
+  const x0 = v128.load(s), x1 = v128.load(s + srcStep), x2 = v128.load(s + 2 * srcStep), x3 = v128.load(s + 3 * srcStep);
+  const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5);
+  const t1 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5);
+  const t2 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7);
+  const t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
+  v128.store(d, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+  v128.store(d + dstStep, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+  v128.store(d + 2 * dstStep, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+  v128.store(d + 3 * dstStep, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
 }
 
 // Packs A[mc, kc] (strides rsa, csa) into panels of mr rows: panel i holds, for each p, the mr
@@ -128,21 +171,12 @@ function packA(mr: i32, mc: i32, kc: i32, a: usize, rsa: i32, csa: i32, out: usi
 
 // Four row-major rows (rowBytes apart) -> one 4-row panel, transposing 4x4 blocks in registers.
 function packA4Rows(kc: i32, src: usize, rowBytes: usize, dst: usize): void {
-  const r1 = src + rowBytes, r2 = r1 + rowBytes, r3 = r2 + rowBytes;
   let p = 0;
   for (; p + 4 <= kc; p += 4) {
     const o = <usize>p << 2;
-    const x0 = v128.load(src + o), x1 = v128.load(r1 + o), x2 = v128.load(r2 + o), x3 = v128.load(r3 + o);
-    const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5);
-    const t1 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5);
-    const t2 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7);
-    const t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
-    const d = dst + (o << 2);
-    v128.store(d, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
-    v128.store(d, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 16);
-    v128.store(d, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 32);
-    v128.store(d, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 48);
+    transpose4(src + o, rowBytes, dst + (o << 2), 16);
   }
+  const r1 = src + rowBytes, r2 = r1 + rowBytes, r3 = r2 + rowBytes;
   for (; p < kc; p++) {
     const o = <usize>p << 2;
     const d = dst + (o << 2);
@@ -185,26 +219,33 @@ export function gemmBlocked(
   const tile = pa + PACKED_A_BYTES;
   // The pinned tiles (gemm_4x8 ...) may run with another tile's MC: round it down to theirs.
   const mcMax = max(mr, (MC / mr) * mr);
+  // A row-major B feeds few rows of A straight from memory: packing would copy all of B for
+  // only M/mr microkernel calls per panel. Only a partial last panel is packed (zero-padded).
+  const inPlace = csb == 1 && M <= B_IN_PLACE_ROWS && rsb <= B_IN_PLACE_STRIDE;
+  const packedStep: usize = <usize>NR << 2;
   for (let jc = 0; jc < N; jc += NC) {
     const nc = min(NC, N - jc);
+    const full = inPlace ? nc - nc % NR : 0; // columns read in place
     for (let pc = 0; pc < K; pc += KC) {
       const kc = min(KC, K - pc);
       const acc = accumulate || pc > 0;
-      packB(kc, nc, b + ((<usize>pc * rsb + <usize>jc * csb) << 2), rsb, csb, pb);
+      const bBlock = b + ((<usize>pc * rsb + <usize>jc * csb) << 2);
+      packB(kc, nc - full, bBlock + (<usize>full << 2), rsb, csb, pb);
       for (let ic = 0; ic < M; ic += mcMax) {
         const mc = min(mcMax, M - ic);
         packA(mr, mc, kc, a + ((<usize>ic * rsa + <usize>pc * csa) << 2), rsa, csa, pa);
         for (let jr = 0; jr < nc; jr += NR) {
           const nr = min(NR, nc - jr);
-          const bp = pb + ((<usize>jr * kc) << 2);
+          const bp = jr < full ? bBlock + (<usize>jr << 2) : pb + ((<usize>(jr - full) * kc) << 2);
+          const bStep = jr < full ? <usize>rsb << 2 : packedStep;
           for (let ir = 0; ir < mc; ir += mr) {
             const m = min(mr, mc - ir);
             const ap = pa + ((<usize>ir * kc) << 2);
             const cp = c + ((<usize>(ic + ir) * ldc + <usize>(jc + jr)) << 2);
             if (m == mr && nr == NR) {
-              microkernel(mr, kc, ap, bp, cp, ldc, acc);
+              microkernel(mr, kc, ap, bp, bStep, cp, ldc, acc);
             } else {
-              microkernel(mr, kc, ap, bp, tile, NR, false);
+              microkernel(mr, kc, ap, bp, bStep, tile, NR, false);
               mergeTile(m, nr, tile, cp, ldc, acc);
             }
           }

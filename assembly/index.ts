@@ -2,7 +2,7 @@
 // The memory is imported (and shared), so several worker threads can run these kernels on one
 // set of weights; the kernels keep no state between calls.
 
-export { sgemm, gemm_workspace_bytes, gemm_set_blocking, simd_peak } from "./gemm";
+export { sgemm, gemm_workspace_bytes, gemm_set_blocking, gemm_set_b_in_place_rows, simd_peak } from "./gemm";
 export { gemm_4x8, gemm_5x8, gemm_6x8 } from "./gen/gemm-variants";
 export { im2col, col2im, conv2d_forward, conv2d_backward_input, conv2d_backward_kernel } from "./conv";
 export {

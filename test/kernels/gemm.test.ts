@@ -16,6 +16,8 @@ function reference(M: number, N: number, K: number, a: Float32Array, ta: boolean
 
 const shapes: [number, number, number][] = [
   [1, 1, 1], [3, 5, 7], [4, 8, 16], [13, 17, 19], [121, 9, 300], [5, 259, 33], [130, 1030, 3], [64, 64, 513],
+  // Few rows of A: a row-major B is read in place (its partial last panel packed), over three KC blocks.
+  [20, 100, 600], [48, 512, 40],
 ];
 const kernels: (keyof KernelExports)[] = ['sgemm', 'gemm_4x8', 'gemm_5x8', 'gemm_6x8'];
 
@@ -36,6 +38,25 @@ describe.each(['debug', 'simd', 'relaxed-simd'] as KernelVariant[])('GEMM (%s)',
       }
     });
   }
+
+  test('B read in place gives the packed result bit for bit, across KC and NC blocks and with a partial last panel', () => {
+    const M = 9, N = 45, K = 40;
+    const a = randomArray(M * K, 5), b = randomArray(K * N, 6);
+    const pa = h.up(a), pb = h.up(b), packed = h.alloc(M * N), inPlace = h.alloc(M * N);
+    const k = h.rt.k;
+    try {
+      expect(k.gemm_set_blocking(4, 8, 16, 16)).toBeTruthy(); // 3 KC blocks, 3 NC blocks
+      k.gemm_set_b_in_place_rows(0);
+      k.sgemm(M, N, K, pa, K, 1, pb, N, 1, packed, N, 0, h.rt.gemmWorkspace);
+      k.gemm_set_b_in_place_rows(48);
+      k.sgemm(M, N, K, pa, K, 1, pb, N, 1, inPlace, N, 0, h.rt.gemmWorkspace);
+    } finally {
+      k.gemm_set_blocking(4, 120, 256, 1024);
+      k.gemm_set_b_in_place_rows(48);
+    }
+    expectClose(h.get(inPlace, M * N), reference(M, N, K, a, false, b, false), 1e-5 * Math.sqrt(K), 'in place');
+    expect(h.get(inPlace, M * N)).toEqual(h.get(packed, M * N));
+  });
 
   test('K = 0 clears C, or leaves it when accumulating', () => {
     const pc = h.up(new Float32Array([1, 2, 3, 4]));
