@@ -91,7 +91,7 @@ def run(case):
         step()
         seconds.append(time.perf_counter() - t0)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {**case, "system": "pytorch", "seconds": seconds, "peakRssMiB": peak, "flopsPerImage": 0,
+    return {"system": "pytorch", **case, "seconds": seconds, "peakRssMiB": peak, "flopsPerImage": 0,
             "torch": torch.__version__, "torchThreads": torch.get_num_threads()}
 
 
