@@ -99,7 +99,7 @@ export function add_to_f64(dst: usize, src: usize, n: i32): void {
   }
 }
 
-// x [n] *= s, in place (average pooling's division, AdamW's weight decay).
+// x [n] *= s, in place (average pooling's division).
 export function scale_in_place(x: usize, n: i32, s: f32): void {
   const sv = f32x4.splat(s);
   let i = 0;
