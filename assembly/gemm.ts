@@ -35,7 +35,7 @@ let NC: i32 = 1024;
 let B_IN_PLACE_ROWS: i32 = 48;
 const B_IN_PLACE_STRIDE: i32 = 512;
 
-// Sets B_IN_PLACE_ROWS (0: always pack), for benchmarks.
+// Sets B_IN_PLACE_ROWS (0: always pack), for bench/kernels.ts and the tests.
 export function gemm_set_b_in_place_rows(rows: i32): void {
   B_IN_PLACE_ROWS = rows;
 }
