@@ -35,9 +35,12 @@ let NC: i32 = 1024;
 let B_IN_PLACE_ROWS: i32 = 48;
 const B_IN_PLACE_STRIDE: i32 = 512;
 
-// Sets B_IN_PLACE_ROWS (0: always pack), for bench/kernels.ts and the tests.
-export function gemm_set_b_in_place_rows(rows: i32): void {
+// Sets B_IN_PLACE_ROWS (0: always pack) and returns the value it replaces, for bench/kernels.ts
+// and the tests to put back.
+export function gemm_set_b_in_place_rows(rows: i32): i32 {
+  const was = B_IN_PLACE_ROWS;
   B_IN_PLACE_ROWS = rows;
+  return was;
 }
 
 const PACKED_B_BYTES: usize = <usize>(KC_MAX * NC_MAX * 4);

@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   console.log(table(['GEMM (M x K x N)', 'microkernel', 'median ms', 'GFLOP/s', 'of peak'], gemmRows));
 
   // Thin GEMMs (few rows of A: the Winograd planes of res4 and res5 at 8-16 images a shard), B
-  // packed against B read in place (the default up to 48 rows: assembly/gemm.ts).
+  // packed against B read in place (the default up to B_IN_PLACE_ROWS rows: assembly/gemm.ts).
   const thinRows: (string | number)[][] = [];
   const thinJson = [];
   for (const [M, K, N] of [[16, 512, 512], [32, 256, 256], [48, 512, 512], [64, 512, 512]]) {
@@ -92,12 +92,12 @@ async function main(): Promise<void> {
     const a = rt.arena.allocF32(M * K), b = rt.arena.allocF32(K * N), c = rt.arena.allocF32(M * N);
     fill(rt, a, M * K, 6); fill(rt, b, K * N, 7);
     const gf = (ms: number) => (2 * M * N * K) / (ms / 1e3) / 1e9;
-    k.gemm_set_b_in_place_rows(0);
+    const defaultRows = k.gemm_set_b_in_place_rows(0);
     const packed = await median(() => k.sgemm(M, N, K, a, K, 1, b, N, 1, c, N, 0, rt.gemmWorkspace), args.quick);
     k.gemm_set_b_in_place_rows(1 << 30);
     const inPlace = await median(() => k.sgemm(M, N, K, a, K, 1, b, N, 1, c, N, 0, rt.gemmWorkspace), args.quick);
-    k.gemm_set_b_in_place_rows(48);
-    thinRows.push([`${M}x${K}x${N}`, gf(packed), gf(inPlace), M <= 48 ? 'in place' : 'packed']);
+    k.gemm_set_b_in_place_rows(defaultRows);
+    thinRows.push([`${M}x${K}x${N}`, gf(packed), gf(inPlace), M <= defaultRows ? 'in place' : 'packed']);
     thinJson.push({ M, K, N, packedGflops: gf(packed), inPlaceGflops: gf(inPlace) });
     rt.arena.freeSince(mark);
   }

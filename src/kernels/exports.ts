@@ -8,7 +8,7 @@ export interface KernelExports {
   memory: WebAssembly.Memory;
   gemm_workspace_bytes(): number;
   gemm_set_blocking(mr: number, mc: number, kc: number, nc: number): number;
-  gemm_set_b_in_place_rows(rows: number): void;
+  gemm_set_b_in_place_rows(rows: number): number;
   sgemm(M: number, N: number, K: number, a: Ptr, rsa: number, csa: number, b: Ptr, rsb: number, csb: number,
     c: Ptr, ldc: number, accumulate: Bool, ws: Ptr): void;
   gemm_4x8: KernelExports['sgemm'];

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { harness } from '../helpers/harness.js';
 import { randomArray, expectClose } from '../helpers/assert.js';
 import type { KernelExports, KernelVariant } from '../../src/kernels/index.js';
+import { DEFAULT_GEMM_BLOCKING } from '../../src/kernels/gemm-blocking.js';
 
 // C = op(A)·op(B) in float64, where op transposes when asked.
 function reference(M: number, N: number, K: number, a: Float32Array, ta: boolean, b: Float32Array, tb: boolean): Float64Array {
@@ -43,16 +44,17 @@ describe.each(['debug', 'simd', 'relaxed-simd'] as KernelVariant[])('GEMM (%s)',
     const M = 9, N = 45, K = 40;
     const a = randomArray(M * K, 5), b = randomArray(K * N, 6);
     const pa = h.up(a), pb = h.up(b), packed = h.alloc(M * N), inPlace = h.alloc(M * N);
-    const k = h.rt.k;
+    const k = h.rt.k, { mr, mc, kc, nc } = DEFAULT_GEMM_BLOCKING;
+    const defaultRows = k.gemm_set_b_in_place_rows(0);
+    expect(defaultRows).toBeGreaterThanOrEqual(M);
     try {
       expect(k.gemm_set_blocking(4, 8, 16, 16)).toBeTruthy(); // 3 KC blocks, 3 NC blocks
-      k.gemm_set_b_in_place_rows(0);
       k.sgemm(M, N, K, pa, K, 1, pb, N, 1, packed, N, 0, h.rt.gemmWorkspace);
-      k.gemm_set_b_in_place_rows(48);
+      k.gemm_set_b_in_place_rows(defaultRows);
       k.sgemm(M, N, K, pa, K, 1, pb, N, 1, inPlace, N, 0, h.rt.gemmWorkspace);
     } finally {
-      k.gemm_set_blocking(4, 120, 256, 1024);
-      k.gemm_set_b_in_place_rows(48);
+      k.gemm_set_blocking(mr, mc, kc, nc);
+      k.gemm_set_b_in_place_rows(defaultRows);
     }
     expectClose(h.get(inPlace, M * N), reference(M, N, K, a, false, b, false), 1e-5 * Math.sqrt(K), 'in place');
     expect(h.get(inPlace, M * N)).toEqual(h.get(packed, M * N));
