@@ -27,17 +27,20 @@ export function add(a: usize, b: usize, y: usize, n: i32): void {
   }
 }
 
-// y[i] = max(x[i], 0), i < n
+// y[i] = x[i] < 0 ? 0 : x[i], i < n   (a NaN passes through, as in max(x, 0))
+// pmax is one x86 max instruction; IEEE max (NaN and signed-zero rules) takes several and made
+// this loop 2.5 times slower than a copy of the same bytes.
 export function relu_forward(x: usize, y: usize, n: i32): void {
   const z = f32x4.splat(0);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
-    v128.store(y + o, f32x4.max(v128.load(x + o), z));
+    v128.store(y + o, f32x4.pmax(v128.load(x + o), z));
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
-    store<f32>(y + o, max<f32>(load<f32>(x + o), 0));
+    const v = load<f32>(x + o);
+    store<f32>(y + o, v < 0 ? 0 : v);
   }
 }
 
@@ -84,6 +87,25 @@ export function zero(dst: usize, n: i32): void {
 // dst [n] = src [n]
 export function copy(dst: usize, src: usize, n: i32): void {
   memory.copy(dst, src, <usize>n << 2);
+}
+
+// The index of the first NaN or infinity in x [n], or -1 (checking inputs: a JavaScript loop
+// over a batch of images costs more than the ConvNet's step on them).
+export function first_non_finite(x: usize, n: i32): i32 {
+  const exponent = i32x4.splat(0x7f800000);
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const o = <usize>i << 2;
+    const a = i32x4.eq(v128.and(v128.load(x + o), exponent), exponent);
+    const b = i32x4.eq(v128.and(v128.load(x + o, 16), exponent), exponent);
+    const c = i32x4.eq(v128.and(v128.load(x + o, 32), exponent), exponent);
+    const d = i32x4.eq(v128.and(v128.load(x + o, 48), exponent), exponent);
+    if (v128.any_true(v128.or(v128.or(a, b), v128.or(c, d)))) break;
+  }
+  for (; i < n; i++) {
+    if ((load<u32>(x + (<usize>i << 2)) & 0x7f800000) == 0x7f800000) return i;
+  }
+  return -1;
 }
 
 // dst[i] += src[i] over n float64 values (combining per-channel sums across workers).

@@ -14,7 +14,8 @@ export function maxpool_forward(
   N: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32, stride: i32, padT: i32, padL: i32,
   OH: i32, OW: i32,
 ): void {
-  const lanes = i32x4(0, 1, 2, 3);
+  const lanes = i32x4(0, 1, 2, 3), four = i32x4.splat(4), step = i32x4.splat(C);
+  const cellBytes = <usize>C << 2;
   let o: usize = 0; // output element index
   for (let n = 0; n < N; n++) {
     for (let oh = 0; oh < OH; oh++) {
@@ -30,20 +31,26 @@ export function maxpool_forward(
         while (c + 4 <= C) {
           const two = c + 8 <= C;
           let best0 = v128.load(x + (<usize>(first + c) << 2)), best1 = two ? v128.load(x + (<usize>(first + c) << 2), 16) : best0;
-          let idx0 = i32x4.add(i32x4.splat(first + c), lanes), idx1 = i32x4.add(idx0, i32x4.splat(4));
+          let idx0 = i32x4.add(i32x4.splat(first + c), lanes), idx1 = i32x4.add(idx0, four);
           for (let h = h0; h < h1; h++) {
-            for (let w = h == h0 ? w0 + 1 : w0; w < w1; w++) {
-              const idx = ((n * H + h) * W + w) * C + c;
-              const at = x + (<usize>idx << 2);
+            const wFrom = h == h0 ? w0 + 1 : w0;
+            const rowStart = ((n * H + h) * W + wFrom) * C + c;
+            // The cells' indices as vectors, stepped by C: no scalar-to-vector move per cell.
+            let cell0 = i32x4.add(i32x4.splat(rowStart), lanes), cell1 = i32x4.add(cell0, four);
+            let at = x + (<usize>rowStart << 2);
+            for (let w = wFrom; w < w1; w++) {
               // Only a strictly larger value replaces: the first of equal maxima wins.
               const v0 = v128.load(at), take0 = f32x4.gt(v0, best0);
-              best0 = v128.bitselect(v0, best0, take0);
-              idx0 = v128.bitselect(i32x4.add(i32x4.splat(idx), lanes), idx0, take0);
+              best0 = f32x4.pmax(best0, v0); // best0 < v0 ? v0 : best0, as take0
+              idx0 = v128.bitselect(cell0, idx0, take0);
               if (two) {
                 const v1 = v128.load(at, 16), take1 = f32x4.gt(v1, best1);
-                best1 = v128.bitselect(v1, best1, take1);
-                idx1 = v128.bitselect(i32x4.add(i32x4.splat(idx + 4), lanes), idx1, take1);
+                best1 = f32x4.pmax(best1, v1);
+                idx1 = v128.bitselect(cell1, idx1, take1);
               }
+              cell0 = i32x4.add(cell0, step);
+              cell1 = i32x4.add(cell1, step);
+              at += cellBytes;
             }
           }
           v128.store(y + ((o + <usize>c) << 2), best0);

@@ -88,6 +88,7 @@ export interface KernelExports {
   col_sum(x: Ptr, M: number, C: number, out: Ptr, accumulate: Bool): void;
   zero(dst: Ptr, n: number): void;
   copy(dst: Ptr, src: Ptr, n: number): void;
+  first_non_finite(x: Ptr, n: number): number;
 
   softmax_forward(logits: Ptr, probs: Ptr, N: number, K: number): void;
   softmax_backward(y: Ptr, dy: Ptr, dx: Ptr, N: number, K: number): void;

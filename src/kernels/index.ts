@@ -9,10 +9,14 @@ export type { KernelExports } from './exports.js';
 export type { KernelVariant } from './wasm.js';
 export { Arena } from './arena.js';
 
+// 64 KiB: stays in L2 between the copy and the scan.
+const CHECK_CHUNK_FLOATS = 16384;
+
 export class Runtime {
   readonly k: KernelExports;
   readonly arena: Arena;
   readonly gemmWorkspace: number;
+  private checkBuffer = 0;
 
   constructor(readonly variant: KernelVariant, readonly memory: WebAssembly.Memory, arena?: Arena) {
     this.k = instantiateKernels(compileKernels(variant), memory);
@@ -37,6 +41,21 @@ export class Runtime {
     const ptr = this.arena.allocF32(data.length);
     this.f32(ptr, data.length).set(data);
     return ptr;
+  }
+
+  // The index of the first NaN or infinity in `data`, or -1. Scanned by the kernels, a chunk at
+  // a time through a small buffer of the calling thread's own: a JavaScript loop over a batch of
+  // 64 images took 0.8 ms, a tenth of the ConvNet's whole training step.
+  firstNonFinite(data: Float32Array): number {
+    const chunk = CHECK_CHUNK_FLOATS;
+    if (this.checkBuffer === 0) this.checkBuffer = this.arena.allocF32(chunk);
+    for (let from = 0; from < data.length; from += chunk) {
+      const part = data.subarray(from, from + chunk);
+      this.f32(this.checkBuffer, part.length).set(part);
+      const bad = this.k.first_non_finite(this.checkBuffer, part.length);
+      if (bad >= 0) return from + bad;
+    }
+    return -1;
   }
 
   // A copy of n floats at ptr, safe to keep after the memory grows or the block is reused.

@@ -219,7 +219,7 @@ export class Model {
       if (value instanceof Tensor && value.shape.join(',') !== s.weight.shape.join(',')) {
         throw new ArgumentError(`weight "${name}" has shape (${s.weight.shape.join(', ')}), got (${value.shape.join(', ')})`);
       }
-      const bad = firstNonFinite(data);
+      const bad = this.core.runtime.firstNonFinite(data);
       if (bad >= 0) throw new ArgumentError(`weight "${name}" holds a non-finite value (${data[bad]}) at index ${bad}`);
       staged.push([s.offset, data]);
     }
@@ -275,7 +275,7 @@ export class Model {
       if (k < 0 || !s || !s.weight.trainable || data.length !== s.weight.size) {
         throw new ArgumentError(`optimizer state "${key}" does not fit this model and optimizer`);
       }
-      const bad = firstNonFinite(data);
+      const bad = this.core.runtime.firstNonFinite(data);
       if (bad >= 0) throw new ArgumentError(`optimizer state "${key}" holds a non-finite value (${data[bad]}) at index ${bad}`);
       this.core.runtime.f32(this.core.slots[k] + 4 * s.offset, data.length).set(data);
     }
@@ -332,14 +332,14 @@ export class Model {
     }
     const n = x.shape[0];
     if (n === 0) throw new ArgumentError(`${what}: x holds no samples`);
-    const bad = firstNonFinite(x.data);
+    const bad = this.core.runtime.firstNonFinite(x.data);
     if (bad >= 0) throw new ArgumentError(`${what}: x holds a non-finite value (${x.data[bad]}) at sample ${Math.floor(bad / (x.size / n))}`);
     if (needLabels && y === undefined) throw new ArgumentError(`${what}: labels y are needed`);
     if (y !== undefined) {
       if (!(y instanceof Tensor)) throw new ArgumentError(`${what}: y must be a Tensor`);
       if (y.rank !== 2 || y.shape[1] !== K) throw new ArgumentError(`${what}: y has shape (${y.shape.join(', ')}), the model outputs (N, ${K}) (one-hot labels)`);
       if (y.shape[0] !== n) throw new ArgumentError(`${what}: x has ${n} samples but y has ${y.shape[0]}`);
-      const badY = firstNonFinite(y.data);
+      const badY = this.core.runtime.firstNonFinite(y.data);
       if (badY >= 0) throw new ArgumentError(`${what}: y holds a non-finite value at sample ${Math.floor(badY / K)}`);
       for (let i = 0; i < y.data.length; i++) {
         if (y.data[i] < 0 || y.data[i] > 1) throw new ArgumentError(`${what}: y holds ${y.data[i]} at sample ${Math.floor(i / K)}; labels are one-hot (or probabilities) in [0, 1]`);
@@ -543,7 +543,7 @@ export class Model {
       set.read(order.subarray(start, start + rows), xb.subarray(0, rows * F), labels?.subarray(start * K, (start + rows) * K), { epoch: 0, seed: 0, training: false });
       out.set(await engine.predictStep({ x: xb.subarray(0, rows * F), rows }), start * K);
     }
-    const bad = firstNonFinite(out);
+    const bad = this.core.runtime.firstNonFinite(out);
     if (bad >= 0) {
       throw new NonFiniteOutputError(`the model's output is ${out[bad]} for sample ${Math.floor(bad / K)}: its weights or that input are out of range`);
     }
@@ -602,7 +602,3 @@ function identity(n: number): Uint32Array {
   return a;
 }
 
-function firstNonFinite(a: Float32Array): number {
-  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return i;
-  return -1;
-}
