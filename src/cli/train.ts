@@ -47,7 +47,7 @@ Options:
                      the end (every training batch)
   --epochs N         total epochs (convnet 100, resnet50 20); with --resume, the total to reach
   --batch-size N     minibatch size (convnet 64, resnet50 32)
-  --lr X             Adam learning rate (convnet 0.009, resnet50 0.001)
+  --lr X             learning rate (convnet 0.009, resnet50 0.001; robust resnet50 0.002)
   --seed N           seed of the initial weights and of the shuffling (0)
   --threads N        worker threads (default: the cores, up to 8)
   --deterministic    the same bits whatever --threads (each batch cut into 4 shards)
