@@ -24,4 +24,4 @@ export { decodeImage, loadImages } from './data/images.js';
 export { loadImageFolder, type ImageFolderOptions, type LoadedImageFolder } from './data/image-folder.js';
 export { saveModel, loadModel, loadWeights, type TrainingState, type LoadModelOptions, type LoadWeightsOptions } from './io/model-file.js';
 export { exportOnnx, saveOnnx, registerOnnxExporter, type OnnxExportOptions, type OnnxContext, type LayerExporter } from './io/onnx-export.js';
-export { profileTrainingStep, type StepProfile } from './models/profiler.js';
+export { profileTrainingStep, type ProfileOptions, type StepProfile } from './models/profiler.js';

@@ -15,12 +15,22 @@ export interface LayerTime { layer: string; type: string; phase: 'forward' | 'ba
 export interface KernelTime { kernel: string; calls: number; ms: number }
 export interface StepProfile { totalMs: number; loss: number; layers: LayerTime[]; kernels: KernelTime[] }
 
-export async function profileTrainingStep(model: Model, x: Tensor, y: Tensor): Promise<StepProfile> {
-  return model.exclusive(() => profile(model, x, y));
+export interface ProfileOptions {
+  /**
+   * Unmeasured steps before the measured one. V8 first runs a WebAssembly function from its
+   * baseline compiler and swaps in optimized code once the function has run hot: after one
+   * warm-up step the ConvNet's max pooling still ran at twice its later time. Default 3.
+   */
+  warmupSteps?: number;
 }
 
-async function profile(model: Model, x: Tensor, y: Tensor): Promise<StepProfile> {
+export async function profileTrainingStep(model: Model, x: Tensor, y: Tensor, options: ProfileOptions = {}): Promise<StepProfile> {
+  return model.exclusive(() => profile(model, x, y, options.warmupSteps ?? 3));
+}
+
+async function profile(model: Model, x: Tensor, y: Tensor, warmupSteps: number): Promise<StepProfile> {
   if (!model.optimizer) throw new ArgumentError('compile the model before profiling it');
+  if (!Number.isInteger(warmupSteps) || warmupSteps < 1) throw new ArgumentError(`warmupSteps must be a whole number >= 1, got ${warmupSteps}`);
   const real = model.core.runtime.k;
   const kernels = new Map<string, KernelTime>();
   // The exports object is frozen, so the timers wrap a copy of it.
@@ -57,8 +67,8 @@ async function profile(model: Model, x: Tensor, y: Tensor): Promise<StepProfile>
   const snapshot = new NonTrainableSnapshot(model.core);
   snapshot.save();
   try {
-    // One step to plan and warm up, one measured; neither updates the weights.
-    await engine.trainStep({ x: x.data, y: y.data, rows: x.shape[0] }, null);
+    // Steps to plan and warm up, then one measured; none updates the weights.
+    for (let i = 0; i < warmupSteps; i++) await engine.trainStep({ x: x.data, y: y.data, rows: x.shape[0] }, null);
     layers.length = 0;
     kernels.clear();
     current = undefined;

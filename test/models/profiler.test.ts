@@ -1,0 +1,42 @@
+// The profiler measures one step after its warm-up steps, and only that step.
+import { expect, test } from 'vitest';
+import { Activation, ArgumentError, Conv2D, Dense, Flatten, input, MaxPooling2D, Model, profileTrainingStep, tensor } from '../../src/index.js';
+import { randomArray } from '../helpers/assert.js';
+
+function convRelu(): Model {
+  const x0 = input({ shape: [12, 12, 3] });
+  let x = new Conv2D({ filters: 4, kernelSize: 3, padding: 'same', name: 'conv' }).apply(x0);
+  x = new Activation({ activation: 'relu', name: 'relu' }).apply(x);
+  x = new MaxPooling2D({ poolSize: 3, name: 'pool' }).apply(x);
+  x = new Flatten({ name: 'flatten' }).apply(x);
+  const m = new Model({ inputs: x0, outputs: new Dense({ units: 3, name: 'fc' }).apply(x) });
+  m.compile({ optimizer: 'adam', loss: 'softmaxCrossEntropy' });
+  return m;
+}
+
+const x = tensor(randomArray(8 * 12 * 12 * 3, 5), [8, 12, 12, 3]);
+const y = tensor(Float32Array.from({ length: 8 * 3 }, (_, i) => (i % 3 === Math.floor(i / 3) % 3 ? 1 : 0)), [8, 3]);
+
+test('warm-up steps are not counted: the same kernel calls and layers after one warm-up step or five', async () => {
+  const m = convRelu();
+  const calls = (p: Awaited<ReturnType<typeof profileTrainingStep>>) => Object.fromEntries(p.kernels.map((k) => [k.kernel, k.calls]));
+  const one = await profileTrainingStep(m, x, y, { warmupSteps: 1 });
+  const five = await profileTrainingStep(m, x, y, { warmupSteps: 5 });
+  const byDefault = await profileTrainingStep(m, x, y);
+  expect(calls(five)).toEqual(calls(one));
+  expect(calls(byDefault)).toEqual(calls(one));
+  expect(calls(one).relu_forward).toBe(1);
+  expect(calls(one).maxpool_forward).toBe(1);
+  const passes = (p: typeof one) => p.layers.map((l) => `${l.layer} ${l.phase}`);
+  expect(passes(five)).toEqual(passes(one));
+  expect(passes(one).filter((s) => s === 'relu forward')).toHaveLength(1);
+  // The loss of the measured step: no warm-up step changed the weights.
+  expect(five.loss).toBe(one.loss);
+});
+
+test('warmupSteps must be a whole number >= 1', async () => {
+  const m = convRelu();
+  for (const bad of [0, -1, 1.5, NaN]) {
+    await expect(profileTrainingStep(m, x, y, { warmupSteps: bad })).rejects.toThrow(ArgumentError);
+  }
+});
