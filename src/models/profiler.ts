@@ -17,9 +17,9 @@ export interface StepProfile { totalMs: number; loss: number; layers: LayerTime[
 
 export interface ProfileOptions {
   /**
-   * Unmeasured steps before the measured one. V8 first runs a WebAssembly function from its
-   * baseline compiler and swaps in optimized code once the function has run hot: after one
-   * warm-up step the ConvNet's max pooling still ran at twice its later time. Default 3.
+   * Unmeasured steps before the measured one. A kernel's first call compiles it (5 ms for max
+   * pooling) and its next few still run slow: after one warm-up step the ConvNet's max pooling
+   * was timed at 0.55 ms, after three at 0.25-0.30. Default 3.
    */
   warmupSteps?: number;
 }
