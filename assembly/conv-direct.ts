@@ -4,7 +4,7 @@
 // image instead: four pixels by eight filters in registers, the kernel row read once for the four.
 //
 // A padded window reads a zero-padded copy of x, xp [N, HP, WP, C] with HP = (OH-1)*stride + KH
-// and WP = (OW-1)*stride + KW, made in `scratch` (directScratchBytes in src/kernels/conv-algorithm.ts);
+// and WP = (OW-1)*stride + KW, made in `scratch` (conv2d_direct_scratch_bytes);
 // an unpadded one reads x. F must be a multiple of 4.
 
 import { madd } from "./simd";
@@ -29,6 +29,16 @@ function padded(x: usize, N: i32, H: i32, W: i32, C: i32, HP: i32, WP: i32, padT
     }
   }
   return scratch;
+}
+
+// Bytes of scratch the direct passes need: the padded copy of x, or none when no window reaches
+// outside x. The engine sizes its scratch by this (in 64-bit integers, returned as a double: a
+// size past 4 GiB is refused by the allocation rather than wrapped around).
+export function conv2d_direct_scratch_bytes(
+  N: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32,
+): f64 {
+  if (!pads(H, W, KH, KW, stride, padT, padL, OH, OW)) return 0;
+  return <f64>((<u64>N * <u64>((OH - 1) * stride + KH) * <u64>((OW - 1) * stride + KW) * <u64>C) << 2);
 }
 
 // y [N,OH,OW,F] = conv(x, w) + b [F] (b = 0: no bias); scratch: the padded copy's floats.

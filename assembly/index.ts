@@ -14,7 +14,8 @@ export {
   winograd4x4_kernel_transform, winograd4x4_input_transform, winograd4x4_output_transform,
   winograd4x4_output_transform_adjoint, winograd4x4_kernel_transform_adjoint,
 } from "./winograd-f4";
-export { conv2d_direct_forward, conv2d_direct_backward_kernel } from "./conv-direct";
+export { winograd_scratch_bytes } from "./winograd-planes";
+export { conv2d_direct_forward, conv2d_direct_backward_kernel, conv2d_direct_scratch_bytes } from "./conv-direct";
 export { dense_forward, dense_backward } from "./dense";
 export {
   maxpool_forward, maxpool_backward, avgpool_forward, avgpool_backward,

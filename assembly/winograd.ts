@@ -22,7 +22,7 @@
 import { sgemm } from "./gemm";
 import { col_sum } from "./elementwise";
 import { loadLanes, storeLanes } from "./simd";
-import { WINOGRAD_BUFFER_BYTES, planeBytes } from "./winograd-planes";
+import { WINOGRAD_BUFFER_BYTES, planeBytes, tilesAlong } from "./winograd-planes";
 import {
   winograd4x4_kernel_transform, winograd4x4_input_transform, winograd4x4_output_transform,
   winograd4x4_output_transform_adjoint, winograd4x4_kernel_transform_adjoint,
@@ -252,11 +252,6 @@ function outputTiles(m: usize, N: i32, OH: i32, OW: i32, F: i32, tilesH: i32, ti
 
 // The drivers below run F(2x2, 3x3) (tile 2, this file's transforms) or F(4x4, 3x3) (tile 4,
 // winograd-f4.ts's). Scratch: a 2 KiB tile buffer, then U, V and M of P = (tile + 2)² planes.
-
-// The tiles along one side of an output of `size` cells.
-@inline function tilesAlong(size: i32, tile: i32): i32 {
-  return (size + tile - 1) / tile;
-}
 
 function kernelTransform(w: usize, C: i32, F: i32, rotate: bool, u: usize, tile: i32, buf: usize): void {
   if (tile == 4) winograd4x4_kernel_transform(w, C, F, rotate, u, buf);

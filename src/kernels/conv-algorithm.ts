@@ -13,6 +13,7 @@ import { ArgumentError, describe } from '../errors.js';
 import { isPointwise } from './padding.js';
 import { cached, machineKey, remember } from './tuning-cache.js';
 import type { Runtime } from './index.js';
+import { sizingKernels } from './wasm.js';
 
 export type ConvAlgorithm = 'im2col' | 'winograd' | 'winograd4x4' | 'direct';
 export type ConvAlgorithmChoice = ConvAlgorithm | 'auto';
@@ -105,19 +106,16 @@ export function convScratchBytes(g: ConvGeometry, pointwise: boolean): number {
   return bytes;
 }
 
-// The zero-padded copy of x that assembly/conv-direct.ts makes when a window reaches outside x.
+// The zero-padded copy of x that assembly/conv-direct.ts makes when a window reaches outside x
+// (none otherwise), as the kernel module computes it.
 export function directScratchBytes(g: ConvGeometry): number {
-  return g.N * ((g.OH - 1) * g.stride + g.KH) * ((g.OW - 1) * g.stride + g.KW) * g.C * 4;
+  return sizingKernels().conv2d_direct_scratch_bytes(g.N, g.H, g.W, g.C, g.KH, g.KW, g.stride, g.padT, g.padL, g.OH, g.OW);
 }
 
-// The scratch of assembly/winograd.ts's passes with output tiles of `tile` (2 or 4), as
-// assembly/winograd-planes.ts lays it out: a 2 KiB tile buffer, then P = (tile + 2)² planes each
-// of U (C*F floats), V (T*C) and M (T*F), every plane followed by one 64-byte cache line; T the
-// tiles of the forward pass (output) or the backward-to-input pass (input), whichever is more.
+// The scratch of assembly/winograd.ts's passes with output tiles of `tile` (2 or 4), as the kernel
+// module lays it out (assembly/winograd-planes.ts).
 export function winogradScratchBytes(g: ConvGeometry, tile: number): number {
-  const tiles = (h: number, w: number) => g.N * Math.ceil(h / tile) * Math.ceil(w / tile);
-  const T = Math.max(tiles(g.OH, g.OW), tiles(g.H, g.W));
-  return 2048 + (tile + 2) ** 2 * (4 * (g.C * g.F + T * (g.C + g.F)) + 3 * 64);
+  return sizingKernels().winograd_scratch_bytes(g.N, g.H, g.W, g.C, g.F, g.OH, g.OW, tile);
 }
 
 // Median-of-three milliseconds of a forward, backward-to-input and backward-to-kernel pass by

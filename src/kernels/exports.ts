@@ -31,6 +31,7 @@ export interface KernelExports {
   winograd_input_transform(x: Ptr, N: number, H: number, W: number, C: number, padT: number, padL: number,
     tilesH: number, tilesW: number, v: Ptr): void;
   winograd_output_transform(m: Ptr, N: number, OH: number, OW: number, F: number, tilesH: number, tilesW: number, b: Ptr, y: Ptr): void;
+  winograd_scratch_bytes(N: number, H: number, W: number, C: number, F: number, OH: number, OW: number, tile: number): number;
   conv2d_winograd_forward(x: Ptr, w: Ptr, b: Ptr, y: Ptr, N: number, H: number, W: number, C: number, F: number,
     padT: number, padL: number, OH: number, OW: number, tile: number, scratch: Ptr, ws: Ptr): void;
   conv2d_winograd_backward_input(dy: Ptr, w: Ptr, dx: Ptr, N: number, H: number, W: number, C: number, F: number,
@@ -45,6 +46,8 @@ export interface KernelExports {
   winograd4x4_output_transform(m: Ptr, N: number, OH: number, OW: number, F: number, tilesH: number, tilesW: number, b: Ptr, y: Ptr, buf: Ptr): void;
   winograd4x4_output_transform_adjoint(dy: Ptr, N: number, OH: number, OW: number, F: number, tilesH: number, tilesW: number, m: Ptr, buf: Ptr): void;
   winograd4x4_kernel_transform_adjoint(du: Ptr, C: number, F: number, accumulate: Bool, dw: Ptr, buf: Ptr): void;
+  conv2d_direct_scratch_bytes(N: number, H: number, W: number, C: number, KH: number, KW: number, stride: number,
+    padT: number, padL: number, OH: number, OW: number): number;
   conv2d_direct_forward(x: Ptr, w: Ptr, b: Ptr, y: Ptr, N: number, H: number, W: number, C: number, KH: number,
     KW: number, F: number, stride: number, padT: number, padL: number, OH: number, OW: number, scratch: Ptr): void;
   conv2d_direct_backward_kernel(x: Ptr, dy: Ptr, dw: Ptr, db: Ptr, N: number, H: number, W: number, C: number, KH: number,

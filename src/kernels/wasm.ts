@@ -101,3 +101,11 @@ export function instantiateKernels(mod: WebAssembly.Module, memory: WebAssembly.
   const instance = new WebAssembly.Instance(mod, { env: { memory } });
   return instance.exports as unknown as KernelExports;
 }
+
+// The kernel module on a small memory of its own, for its functions that size buffers
+// (winograd_scratch_bytes, conv2d_direct_scratch_bytes): a layout is written once, in assembly/,
+// and the engine's planning, which has no runtime at hand, asks the module for its size.
+let sizing: KernelExports | undefined;
+export function sizingKernels(): KernelExports {
+  return (sizing ??= instantiateKernels(compileKernels('simd'), createMemory(2 * PAGE_BYTES)));
+}

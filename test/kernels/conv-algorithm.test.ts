@@ -130,3 +130,40 @@ describe('a model trains the same by any algorithm', () => {
     }
   });
 });
+
+describe('scratch sizes, as the kernel module lays the scratch out', () => {
+  // The layouts written out by hand: a 2 KiB tile buffer, then (tile + 2)² planes each of U
+  // (C*F floats), V (T*C) and M (T*F), each plane one 64-byte line longer; T the larger tile count
+  // of the output and the input. The direct kernel's padded copy of x, when a window pads.
+  const winograd = (s: typeof g, tile: number) => {
+    const tiles = (h: number, w: number) => s.N * Math.ceil(h / tile) * Math.ceil(w / tile);
+    const T = Math.max(tiles(s.OH, s.OW), tiles(s.H, s.W));
+    return 2048 + (tile + 2) ** 2 * (4 * (s.C * s.F + T * (s.C + s.F)) + 3 * 64);
+  };
+  const direct = (s: typeof g) => {
+    const HP = (s.OH - 1) * s.stride + s.KH, WP = (s.OW - 1) * s.stride + s.KW;
+    const pads = s.padT > 0 || s.padL > 0 || HP > s.H || WP > s.W;
+    return pads ? 4 * s.N * HP * WP * s.C : 0;
+  };
+
+  test('Winograd, both tiles, odd and even maps, and a size past 4 GiB not wrapped around', async () => {
+    const { winogradScratchBytes } = await import('../../src/kernels/conv-algorithm.js');
+    const shapes = [g, { ...g, H: 15, W: 15, OH: 15, OW: 15, C: 64, F: 64 }, { ...g, N: 1, H: 2, W: 2, OH: 2, OW: 2, C: 512, F: 512 },
+      { ...g, N: 7, H: 9, W: 5, OH: 9, OW: 5, C: 3, F: 5 }, { ...g, N: 4096, H: 64, W: 64, OH: 64, OW: 64, C: 256, F: 256 }];
+    for (const s of shapes) for (const tile of [2, 4]) expect(winogradScratchBytes(s, tile), `${JSON.stringify(s)} tile ${tile}`).toBe(winograd(s, tile));
+    expect(winogradScratchBytes(shapes[4], 2)).toBeGreaterThan(2 ** 32);
+  });
+
+  test('direct: the padded copy when a window pads, none otherwise', async () => {
+    const { directScratchBytes } = await import('../../src/kernels/conv-algorithm.js');
+    const conv1 = { N: 16, H: 64, W: 64, C: 3, F: 64, KH: 7, KW: 7, stride: 2, padT: 2, padL: 2, OH: 32, OW: 32 };
+    const w1 = { N: 32, H: 64, W: 64, C: 3, F: 8, KH: 4, KW: 4, stride: 1, padT: 1, padL: 1, OH: 64, OW: 64 };
+    const bottomOnly = { ...w1, padT: 0, padL: 0, KH: 2, KW: 2 }; // TensorFlow's same: the padding all at the bottom/right
+    const valid = { ...w1, padT: 0, padL: 0, OH: 61, OW: 61 };
+    const huge = { ...w1, N: 200000 };
+    for (const s of [conv1, w1, bottomOnly, valid, huge]) expect(directScratchBytes(s), JSON.stringify(s)).toBe(direct(s));
+    expect(directScratchBytes(valid)).toBe(0);
+    expect(directScratchBytes(bottomOnly)).toBeGreaterThan(0);
+    expect(directScratchBytes(huge)).toBeGreaterThan(2 ** 32);
+  });
+});
