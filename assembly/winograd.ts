@@ -269,7 +269,7 @@ function outputTransform(m: usize, N: i32, OH: i32, OW: i32, F: i32, tilesH: i32
 }
 
 // y [N,OH,OW,F] = conv(x [N,H,W,C], w [3,3,C,F]) + b [F], stride 1 (b = 0: no bias), by
-// F(tile x tile, 3x3). scratch: winogradScratchBytes (src/kernels/conv-algorithm.ts) bytes; ws: GEMM scratch.
+// F(tile x tile, 3x3). scratch: winograd_scratch_bytes (winograd-planes.ts) bytes; ws: GEMM scratch.
 export function conv2d_winograd_forward(
   x: usize, w: usize, b: usize, y: usize,
   N: i32, H: i32, W: i32, C: i32, F: i32, padT: i32, padL: i32, OH: i32, OW: i32, tile: i32, scratch: usize, ws: usize,
