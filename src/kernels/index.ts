@@ -49,9 +49,10 @@ export class Runtime {
   firstNonFinite(data: Float32Array): number {
     const chunk = CHECK_CHUNK_FLOATS;
     if (this.checkBuffer === 0) this.checkBuffer = this.arena.allocF32(chunk);
+    const buffer = this.f32(this.checkBuffer, chunk);
     for (let from = 0; from < data.length; from += chunk) {
       const part = data.subarray(from, from + chunk);
-      this.f32(this.checkBuffer, part.length).set(part);
+      buffer.set(part);
       const bad = this.k.first_non_finite(this.checkBuffer, part.length);
       if (bad >= 0) return from + bad;
     }

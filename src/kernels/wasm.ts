@@ -104,8 +104,10 @@ export function instantiateKernels(mod: WebAssembly.Module, memory: WebAssembly.
 
 // The kernel module on a small memory of its own, for its functions that size buffers
 // (winograd_scratch_bytes, conv2d_direct_scratch_bytes): a layout is written once, in assembly/,
-// and the engine's planning, which has no runtime at hand, asks the module for its size.
+// and the engine's planning, which has no runtime at hand, asks the module for its size. Every
+// variant computes the same sizes, so whichever is compiled already serves.
 let sizing: KernelExports | undefined;
 export function sizingKernels(): KernelExports {
-  return (sizing ??= instantiateKernels(compileKernels('simd'), createMemory(2 * PAGE_BYTES)));
+  const variant = compiled.keys().next().value ?? 'simd';
+  return (sizing ??= instantiateKernels(compileKernels(variant), createMemory(2 * PAGE_BYTES)));
 }
