@@ -8,7 +8,6 @@
 // an unpadded one reads x. F must be a multiple of 4.
 
 import { madd } from "./simd";
-import { col_sum } from "./elementwise";
 
 // Whether a window reaches outside x (TensorFlow's `same` may pad only at the bottom/right).
 @inline function pads(H: i32, W: i32, KH: i32, KW: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32): bool {
@@ -31,14 +30,22 @@ function padded(x: usize, N: i32, H: i32, W: i32, C: i32, HP: i32, WP: i32, padT
   return scratch;
 }
 
-// Bytes of scratch the direct passes need: the padded copy of x, or none when no window reaches
-// outside x. The engine sizes its scratch by this (in 64-bit integers, returned as a double: a
-// size past 4 GiB is refused by the allocation rather than wrapped around).
+// Bytes of the padded copy of x, or 0 when no window reaches outside x.
+function paddedBytes(
+  N: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32,
+): u64 {
+  if (!pads(H, W, KH, KW, stride, padT, padL, OH, OW)) return 0;
+  return (<u64>N * <u64>((OH - 1) * stride + KH) * <u64>((OW - 1) * stride + KW) * <u64>C) << 2;
+}
+
+// Bytes of scratch the direct passes need: the padded copy of x (none when no window reaches
+// outside x), then the kernel gradient's list of one image's pixels (8 bytes each). The engine
+// sizes its scratch by this (in 64-bit integers, returned as a double: a size past 4 GiB is
+// refused by the allocation rather than wrapped around).
 export function conv2d_direct_scratch_bytes(
   N: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32, stride: i32, padT: i32, padL: i32, OH: i32, OW: i32,
 ): f64 {
-  if (!pads(H, W, KH, KW, stride, padT, padL, OH, OW)) return 0;
-  return <f64>((<u64>N * <u64>((OH - 1) * stride + KH) * <u64>((OW - 1) * stride + KW) * <u64>C) << 2);
+  return <f64>(paddedBytes(N, H, W, C, KH, KW, stride, padT, padL, OH, OW) + (<u64>OH * <u64>OW << 3));
 }
 
 // y [N,OH,OW,F] = conv(x, w) + b [F] (b = 0: no bias); scratch: the padded copy's floats.
@@ -109,12 +116,18 @@ export function conv2d_direct_forward(
 }
 
 // dw [KH,KW,C,F] (+)= Σ over outputs of x's window cell · dy, db [F] (+)= column sums of dy
-// (b = 0: no bias); `accumulate` adds instead of writing; scratch: the padded copy's floats.
-// One window row kh, eight (or four) filters and four cells of the row (kw, c) at a time, summed
-// in registers over the output pixels of one image: its dy is read about KH * F/8 * KW*C / 4
-// times. Eight accumulators, two dy vectors and four broadcasts fill 14 of the 15 xmm registers
-// V8 allocates: a tile of eight cells spilled an accumulator to the stack, and the loop then ran
-// at the speed of a store-to-load round trip (~11 cycles a pixel instead of ~4).
+// (db = 0: no bias); `accumulate` adds instead of writing; scratch: the padded copy's floats, then
+// the pixel list. One window row kh, eight (or four) filters and four cells of the row (kw, c) at
+// a time, summed in registers over the output pixels of one image: its dy is read about
+// KH * F/8 * KW*C / 4 times. Eight accumulators, two dy vectors and four broadcasts fill 14 of the
+// 15 xmm registers V8 allocates: a tile of eight cells spilled an accumulator to the stack, and
+// the loop then ran at the speed of a store-to-load round trip (~11 cycles a pixel instead of ~4).
+//
+// A layer followed by max pooling gets a sparse dy: pooling passes each window's gradient to one
+// pixel, so after the ConvNet's 8x8 pool about one pixel in nine has a nonzero gradient in any
+// of its eight filters. The pixels that do are listed once per image and filter group, and the
+// passes run over the list, in the same order as over all pixels: the sums are the same, less
+// the products by zero (only the sign of an all-zero sum may differ).
 export function conv2d_direct_backward_kernel(
   x: usize, dy: usize, dw: usize, db: usize,
   N: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32, F: i32,
@@ -124,20 +137,109 @@ export function conv2d_direct_backward_kernel(
   const copy = pads(H, W, KH, KW, stride, padT, padL, OH, OW);
   const HP = copy ? (OH - 1) * stride + KH : H, WP = copy ? (OW - 1) * stride + KW : W;
   const xp = padded(x, N, H, W, C, HP, WP, padT, padL, scratch);
-  const cells = KW * C;
+  const list = scratch + <usize>paddedBytes(N, H, W, C, KH, KW, stride, padT, padL, OH, OW);
+  const cells = KW * C, pixels = OH * OW;
   // Image by image, so that the many passes over one image's dy and x hit the cache.
   for (let n = 0; n < N; n++) {
     const add = accumulate || n > 0;
-    for (let kh = 0; kh < KH; kh++) {
-      for (let f = 0; f < F; f += 8) {
-        const two = f + 8 <= F;
+    const xImage = xp + ((<usize>n * HP * WP * C) << 2), dyImage = dy + ((<usize>n * pixels * F) << 2);
+    for (let f = 0; f < F; f += 8) {
+      const two = f + 8 <= F;
+      const dyf = dyImage + (<usize>f << 2);
+      const count = listPixels(dyf, OH, OW, F, stride, C, WP, two, list, db != 0 ? db + (<usize>f << 2) : 0, add);
+      // Over the list when it saves a fifth of the pixels: a listed pixel costs a little more.
+      const listed = count * 5 <= pixels * 4;
+      for (let kh = 0; kh < KH; kh++) {
+        const xRow = xImage + ((<usize>kh * WP * C) << 2);
+        const dwRow = dw + ((<usize>(kh * cells) * F + f) << 2);
         let t = 0;
-        for (; t + 4 <= cells; t += 4) cells4(xp, dy, dw, n, HP, WP, C, KW, F, stride, OH, OW, kh, t, f, two, add);
-        for (; t < cells; t++) cells1(xp, dy, dw, n, HP, WP, C, KW, F, stride, OH, OW, kh, t, f, two, add);
+        for (; t + 4 <= cells; t += 4) {
+          if (listed) cells4Listed(xRow + (<usize>t << 2), dyf, dwRow + ((<usize>t * F) << 2), list, count, F, two, add);
+          else cells4(xp, dy, dw, n, HP, WP, C, KW, F, stride, OH, OW, kh, t, f, two, add);
+        }
+        for (; t < cells; t++) {
+          if (listed) cells1Listed(xRow + (<usize>t << 2), dyf, dwRow + ((<usize>t * F) << 2), list, count, two, add);
+          else cells1(xp, dy, dw, n, HP, WP, C, KW, F, stride, OH, OW, kh, t, f, two, add);
+        }
       }
     }
   }
-  if (db != 0) col_sum(dy, N * OH * OW, F, db, accumulate);
+}
+
+// The pixels of one image whose dy at filters f..f+7 (f..f+3 unless `two`; dyf points at filter
+// f) is not all zero, in row-major order, as pairs of byte offsets: the window's first cell from
+// the image's start in xp (its lowest bit: ow's parity, for cells1Listed) and the pixel's dy from
+// dyf. Returns how many. Branch-free: every pixel is stored and the count moves on the nonzero
+// ones. The bias gradient is summed on the way (dbf: db at filter f, or 0): this is the one pass
+// that reads all of dy.
+function listPixels(
+  dyf: usize, OH: i32, OW: i32, F: i32, stride: i32, C: i32, WP: i32, two: bool, list: usize, dbf: usize, add: bool,
+): i32 {
+  const zero = f32x4.splat(0);
+  let s0 = zero, s1 = zero;
+  let count = 0;
+  const fb = <u32>F << 2, pixelStep = (<u32>stride * C) << 2, rowStep = (<u32>stride * WP * C) << 2;
+  let q: u32 = 0;
+  for (let oh = 0; oh < OH; oh++) {
+    let p = <u32>oh * rowStep;
+    for (let ow = 0; ow < OW; ow++) {
+      const d = v128.load(dyf + q), g = two ? v128.load(dyf + q, 16) : zero;
+      s0 = f32x4.add(s0, d);
+      s1 = f32x4.add(s1, g);
+      const e = list + (<usize>count << 3);
+      store<u32>(e, p | (<u32>ow & 1));
+      store<u32>(e, q, 4);
+      count += <i32>v128.any_true(v128.or(d, g));
+      p += pixelStep;
+      q += fb;
+    }
+  }
+  if (dbf != 0) {
+    storeSum(dbf, s0, add);
+    if (two) storeSum(dbf + 16, s1, add);
+  }
+  return count;
+}
+
+// cells4 over the listed pixels only. xCell: the image's cell t of window row kh in xp; dwRow:
+// dw's row for that cell at filter f.
+function cells4Listed(xCell: usize, dyf: usize, dwRow: usize, list: usize, count: i32, F: i32, two: bool, accumulate: bool): void {
+  const zero = f32x4.splat(0);
+  let a0 = zero, a1 = zero, a2 = zero, a3 = zero, b0 = zero, b1 = zero, b2 = zero, b3 = zero;
+  const end = list + (<usize>count << 3);
+  for (let e = list; e < end; e += 8) {
+    const p = xCell + <usize>(load<u32>(e) & ~1), q = dyf + <usize>load<u32>(e, 4);
+    const d = v128.load(q), g = two ? v128.load(q, 16) : zero;
+    const x0 = v128.load32_splat(p), x1 = v128.load32_splat(p, 4), x2 = v128.load32_splat(p, 8), x3 = v128.load32_splat(p, 12);
+    a0 = madd(x0, d, a0); a1 = madd(x1, d, a1); a2 = madd(x2, d, a2); a3 = madd(x3, d, a3);
+    if (two) { b0 = madd(x0, g, b0); b1 = madd(x1, g, b1); b2 = madd(x2, g, b2); b3 = madd(x3, g, b3); }
+  }
+  const fb = <usize>F << 2;
+  storeSum(dwRow, a0, accumulate); storeSum(dwRow + fb, a1, accumulate); storeSum(dwRow + 2 * fb, a2, accumulate); storeSum(dwRow + 3 * fb, a3, accumulate);
+  if (two) {
+    storeSum(dwRow + 16, b0, accumulate); storeSum(dwRow + fb + 16, b1, accumulate); storeSum(dwRow + 2 * fb + 16, b2, accumulate); storeSum(dwRow + 3 * fb + 16, b3, accumulate);
+  }
+}
+
+// cells1 over the listed pixels only: even columns into one pair of sums and odd into the other,
+// as cells1 splits them.
+function cells1Listed(xCell: usize, dyf: usize, dwRow: usize, list: usize, count: i32, two: bool, accumulate: bool): void {
+  const zero = f32x4.splat(0);
+  let a0 = zero, a1 = zero, b0 = zero, b1 = zero;
+  const end = list + (<usize>count << 3);
+  for (let e = list; e < end; e += 8) {
+    const xo = load<u32>(e);
+    const x = v128.load32_splat(xCell + <usize>(xo & ~1)), q = dyf + <usize>load<u32>(e, 4);
+    if (xo & 1) {
+      a1 = madd(x, v128.load(q), a1);
+      if (two) b1 = madd(x, v128.load(q, 16), b1);
+    } else {
+      a0 = madd(x, v128.load(q), a0);
+      if (two) b0 = madd(x, v128.load(q, 16), b0);
+    }
+  }
+  storeSum(dwRow, f32x4.add(a0, a1), accumulate);
+  if (two) storeSum(dwRow + 16, f32x4.add(b0, b1), accumulate);
 }
 
 // Cells t..t+3 of window row kh (contiguous in xp), filters f..f+7 (f..f+3 unless `two`).

@@ -230,6 +230,8 @@ async function main(): Promise<void> {
       ['W1 kernel gradient, direct', flops, () => k.conv2d_direct_backward_kernel(x, y, dw, 0, ...geo, 0, scratch)],
       ['max 8x8/8 64x64x8 forward', 0, () => k.maxpool_forward(y, pooled, arg, B, H, H, F, 8, 8, 8, pool.padT, pool.padL, pool.OH, pool.OW)],
       ['max 8x8/8 64x64x8 backward', 0, () => k.maxpool_backward(pooled, arg, y, B * 8 * 8 * F, B * H * H * F)],
+      // y now holds what the pool passes back: one pixel in 64 per filter (GFLOP/s: the dense pass's FLOPs).
+      ['W1 kernel gradient, direct, dy from the pool', flops, () => k.conv2d_direct_backward_kernel(x, y, dw, 0, ...geo, 0, scratch)],
       ['relu 64x64x8 forward', 0, () => k.relu_forward(y, y, B * H * H * F)],
     ];
     for (const [name, f, fn] of cases) {

@@ -18,10 +18,19 @@ describe('direct convolution for few input channels', () => {
     { N: 2, H: 9, W: 13, C: 3, K: 4, F: 8, stride: 3, padding: 'same' },
     { N: 2, H: 70, W: 70, C: 3, K: 7, F: 64, stride: 2, padding: 'valid' }, // ResNet-50's conv1 (147 cells)
   ];
-  test.each(shapes)('forward and backward to the kernel match im2col + GEMM: %o', (s) => {
+  // A dense dy, and one as max pooling passes it back (most pixels zero in every filter, some in
+  // a few): the kernel gradient then runs over a list of the nonzero pixels.
+  const cases = shapes.flatMap((s) => [{ ...s, sparse: false }, { ...s, sparse: true }]);
+  test.each(cases)('forward and backward to the kernel match im2col + GEMM: %o', (s) => {
     const { N, H, W, C, K, F, stride } = s;
     const { OH, OW, padT, padL } = window2d(H, W, K, K, stride, s.padding);
     const x = randomArray(N * H * W * C, 41), w = randomArray(K * K * C * F, 42), b = randomArray(F, 43), dy = randomArray(N * OH * OW * F, 44);
+    if (s.sparse) {
+      const keep = randomArray(N * OH * OW, 45);
+      for (let p = 0; p < keep.length; p++) {
+        for (let f = 0; f < F; f++) if (keep[p] < 0.8 || (keep[p] < 0.9 && f % 3 === 0)) dy[p * F + f] = 0;
+      }
+    }
     const mark = h.rt.arena.mark();
     const k = h.rt.k;
     const scratch = h.rt.arena.alloc(Math.max(4, convScratchBytes({ N, H, W, C, F, KH: K, KW: K, stride, padT, padL, OH, OW }, false)));
