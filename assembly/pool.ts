@@ -5,16 +5,19 @@
 // Windows run over 4 channels at a time; a channel count that is not a multiple of 4 finishes
 // with scalar code.
 
-// y = window max of x; argmax [N,OH,OW,C] receives the flat index in x of each chosen cell
-// (the first of equal maxima), which is all the backward pass needs.
 import { scale_in_place } from "./elementwise";
 
+// y = window max of x; argmax [N,OH,OW,C] receives the flat index in x of each chosen cell
+// (the first of equal maxima), which is all the backward pass needs. With `relu`, y = window max
+// of relu(x), taken as relu(window max of x) (the same values: relu never changes which cell is
+// largest), and a window with no positive cell gets index -1: relu passes it no gradient.
 export function maxpool_forward(
   x: usize, y: usize, argmax: usize,
   N: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32, stride: i32, padT: i32, padL: i32,
-  OH: i32, OW: i32,
+  OH: i32, OW: i32, relu: bool,
 ): void {
   const lanes = i32x4(0, 1, 2, 3), four = i32x4.splat(4), step = i32x4.splat(C);
+  const zero = f32x4.splat(0), none = i32x4.splat(-1);
   const cellBytes = <usize>C << 2;
   let o: usize = 0; // output element index
   for (let n = 0; n < N; n++) {
@@ -53,6 +56,13 @@ export function maxpool_forward(
               at += cellBytes;
             }
           }
+          if (relu) {
+            // As relu_forward computes it, so that the values match to the bit.
+            idx0 = v128.bitselect(idx0, none, f32x4.gt(best0, zero));
+            best0 = f32x4.pmax(best0, zero);
+            idx1 = v128.bitselect(idx1, none, f32x4.gt(best1, zero));
+            best1 = f32x4.pmax(best1, zero);
+          }
           v128.store(y + ((o + <usize>c) << 2), best0);
           v128.store(argmax + ((o + <usize>c) << 2), idx0);
           if (two) {
@@ -71,6 +81,10 @@ export function maxpool_forward(
               if (v > best) { best = v; bestIdx = idx; }
             }
           }
+          if (relu) {
+            if (!(best > 0)) bestIdx = -1;
+            if (best < 0) best = 0;
+          }
           store<f32>(y + ((o + <usize>c) << 2), best);
           store<i32>(argmax + ((o + <usize>c) << 2), bestIdx);
         }
@@ -80,12 +94,15 @@ export function maxpool_forward(
   }
 }
 
-// dx [nx] = dy [ny] routed to the cells argmax [ny] names (summed where windows overlap).
+// dx [nx] = dy [ny] routed to the cells argmax [ny] names (summed where windows overlap); an
+// index of -1 (a window a folded ReLU closed) routes nothing.
 export function maxpool_backward(dy: usize, argmax: usize, dx: usize, ny: i32, nx: i32): void {
   memory.fill(dx, 0, <usize>nx << 2);
   for (let i = 0; i < ny; i++) {
     const o = <usize>i << 2;
-    const t = dx + (<usize>load<i32>(argmax + o) << 2);
+    const cell = load<i32>(argmax + o);
+    if (cell < 0) continue;
+    const t = dx + (<usize>cell << 2);
     store<f32>(t, load<f32>(t) + load<f32>(dy + o));
   }
 }
@@ -176,7 +193,7 @@ export function global_avgpool_backward(dy: usize, dx: usize, N: i32, HW: i32, C
 // y [N,C] = max over H*W of x [N,H*W,C], with argmax as in maxpool_forward
 // (its backward is maxpool_backward).
 export function global_maxpool_forward(x: usize, y: usize, argmax: usize, N: i32, HW: i32, C: i32): void {
-  maxpool_forward(x, y, argmax, N, 1, HW, C, 1, HW, 1, 0, 0, 1, 1);
+  maxpool_forward(x, y, argmax, N, 1, HW, C, 1, HW, 1, 0, 0, 1, 1, false);
 }
 
 // y [N, H+top+bottom, W+left+right, C] = x surrounded by zeros

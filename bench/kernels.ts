@@ -192,7 +192,7 @@ async function main(): Promise<void> {
     const dx = rt.arena.allocF32(N * 32 * 32 * 64);
     fill(rt, x, N * 32 * 32 * 64, 8);
     const cases: [string, () => void][] = [
-      ['max 3x3/2 32x32x64 forward', () => k.maxpool_forward(x, y, arg, N, 32, 32, 64, 3, 3, 2, 0, 0, 15, 15)],
+      ['max 3x3/2 32x32x64 forward', () => k.maxpool_forward(x, y, arg, N, 32, 32, 64, 3, 3, 2, 0, 0, 15, 15, 0)],
       ['max 3x3/2 32x32x64 backward', () => k.maxpool_backward(y, arg, dx, N * 15 * 15 * 64, N * 32 * 32 * 64)],
       ['avg 2x2/2 2x2x2048 forward', () => k.avgpool_forward(x, y, N, 2, 2, 2048, 2, 2, 2, 0, 0, 1, 1)],
       ['avg 2x2/2 2x2x2048 backward', () => k.avgpool_backward(y, dx, N, 2, 2, 2048, 2, 2, 2, 0, 0, 1, 1)],
@@ -228,7 +228,8 @@ async function main(): Promise<void> {
       ['W1 forward, direct', flops, () => k.conv2d_direct_forward(x, w, 0, y, ...geo, scratch)],
       ['W1 kernel gradient, im2col', flops, () => k.conv2d_backward_kernel(x, y, dw, 0, ...geo, 0, cols, rt.gemmWorkspace)],
       ['W1 kernel gradient, direct', flops, () => k.conv2d_direct_backward_kernel(x, y, dw, 0, ...geo, 0, scratch)],
-      ['max 8x8/8 64x64x8 forward', 0, () => k.maxpool_forward(y, pooled, arg, B, H, H, F, 8, 8, 8, pool.padT, pool.padL, pool.OH, pool.OW)],
+      ['max 8x8/8 64x64x8 forward', 0, () => k.maxpool_forward(y, pooled, arg, B, H, H, F, 8, 8, 8, pool.padT, pool.padL, pool.OH, pool.OW, 0)],
+      ['max 8x8/8 forward, the ReLU before it folded in', 0, () => k.maxpool_forward(y, pooled, arg, B, H, H, F, 8, 8, 8, pool.padT, pool.padL, pool.OH, pool.OW, 1)],
       ['max 8x8/8 64x64x8 backward', 0, () => k.maxpool_backward(pooled, arg, y, B * 8 * 8 * F, B * H * H * F)],
       // y now holds what the pool passes back: one pixel in 64 per filter (GFLOP/s: the dense pass's FLOPs).
       ['W1 kernel gradient, direct, dy from the pool', flops, () => k.conv2d_direct_backward_kernel(x, y, dw, 0, ...geo, 0, scratch)],

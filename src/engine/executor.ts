@@ -32,6 +32,7 @@ function* asWork(w: StepWork): Work {
 
 export class Executor {
   private readonly buffers: LayerBuffers[];
+  private readonly folded: boolean[];
   private readonly ctx: { -readonly [K in keyof StepContext]: StepContext[K] };
   private written: boolean[] = [];
 
@@ -41,6 +42,7 @@ export class Executor {
   ) {
     const r = (off: number) => (off >= 0 ? mem.region + off : 0);
     this.ctx = { k, gemmWorkspace: mem.gemmWorkspace, kernels: mem.kernels, scratch: r(plan.scratch), training: plan.training, rows: plan.rows, ...position };
+    this.folded = graph.foldedRelus();
     this.buffers = graph.nodes.map((n, i) => ({
       inputs: n.inputs.map((j) => r(plan.activation[j])),
       output: r(plan.activation[i]),
@@ -51,6 +53,7 @@ export class Executor {
       grads: layout.placeOf[i].map((s) => (s.weight.trainable && mem.grads ? mem.grads + 4 * s.offset : 0)),
       firstReduction: plan.firstReduction[i],
       gradIsLogits: false,
+      inputRelu: n.inputs.length === 1 && this.folded[n.inputs[0]],
     }));
   }
 
@@ -65,7 +68,9 @@ export class Executor {
   // The logits of a softmax output layer, or 0 when the output is not a softmax.
   get logitsPtr(): number { return this.graph.outputLayer.logitsOf(this.buffers[this.graph.outputNode]); }
 
+  // A folded ReLU (Graph.foldedRelus) runs nothing: its reader applies it.
   forwardNode(i: number): Work {
+    if (this.folded[i]) return asWork(undefined);
     return asWork(this.graph.nodes[i].layer.forward(this.ctx, this.buffers[i]));
   }
 
@@ -83,6 +88,11 @@ export class Executor {
   *backwardNode(i: number): Work {
     const node = this.graph.nodes[i];
     const b = this.buffers[i];
+    if (this.folded[i]) {
+      // Its reader wrote the gradient of its input (the same buffer) already.
+      this.written[node.inputs[0]] = true;
+      return;
+    }
     // A tensor read by several layers collects their gradients: the first to run backward
     // writes it, the later ones write to their input position's temp and add that in.
     const dInputs = b.dInputs;

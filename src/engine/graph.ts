@@ -67,6 +67,18 @@ export class Graph {
     this.outputNode = index.get(output.sourceLayer)!;
   }
 
+  // foldedRelu[j]: node j is a ReLU that its only reader applies itself (Layer.foldsInputRelu),
+  // so a step skips it and its output and gradient share its input's buffers. Only where no
+  // other layer, and not the loss, sees either tensor: j and its input have one reader each and
+  // neither is the model output.
+  foldedRelus(): boolean[] {
+    return this.nodes.map((n, j) => {
+      if (!n.layer.computesOnlyRelu() || n.consumers.length !== 1 || n.inputs.length !== 1 || j === this.outputNode) return false;
+      const src = n.inputs[0];
+      return this.nodes[n.consumers[0]].layer.foldsInputRelu() && this.nodes[src].consumers.length === 1 && src !== this.outputNode;
+    });
+  }
+
   get layers(): Layer[] {
     return this.nodes.map((n) => n.layer);
   }

@@ -32,6 +32,7 @@ export function planStep(graph: Graph, rows: number, training: boolean): StepPla
   const add = (bytes: number, first: number, last: number) => (items.push({ bytes, first, last }), items.length - 1);
   const needsGrad = graph.needsGrad();
 
+  const folded = graph.foldedRelus();
   const actItem: number[] = [], gradItem: number[] = [], stateItem: number[] = [];
   for (const [i, n] of graph.nodes.entries()) {
     const layer = n.layer;
@@ -43,6 +44,17 @@ export function planStep(graph: Graph, rows: number, training: boolean): StepPla
     }
     // The loss reads the model output, or the logits that a softmax output layer was fed.
     if (i === graph.outputNode || (training && n.consumers.includes(graph.outputNode))) last = Math.max(last, L);
+    // A folded ReLU's output is its input's buffer, and its gradient its input's gradient, for
+    // as long as either is read (its reader writes that gradient first, at its own backward).
+    if (folded[i]) {
+      const src = n.inputs[0];
+      actItem[i] = actItem[src];
+      items[actItem[src]].last = Math.max(items[actItem[src]].last, last);
+      gradItem[i] = gradItem[src];
+      if (gradItem[src] >= 0) items[gradItem[src]].first = Math.min(items[gradItem[src]].first, ...n.consumers.map(bwd));
+      stateItem[i] = -1;
+      continue;
+    }
     if (training && layer.needsOutputForBackward()) last = Math.max(last, bwd(i));
     actItem[i] = add(bytes, i, last);
 

@@ -57,7 +57,7 @@ export interface KernelExports {
     accumulate: Bool, ws: Ptr): void;
 
   maxpool_forward(x: Ptr, y: Ptr, argmax: Ptr, N: number, H: number, W: number, C: number, KH: number, KW: number,
-    stride: number, padT: number, padL: number, OH: number, OW: number): void;
+    stride: number, padT: number, padL: number, OH: number, OW: number, relu: Bool): void;
   maxpool_backward(dy: Ptr, argmax: Ptr, dx: Ptr, ny: number, nx: number): void;
   avgpool_forward(x: Ptr, y: Ptr, N: number, H: number, W: number, C: number, KH: number, KW: number,
     stride: number, padT: number, padL: number, OH: number, OW: number): void;

@@ -26,6 +26,7 @@ export class Activation extends Layer {
   override get outputActivation(): ActivationName { return this.activation; }
   override needsInputsForBackward(): boolean { return false; }
   override needsOutputForBackward(): boolean { return true; }
+  override computesOnlyRelu(): boolean { return this.activation === 'relu'; }
 
   private dims(rows: number): [number, number] {
     const cols = this.outputShape[this.outputShape.length - 1];

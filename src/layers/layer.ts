@@ -67,6 +67,7 @@ export interface LayerBuffers {
   grads: number[];      // 0 for non-trainable weights
   firstReduction: number; // the first of the step's reductions this layer may request
   gradIsLogits: boolean; // dOutput is the gradient of the logits of a softmax fused with its loss
+  inputRelu: boolean;    // a ReLU before this layer was folded into it: apply it to inputs[0] (foldsInputRelu)
 }
 
 const nameCounters = new Map<string, number>();
@@ -171,6 +172,11 @@ export abstract class Layer {
   // combines at most.
   reductions(): number { return 0; }
   reductionWidth(): number { return 0; }
+  // A ReLU layer whose only reader folds it in (below) is not run: the step skips it.
+  computesOnlyRelu(): boolean { return false; }
+  // Whether this layer can apply a ReLU to its input itself, as part of its own pass (LayerBuffers
+  // .inputRelu), in forward and backward: max pooling, since max(relu(x)) = relu(max(x)).
+  foldsInputRelu(): boolean { return false; }
   // The activation applied last, which the loss and predictProbabilities need to know about.
   get outputActivation(): ActivationName { return 'linear'; }
   // Where the logits are kept when the output is a softmax (for a fused cross-entropy), else 0.

@@ -49,11 +49,14 @@ export class MaxPooling2D extends Pooling2D {
 
   override needsInputsForBackward(): boolean { return false; }
   override stateBytes(rows: number): number { return rows * sizeOf(this.outputShape) * 4; }
+  // The ReLU before a pool (conv, ReLU, pool) costs two passes over the largest tensor of a
+  // ConvNet step; the pool does it on the window maxima instead.
+  override foldsInputRelu(): boolean { return true; }
 
   forward(ctx: StepContext, b: LayerBuffers): void {
     const g = this.geometry();
     ctx.k.maxpool_forward(b.inputs[0], b.output, b.state, ctx.rows, g.H, g.W, g.C, this.poolSize, this.poolSize,
-      this.strides, g.padT, g.padL, g.OH, g.OW);
+      this.strides, g.padT, g.padL, g.OH, g.OW, b.inputRelu);
   }
 
   backward(ctx: StepContext, b: LayerBuffers): void {

@@ -78,6 +78,10 @@ async function profile(model: Model, x: Tensor, y: Tensor, warmupSteps: number):
     const totalMs = performance.now() - t0;
     const chosen = engine.kernelChoices;
     for (const l of layers) if (chosen[l.layer] !== undefined) l.kernel = chosen[l.layer];
+    // A ReLU its reader applies (Graph.foldedRelus) runs nothing of its own: say where it went.
+    const folded = model.graph.foldedRelus();
+    const foldedInto = new Map(nodes.flatMap((n, i) => (folded[i] ? [[n.layer.name, nodes[n.consumers[0]].layer.name]] : [])));
+    for (const l of layers) if (foldedInto.has(l.layer)) l.kernel = `folded into ${foldedInto.get(l.layer)}`;
     return { totalMs, loss: r.loss, layers, kernels: [...kernels.values()].sort((a, b) => b.ms - a.ms) };
   } catch (err) {
     if (err instanceof NonFiniteLossError) throw new NonFiniteLossError(err.loss, 'in profileTrainingStep');

@@ -6,12 +6,12 @@ import { window2d, type Padding } from '../../src/kernels/padding.js';
 
 interface Pool { N: number; H: number; W: number; C: number; K: number; stride: number; padding: Padding }
 
-function runPool(h: Harness, kind: 'max' | 'avg', s: Pool, x: Float32Array, dy: Float32Array | null) {
+function runPool(h: Harness, kind: 'max' | 'avg', s: Pool, x: Float32Array, dy: Float32Array | null, relu = false) {
   const { N, H, W, C, K, stride } = s;
   const { OH, OW, padT, padL } = window2d(H, W, K, K, stride, s.padding);
   const mark = h.rt.arena.mark();
   const px = h.up(x), ny = N * OH * OW * C, py = h.alloc(ny), arg = h.alloc(ny);
-  if (kind === 'max') h.rt.k.maxpool_forward(px, py, arg, N, H, W, C, K, K, stride, padT, padL, OH, OW);
+  if (kind === 'max') h.rt.k.maxpool_forward(px, py, arg, N, H, W, C, K, K, stride, padT, padL, OH, OW, relu);
   else h.rt.k.avgpool_forward(px, py, N, H, W, C, K, K, stride, padT, padL, OH, OW);
   const y = h.get(py, ny);
   let dx: Float32Array | undefined;
@@ -83,6 +83,22 @@ describe('pooling on awkward shapes', () => {
     const r = runPool(h, 'max', s, x, dy);
     expect(Array.from(r.y)).toEqual(Array.from(y));
     expectClose(r.dx!, dx, 1e-6, 'dx');
+  });
+
+  // A ReLU folded into the pool (Graph.foldedRelus): the same values and gradient as ReLU then
+  // max pooling, ties and windows with no positive cell included (which pass no gradient).
+  test.each([8, 12, 13])('max pooling with the ReLU before it folded in, over %i channels: as ReLU then pooling', (C) => {
+    const s: Pool = { N: 2, H: 9, W: 10, C, K: 3, stride: 2, padding: 'same' }; // overlapping windows
+    const x = randomArray(s.N * s.H * s.W * C, 25).map((v) => Math.round(v * 3) - 1);
+    const relu = (a: Float32Array) => a.map((v) => (v < 0 ? 0 : v));
+    const unsign = (a: Float32Array) => Array.from(a, (v) => (v === 0 ? 0 : v));
+    const plain = runPool(h, 'max', s, relu(x), null);
+    const dy = randomArray(plain.y.length, 26);
+    const dRelu = runPool(h, 'max', s, relu(x), dy).dx!.map((g, i) => (x[i] > 0 ? g : 0));
+    const folded = runPool(h, 'max', s, x, dy, true);
+    expect(unsign(folded.y)).toEqual(unsign(plain.y));
+    expect(unsign(folded.dx!)).toEqual(unsign(dRelu));
+    expect(plain.y.some((v) => v === 0)).toBe(true); // some windows had no positive cell
   });
 
   test('max pooling over a window of -Infinity still picks a real cell', () => {
