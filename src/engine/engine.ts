@@ -30,6 +30,10 @@ export interface Batch {
   y?: Float32Array;     // rows x classes (training)
   rows: number;
   step?: number;        // the training step's number (seeds Dropout); 0 if not given
+  // When given, x is checked for NaN and infinity on its copy in the shared memory, before any
+  // thread starts (one pass, where a check beforehand would copy the batch once more), and the
+  // first one found (its index in x) is reported by throwing what this returns.
+  rejectNonFinite?: (index: number) => Error;
 }
 
 export interface TrainResult {
@@ -183,6 +187,10 @@ export class Engine {
     const rt = this.core.runtime;
     const K = this.core.outputSize;
     rt.f32(L.batchX, batch.x.length).set(batch.x);
+    if (batch.rejectNonFinite) {
+      const bad = rt.k.first_non_finite(L.batchX, batch.x.length);
+      if (bad >= 0) throw batch.rejectNonFinite(bad);
+    }
     if (mode === 'train') {
       const y = rt.f32(L.batchY, batch.rows * K);
       y.set(batch.y!);

@@ -13,6 +13,20 @@ describe('the Keras-like API checks what it is given', () => {
     const bad = x.data.slice();
     bad[5 * 64 * 64 * 3 + 7] = NaN;
     await expect(m.fit(tensor(bad, x.shape), y)).rejects.toThrow(/x holds a non-finite value \(NaN\) at sample 5/);
+    // trainOnBatch checks x on the engine's copy of it: refused before any thread starts, the
+    // model untouched, the engine still usable.
+    const weights = m.getWeights();
+    for (const threads of [1, 2]) {
+      await expect(m.trainOnBatch(tensor(bad, x.shape), y, { threads })).rejects.toThrow(/trainOnBatch: x holds a non-finite value \(NaN\) at sample 5/);
+      bad[5 * 64 * 64 * 3 + 7] = 0;
+      bad[7 * 64 * 64 * 3 + 64 * 64 * 3 - 1] = -Infinity; // the last value of the batch
+      await expect(m.trainOnBatch(tensor(bad, x.shape), y, { threads })).rejects.toThrow(/trainOnBatch: x holds a non-finite value \(-Infinity\) at sample 7/);
+      bad[7 * 64 * 64 * 3 + 64 * 64 * 3 - 1] = 0;
+      bad[5 * 64 * 64 * 3 + 7] = NaN;
+      for (const [name, w] of Object.entries(m.getWeights())) expect(w.data, name).toEqual(weights[name].data);
+    }
+    await m.trainOnBatch(x, y, { threads: 2 });
+    expect(m.getWeights()['fc/bias'].data).not.toEqual(weights['fc/bias'].data);
     await expect(m.fit(x, y.slice(0, 7))).rejects.toThrow(/x has 8 samples but y has 7/);
     await expect(m.evaluate(x, tensor(new Float32Array(80), [8, 10]))).rejects.toThrow(/y has shape \(8, 10\), the model outputs \(N, 6\)/);
     await expect(m.fit(x, y, { epochs: 0 })).rejects.toThrow(/epochs must be a positive integer, got 0/);
