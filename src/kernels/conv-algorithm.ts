@@ -107,7 +107,8 @@ export function convScratchBytes(g: ConvGeometry, pointwise: boolean): number {
 }
 
 // The zero-padded copy of x that assembly/conv-direct.ts makes when a window reaches outside x
-// (none otherwise), as the kernel module computes it.
+// (none otherwise) and its kernel gradient's list of one image's pixels, as the kernel module
+// computes them.
 export function directScratchBytes(g: ConvGeometry): number {
   return sizingKernels().conv2d_direct_scratch_bytes(g.N, g.H, g.W, g.C, g.KH, g.KW, g.stride, g.padT, g.padL, g.OH, g.OW);
 }
