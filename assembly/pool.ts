@@ -190,10 +190,10 @@ export function global_avgpool_backward(dy: usize, dx: usize, N: i32, HW: i32, C
   }
 }
 
-// y [N,C] = max over H*W of x [N,H*W,C], with argmax as in maxpool_forward
+// y [N,C] = max over H*W of x [N,H*W,C], with argmax and `relu` as in maxpool_forward
 // (its backward is maxpool_backward).
-export function global_maxpool_forward(x: usize, y: usize, argmax: usize, N: i32, HW: i32, C: i32): void {
-  maxpool_forward(x, y, argmax, N, 1, HW, C, 1, HW, 1, 0, 0, 1, 1, false);
+export function global_maxpool_forward(x: usize, y: usize, argmax: usize, N: i32, HW: i32, C: i32, relu: bool): void {
+  maxpool_forward(x, y, argmax, N, 1, HW, C, 1, HW, 1, 0, 0, 1, 1, relu);
 }
 
 // y [N, H+top+bottom, W+left+right, C] = x surrounded by zeros

@@ -65,7 +65,7 @@ export interface KernelExports {
     stride: number, padT: number, padL: number, OH: number, OW: number): void;
   global_avgpool_forward(x: Ptr, y: Ptr, N: number, HW: number, C: number): void;
   global_avgpool_backward(dy: Ptr, dx: Ptr, N: number, HW: number, C: number): void;
-  global_maxpool_forward(x: Ptr, y: Ptr, argmax: Ptr, N: number, HW: number, C: number): void;
+  global_maxpool_forward(x: Ptr, y: Ptr, argmax: Ptr, N: number, HW: number, C: number, relu: Bool): void;
   zeropad_forward(x: Ptr, y: Ptr, N: number, H: number, W: number, C: number, top: number, bottom: number,
     left: number, right: number): void;
   zeropad_backward(dy: Ptr, dx: Ptr, N: number, H: number, W: number, C: number, top: number, bottom: number,

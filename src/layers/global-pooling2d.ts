@@ -37,10 +37,12 @@ export class GlobalMaxPooling2D extends GlobalPooling2D {
   constructor(args: LayerArgs = {}) { super(args); }
 
   override stateBytes(rows: number): number { return rows * this.dims()[1] * 4; }
+  // max(relu(x)) = relu(max(x)), as for MaxPooling2D.
+  override foldsInputRelu(): boolean { return true; }
 
   forward(ctx: StepContext, b: LayerBuffers): void {
     const [HW, C] = this.dims();
-    ctx.k.global_maxpool_forward(b.inputs[0], b.output, b.state, ctx.rows, HW, C);
+    ctx.k.global_maxpool_forward(b.inputs[0], b.output, b.state, ctx.rows, HW, C, b.inputRelu);
   }
 
   backward(ctx: StepContext, b: LayerBuffers): void {

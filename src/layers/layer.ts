@@ -175,7 +175,8 @@ export abstract class Layer {
   // A ReLU layer whose only reader folds it in (below) is not run: the step skips it.
   computesOnlyRelu(): boolean { return false; }
   // Whether this layer can apply a ReLU to its input itself, as part of its own pass (LayerBuffers
-  // .inputRelu), in forward and backward: max pooling, since max(relu(x)) = relu(max(x)).
+  // .inputRelu), in forward and backward: max pooling and global max pooling, since
+  // max(relu(x)) = relu(max(x)).
   foldsInputRelu(): boolean { return false; }
   // The activation applied last, which the loss and predictProbabilities need to know about.
   get outputActivation(): ActivationName { return 'linear'; }

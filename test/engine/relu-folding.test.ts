@@ -1,8 +1,8 @@
-// A ReLU whose only reader is max pooling is applied by the pool (Graph.foldedRelus): the step
+// A ReLU whose only reader is max pooling (or global max pooling) is applied by the pool (Graph.foldedRelus): the step
 // skips it, and its output and gradient share its input's buffers.
 import { afterAll, describe, expect, test } from 'vitest';
 import {
-  Activation, Add, AveragePooling2D, Conv2D, Dense, Flatten, input, MaxPooling2D, Model, convNet, resNet50, tensor, type Tensor,
+  Activation, Add, AveragePooling2D, Conv2D, Dense, Flatten, GlobalMaxPooling2D, input, MaxPooling2D, Model, convNet, resNet50, tensor, type Tensor,
 } from '../../src/index.js';
 import type { SymbolicTensor } from '../../src/layers/layer.js';
 import { randomArray } from '../helpers/assert.js';
@@ -72,7 +72,12 @@ describe('a folded ReLU computes what the ReLU layer computes', () => {
     x = pool('p1').apply(x);
     x = relu('r2').apply(conv('c2').apply(x));
     if (keep) x = new Activation({ activation: 'linear', name: 'keep2' }).apply(x);
-    return head(x0, pool('p2').apply(x));
+    x = pool('p2').apply(x);
+    x = relu('r3').apply(conv('c3').apply(x));
+    if (keep) x = new Activation({ activation: 'linear', name: 'keep3' }).apply(x);
+    const m = new Model({ inputs: x0, outputs: new Dense({ units: 3, name: 'fc' }).apply(new GlobalMaxPooling2D({ name: 'gmp' }).apply(x)) });
+    m.compile({ optimizer: 'adam', loss: 'softmaxCrossEntropy' });
+    return m;
   };
   const folded = build(false), kept = build(true);
   kept.setWeights(folded.getWeights());
@@ -82,7 +87,7 @@ describe('a folded ReLU computes what the ReLU layer computes', () => {
   afterAll(async () => { await folded.dispose(); await kept.dispose(); });
 
   test.each([1, 2])('on %i thread(s)', async (threads) => {
-    expect(foldedNames(folded)).toEqual(['r0', 'r1', 'r2']);
+    expect(foldedNames(folded)).toEqual(['r0', 'r1', 'r2', 'r3']);
     expect(foldedNames(kept)).toEqual([]);
     const a = await folded.computeGradients(x, y, { threads }), b = await kept.computeGradients(x, y, { threads });
     expect(a.loss).toBe(b.loss);

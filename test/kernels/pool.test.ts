@@ -121,7 +121,7 @@ describe('global pooling and zero padding', () => {
     };
     const mx = (q: Float32Array) => {
       const py = h.alloc(N * C), arg = h.alloc(N * C);
-      h.rt.k.global_maxpool_forward(h.up(q), py, arg, N, HW, C);
+      h.rt.k.global_maxpool_forward(h.up(q), py, arg, N, HW, C, false);
       return { y: h.get(py, N * C), arg };
     };
     const mark = h.rt.arena.mark();
