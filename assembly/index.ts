@@ -27,7 +27,7 @@ export {
   bn_backward_sums, bn_backward_dx, bn_param_grads,
 } from "./batchnorm";
 export {
-  add_to, add, relu_forward, relu_backward, bias_add, col_sum, zero, copy, add_to_f64, first_non_finite,
+  add_to, add, relu_forward, relu_backward, bias_add, col_sum, zero, copy, add_to_f64, first_non_finite, bytes_to_unit_floats,
 } from "./elementwise";
 export { softmax_forward, softmax_backward, softmax_xent } from "./loss";
 export { adam_update, sgd_update } from "./optimizer";

@@ -6,6 +6,7 @@
 
 import { ArgumentError, describe } from '../errors.js';
 import { fmix32 } from '../layers/initializers.js';
+import { unitFloatsFromBytes } from '../kernels/unit-floats.js';
 import { handBox, withClutter } from './background.js';
 
 export interface AugmentationOptions {
@@ -98,7 +99,7 @@ export function augmentImage(src: Uint8Array, H: number, W: number, dst: Float32
   const u = draws(seed, epoch, image);
   const sym = (r: number) => (2 * u() - 1) * r;
   if (u() >= (a.probability ?? 1)) {
-    for (let i = 0; i < H * W * 3; i++) dst[i] = src[i] / 255;
+    unitFloatsFromBytes(src.subarray(0, H * W * 3), dst);
     return;
   }
   // The background draws from a stream of its own, so the other options' draws (and the runs

@@ -3,6 +3,7 @@
 // fit, evaluate and predict; `x` and `y` give the whole set as tensors when a program wants them.
 
 import { ArgumentError } from '../errors.js';
+import { unitFloatsFromBytes } from '../kernels/unit-floats.js';
 import { Tensor } from '../tensor.js';
 import type { Dataset, ReadContext } from '../training/dataset.js';
 import { augmentImage, checkAugmentation, type AugmentationOptions } from './augmentation.js';
@@ -42,7 +43,7 @@ export class ImageSet implements Dataset {
       const s = indices[i];
       const src = this.pixels.subarray(s * row, (s + 1) * row);
       const dst = i * row;
-      for (let j = 0; j < row; j++) x[dst + j] = src[j] / 255;
+      unitFloatsFromBytes(src, x.subarray(dst, dst + row));
       if (y) {
         y.fill(0, i * K, (i + 1) * K);
         y[i * K + this.labels[s]] = 1;
@@ -62,7 +63,7 @@ export class ImageSet implements Dataset {
   get x(): Tensor {
     if (!this.cachedX) {
       const out = new Float32Array(this.pixels.length);
-      for (let i = 0; i < out.length; i++) out[i] = this.pixels[i] / 255;
+      unitFloatsFromBytes(this.pixels, out);
       this.cachedX = new Tensor(out, [this.size, ...this.sampleShape]);
     }
     return this.cachedX;

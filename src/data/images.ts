@@ -5,6 +5,7 @@ import { DataFileError } from '../errors.js';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { readInputFile } from '../io/files.js';
+import { unitFloatsFromBytes } from '../kernels/unit-floats.js';
 import { Tensor } from '../tensor.js';
 
 export interface RgbImage { width: number; height: number; data: Uint8Array } // RGB, row-major
@@ -80,7 +81,7 @@ export function loadImages(paths: string[], height: number, width: number): Tens
   const data = new Float32Array(paths.length * height * width * 3);
   for (const [i, p] of paths.entries()) {
     const px = resizeRgb(decodeImage(p), height, width);
-    for (let j = 0; j < px.length; j++) data[i * px.length + j] = px[j] / 255;
+    unitFloatsFromBytes(px, data.subarray(i * px.length, (i + 1) * px.length));
   }
   return new Tensor(data, [paths.length, height, width, 3]);
 }

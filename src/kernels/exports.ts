@@ -92,6 +92,7 @@ export interface KernelExports {
   zero(dst: Ptr, n: number): void;
   copy(dst: Ptr, src: Ptr, n: number): void;
   first_non_finite(x: Ptr, n: number): number;
+  bytes_to_unit_floats(x: Ptr, y: Ptr, n: number): void;
 
   softmax_forward(logits: Ptr, probs: Ptr, N: number, K: number): void;
   softmax_backward(y: Ptr, dy: Ptr, dx: Ptr, N: number, K: number): void;
