@@ -13,7 +13,7 @@ import { ArgumentError, describe } from '../errors.js';
 import { isPointwise } from './padding.js';
 import { cached, machineKey, remember } from './tuning-cache.js';
 import type { Runtime } from './index.js';
-import { sizingKernels } from './wasm.js';
+import { localKernels } from './wasm.js';
 
 export type ConvAlgorithm = 'im2col' | 'winograd' | 'winograd4x4' | 'direct';
 export type ConvAlgorithmChoice = ConvAlgorithm | 'auto';
@@ -110,13 +110,13 @@ export function convScratchBytes(g: ConvGeometry, pointwise: boolean): number {
 // (none otherwise) and its kernel gradient's list of one image's pixels, as the kernel module
 // computes them.
 export function directScratchBytes(g: ConvGeometry): number {
-  return sizingKernels().conv2d_direct_scratch_bytes(g.N, g.H, g.W, g.C, g.KH, g.KW, g.stride, g.padT, g.padL, g.OH, g.OW);
+  return localKernels().k.conv2d_direct_scratch_bytes(g.N, g.H, g.W, g.C, g.KH, g.KW, g.stride, g.padT, g.padL, g.OH, g.OW);
 }
 
 // The scratch of assembly/winograd.ts's passes with output tiles of `tile` (2 or 4), as the kernel
 // module lays it out (assembly/winograd-planes.ts).
 export function winogradScratchBytes(g: ConvGeometry, tile: number): number {
-  return sizingKernels().winograd_scratch_bytes(g.N, g.H, g.W, g.C, g.F, g.OH, g.OW, tile);
+  return localKernels().k.winograd_scratch_bytes(g.N, g.H, g.W, g.C, g.F, g.OH, g.OW, tile);
 }
 
 // Median-of-three milliseconds of a forward, backward-to-input and backward-to-kernel pass by

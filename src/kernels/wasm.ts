@@ -102,12 +102,18 @@ export function instantiateKernels(mod: WebAssembly.Module, memory: WebAssembly.
   return instance.exports as unknown as KernelExports;
 }
 
-// The kernel module on a small memory of its own, for its functions that size buffers
-// (winograd_scratch_bytes, conv2d_direct_scratch_bytes): a layout is written once, in assembly/,
-// and the engine's planning, which has no runtime at hand, asks the module for its size. Every
-// variant computes the same sizes, so whichever is compiled already serves.
-let sizing: KernelExports | undefined;
-export function sizingKernels(): KernelExports {
-  const variant = compiled.keys().next().value ?? 'simd';
-  return (sizing ??= instantiateKernels(compileKernels(variant), createMemory(2 * PAGE_BYTES)));
+// The kernel module on a small memory of its own, for work outside any model's memory: sizing
+// buffers (winograd_scratch_bytes, conv2d_direct_scratch_bytes: a layout is written once, in
+// assembly/, and the engine's planning, which has no runtime at hand, asks the module for its
+// size) and turning pixels into floats for the data layer (unit-floats.ts, the one user of the
+// memory beyond the stack). Every variant computes the same results there, so whichever is
+// compiled already serves.
+let local: { k: KernelExports; memory: WebAssembly.Memory } | undefined;
+export function localKernels(): { k: KernelExports; memory: WebAssembly.Memory } {
+  if (!local) {
+    const variant = compiled.keys().next().value ?? 'simd';
+    const memory = createMemory(2 * PAGE_BYTES);
+    local = { k: instantiateKernels(compileKernels(variant), memory), memory };
+  }
+  return local;
 }
