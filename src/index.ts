@@ -1,4 +1,5 @@
-// simdnet: train convolutional networks in Node.js on WebAssembly SIMD kernels.
+// simdnet: train convolutional networks on WebAssembly SIMD kernels, in Node (and Bun and Deno)
+// and in web pages (browser.ts adds a page's own settings).
 
 export { Tensor, tensor } from './tensor.js';
 export {
@@ -20,8 +21,13 @@ export { setGemmBlocking, type GemmBlocking } from './kernels/gemm-blocking.js';
 export { loadSigns, loadSignsFile, findSignsDir, type SignsData, type LabeledImages } from './data/signs.js';
 export { ImageSet, oneHot } from './data/image-set.js';
 export { TensorDataset, type Dataset } from './training/dataset.js';
-export { decodeImage, loadImages } from './data/images.js';
+export { decodeImage, decodeImageSource, loadImages, readImages, type ImageSource, type RgbImage } from './data/images.js';
+export type { FileSource } from './io/file-source.js';
 export { loadImageFolder, type ImageFolderOptions, type LoadedImageFolder } from './data/image-folder.js';
 export { saveModel, loadModel, loadWeights, type TrainingState, type LoadModelOptions, type LoadWeightsOptions } from './io/model-file.js';
 export { exportOnnx, saveOnnx, registerOnnxExporter, type OnnxExportOptions, type OnnxContext, type LayerExporter } from './io/onnx-export.js';
 export { profileTrainingStep, type ProfileOptions, type StepProfile } from './models/profiler.js';
+export { runtimeInfo, type RuntimeInfo } from './models/runtime-info.js';
+export { recipes, compileRecipe, TUTORIAL, type Recipe, type Settings as RecipeSettings } from './recipes/recipes.js';
+export { fitRecipe, holdOut, type RecipeFitOptions, type RecipeFitResult } from './recipes/recipe-fit.js';
+export { VERSION } from './version.js';

@@ -8,7 +8,7 @@ import { predictCommand, predictHelp } from './predict.js';
 import { reproduceCommand, reproduceHelp } from './reproduce.js';
 import { summaryCommand, summaryHelp } from './summary.js';
 import { InterruptedError, trainCommand, trainHelp } from './train.js';
-import { packageVersion } from '../package.js';
+import { VERSION } from '../version.js';
 
 const commands: Record<string, { run: (argv: string[], log: (s: string) => void) => Promise<void>; help: string; what: string }> = {
   train: { run: trainCommand, help: trainHelp, what: 'train the ConvNet or the ResNet-50 on SIGNS' },
@@ -19,7 +19,7 @@ const commands: Record<string, { run: (argv: string[], log: (s: string) => void)
   reproduce: { run: reproduceCommand, help: reproduceHelp, what: 'the tutorial end to end, compared with the article (npm start)' },
 };
 
-const usage = `simdnet ${packageVersion()}: convolutional networks trained on WebAssembly SIMD in Node.js
+const usage = `simdnet ${VERSION}: convolutional networks trained on WebAssembly SIMD in Node.js
 
 Usage: simdnet <command> [options]
 
@@ -39,7 +39,7 @@ async function main(argv: string[]): Promise<number> {
     return name === undefined ? 2 : 0;
   }
   if (name === '--version' || name === '-v') {
-    log(packageVersion());
+    log(VERSION);
     return 0;
   }
   const command = commands[name];

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { loadSigns } from '../data/signs.js';
 import { ROBUSTNESS_SHIFTS } from '../data/robustness.js';
 import { intOption, parse, threadsOption, UsageError } from './options.js';
-import { recipes } from './recipes.js';
+import { recipes } from '../recipes/recipes.js';
 import { runTraining, type TrainOutcome } from './train.js';
 
 export const reproduceHelp = `Usage: simdnet reproduce [--data DIR] [--out DIR] [--threads N] [--seed N] [--recipe both|tutorial]

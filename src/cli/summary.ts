@@ -2,7 +2,7 @@
 
 import { loadModel } from '../io/model-file.js';
 import { parse, UsageError } from './options.js';
-import { recipe } from './recipes.js';
+import { recipe } from './recipe-choice.js';
 
 export const summaryHelp = `Usage: simdnet summary --model convnet|resnet50
        simdnet summary MODEL.h5

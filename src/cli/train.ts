@@ -7,16 +7,16 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { loadTrainingData, type TrainingData } from './data-source.js';
-import { prepareOutputDir, removeStaleTemporaries, writeAtomically } from '../io/files.js';
+import { prepareOutputDir, removeStaleTemporaries, writeAtomically } from '../platform/node-files.js';
 import { loadModel, loadWeights, saveModel, type LoadedModel, type TrainingState } from '../io/model-file.js';
 import { defaultThreads, Model } from '../models/model.js';
 import { argmaxRow, confusionMatrix } from '../training/metrics.js';
 import { History, type Logs } from '../training/callbacks.js';
 import { accuracyChart, lossChart, renderReport, type Misclassified } from '../report/training-report.js';
-import { compileRecipe, recipe, TUTORIAL, type Recipe, type Settings } from './recipes.js';
+import { compileRecipe, TUTORIAL, type Recipe, type Settings } from '../recipes/recipes.js';
+import { fitRecipe, holdOut } from '../recipes/recipe-fit.js';
+import { recipe } from './recipe-choice.js';
 import { robustness, type Robustness } from './robustness.js';
-import { ROBUST_AUGMENTATION } from '../data/augmentation.js';
-import { permutation, seededRandom } from '../training/random.js';
 import { floatOption, intOption, parse, threadsOption, UsageError } from './options.js';
 
 export const trainHelp = `Usage: simdnet train --model convnet|resnet50 [options]
@@ -105,12 +105,7 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
   // Held out for model selection (the robust recipe): a seeded shuffle of the training images.
   let { train, validation } = o.data;
   const { test } = o.data;
-  if (settings.validationSplit > 0 && !validation) {
-    const order = permutation(train.size, seededRandom(o.resume?.training?.seed ?? o.seed));
-    const cut = train.size - Math.round(train.size * settings.validationSplit);
-    validation = train.subset(order.subarray(cut));
-    train = train.subset(order.subarray(0, cut));
-  }
+  if (settings.validationSplit > 0 && !validation) ({ train, validation } = holdOut(train, settings.validationSplit, o.resume?.training?.seed ?? o.seed));
   const stepsPerEpoch = Math.ceil(train.size / o.batchSize);
   if (o.resume) {
     model = o.resume.model;
@@ -145,37 +140,20 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
     ({ epochsDone, history, seed, batchSize: o.batchSize, modelName: o.recipe.name, runId, settings });
   // Model selection on the validation set only: the weights of the epoch with the best
   // validation accuracy are the run's result (the test set is looked at once, at the end).
-  let best: { accuracy: number; epoch: number; weights: Record<string, Float32Array> } | undefined;
   const sofar = new History();
-  const stop = () => { model.stopTraining = true; };
-  o.signal?.addEventListener('abort', stop);
   const fitStart = performance.now();
-  let h: History;
-  try {
-    h = await model.fit(settings.augment ? train.augment(settings.augmentation ?? ROBUST_AUGMENTATION) : train, {
-      epochs: o.epochs, initialEpoch: done, batchSize: o.batchSize, seed, threads: o.threads, deterministic: o.deterministic,
-      validationData: validation ?? test, verbose: o.quiet ? 0 : 1,
-      // About 512 images, whatever the batch size: fewer leave the statistics noisy.
-      preciseBatchNorm: settings.preciseBn ? 'epoch' : false, preciseBatchNormBatches: Math.ceil(512 / o.batchSize),
-      callbacks: {
-        onBatchBegin: () => { if (o.signal?.aborted) stop(); },
-        onEpochEnd: async (epoch, logs) => {
-          // An epoch cut short by a stop is not a checkpoint: model.h5 keeps the last full one.
-          if (o.signal?.aborted || !logs) return;
-          // The tutorial's ConvNet prints its cost every 5 epochs.
-          if (o.recipe.name === 'convnet' && epoch % 5 === 0) o.log(`Cost after epoch ${epoch}: ${logs.loss.toFixed(6)}`);
-          sofar.record(epoch, logs);
-          if (validation && logs.val_accuracy !== undefined && (!best || logs.val_accuracy >= best.accuracy)) {
-            best = { accuracy: logs.val_accuracy, epoch, weights: Object.fromEntries(Object.entries(model.getWeights()).map(([k, t]) => [k, t.data])) };
-          }
-          await saveModel(model, modelFile, state(epoch + 1, History.concat(past?.history ?? {}, sofar).history));
-        },
-      },
-    });
-  } finally {
-    o.signal?.removeEventListener('abort', stop);
-  }
-  if (o.signal?.aborted) throw new InterruptedError(modelFile);
+  const { history: h, best, stopped } = await fitRecipe(model, train, settings, {
+    epochs: o.epochs, initialEpoch: done, batchSize: o.batchSize, seed, threads: o.threads, deterministic: o.deterministic,
+    validation, test, verbose: o.quiet ? 0 : 1, signal: o.signal,
+    onEpochEnd: async (epoch, logs) => {
+      // The tutorial's ConvNet prints its cost every 5 epochs.
+      if (o.recipe.name === 'convnet' && epoch % 5 === 0) o.log(`Cost after epoch ${epoch}: ${logs.loss.toFixed(6)}`);
+      sofar.record(epoch, logs);
+      // A checkpoint per full epoch: a stop leaves model.h5 at the last one.
+      await saveModel(model, modelFile, state(epoch + 1, History.concat(past?.history ?? {}, sofar).history));
+    },
+  });
+  if (stopped) throw new InterruptedError(modelFile);
   const fitSeconds = (performance.now() - fitStart) / 1000;
   const full = History.concat(past?.history ?? {}, h);
   const history = full.history;
@@ -183,16 +161,7 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
   const secondsPerEpoch = times.length ? times.reduce((a, b) => a + b, 0) / times.length : fitSeconds;
 
   const run = { threads: o.threads, deterministic: o.deterministic, batchSize: o.batchSize };
-  if (best) {
-    model.setWeights(best.weights);
-    o.log(`Kept the weights of epoch ${best.epoch + 1}, the best on the validation set (accuracy ${best.accuracy.toFixed(4)})`);
-  }
-  if (settings.preciseBn) {
-    // Precise batch norm's last pass: the kept weights' statistics over every training batch
-    // (after each epoch it averages ~512 images). Measured on the robust ResNet-50's three seeds,
-    // this brought inference-mode accuracy within 0.017 of batch statistics (0.025 before).
-    await model.recomputeBatchNormStatistics(train, { ...run, batches: Math.max(1, Math.floor(train.size / o.batchSize)) });
-  }
+  if (best) o.log(`Kept the weights of epoch ${best.epoch + 1}, the best on the validation set (accuracy ${best.accuracy.toFixed(4)})`);
   if (best || settings.preciseBn) await saveModel(model, modelFile, state(o.epochs, history));
   const trainEval = await model.evaluate(train, run);
   const testEval = test ? await model.evaluate(test, run) : undefined;

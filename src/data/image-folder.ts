@@ -6,15 +6,19 @@
 // class folder belong to that class (as Keras walks them); files that are not JPEG or PNG by
 // extension are ignored, as Keras ignores them. Images are decoded in worker threads, resized to
 // one size and kept as uint8.
+//
+// In a page the folder is what <input type="file" webkitdirectory> gives: Files whose
+// webkitRelativePath is "DIR/<class name>/.../<file>".
 
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { extname, join } from 'node:path';
-import { Piscina } from 'piscina';
+import { platform } from '#platform';
 import { DataFileError } from '../errors.js';
-import { packageRoot } from '../package.js';
 import type { DecodeReply, DecodeTask } from './decode-worker.js';
+import { decodeImageSource, resizeRgb } from './images.js';
 import { ImageSet } from './image-set.js';
+
+const files = platform.files;
+const extname = (name: string) => { const dot = name.lastIndexOf('.'); return dot > 0 ? name.slice(dot) : ''; };
+const join = (...parts: string[]) => files.join(...parts);
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png'];
 
@@ -36,24 +40,13 @@ export interface LoadedImageFolder {
   skipped: { file: string; reason: string }[];
 }
 
-function isDir(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
+const isDir = (p: string) => files.isDirectory(p);
 
 // Every image file under `dir`, sorted, walking subfolders.
 function imagesUnder(dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
-    let names: string[];
-    try {
-      names = readdirSync(d).sort();
-    } catch (err) {
-      throw new DataFileError(`simdnet: cannot read folder ${d}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
+    const names = files.list(d, DataFileError).sort();
     for (const name of names) {
       if (name.startsWith('.')) continue;
       const p = join(d, name);
@@ -67,11 +60,12 @@ function imagesUnder(dir: string): string[] {
 
 // The class folders of `dir`, sorted, with their image files; throws naming what is missing.
 export function listClassFolders(dir: string): { className: string; files: string[] }[] {
-  if (!existsSync(dir)) throw new DataFileError(`simdnet: image folder ${dir}: no such folder`);
+  if (!files.exists(dir)) throw new DataFileError(`simdnet: image folder ${dir}: no such folder`);
   if (!isDir(dir)) throw new DataFileError(`simdnet: image folder ${dir}: not a folder`);
-  const classes = readdirSync(dir).filter((n) => !n.startsWith('.') && isDir(join(dir, n))).sort();
+  const names = files.list(dir, DataFileError);
+  const classes = names.filter((n) => !n.startsWith('.') && isDir(join(dir, n))).sort();
   if (classes.length === 0) {
-    const loose = readdirSync(dir).some((n) => IMAGE_EXTENSIONS.includes(extname(n).toLowerCase()));
+    const loose = names.some((n) => IMAGE_EXTENSIONS.includes(extname(n).toLowerCase()));
     throw new DataFileError(`simdnet: image folder ${dir} holds no class folders${loose ? ' (its images must be in one folder per class, e.g. DIR/cat/1.jpg)' : ''}`);
   }
   return classes.map((c) => {
@@ -81,60 +75,76 @@ export function listClassFolders(dir: string): { className: string; files: strin
   });
 }
 
-function decodeWorker(): string {
-  return join(packageRoot(), 'dist', 'src', 'data', 'decode-worker.js');
+// The class folders of a page's folder pick (webkitRelativePath "DIR/<class>/.../<file>"), as
+// listClassFolders gives them for a path.
+export function classFoldersOfFiles(picked: ArrayLike<File>): { className: string; files: File[] }[] {
+  const byClass = new Map<string, File[]>();
+  let loose = 0;
+  for (const f of Array.from(picked)) {
+    const parts = (f.webkitRelativePath || f.name).split('/');
+    if (parts.some((p) => p.startsWith('.')) || !IMAGE_EXTENSIONS.includes(extname(f.name).toLowerCase())) continue;
+    if (parts.length < 3) { loose++; continue; }
+    const list = byClass.get(parts[1]) ?? [];
+    list.push(f);
+    byClass.set(parts[1], list);
+  }
+  if (byClass.size === 0) {
+    throw new DataFileError(`simdnet: the chosen folder holds no class folders${loose ? ' (its images must be in one folder per class, e.g. DIR/cat/1.jpg)' : ''}`);
+  }
+  return [...byClass.keys()].sort().map((className) => ({
+    className,
+    files: byClass.get(className)!.sort((a, b) => (a.webkitRelativePath < b.webkitRelativePath ? -1 : a.webkitRelativePath > b.webkitRelativePath ? 1 : 0)),
+  }));
 }
 
 const CHUNK = 64;
 
-export async function loadImageFolder(dir: string, options: ImageFolderOptions = {}): Promise<LoadedImageFolder> {
+/**
+ * Labeled images from class folders: a folder's path (Node), or the Files of a page's folder
+ * pick (`<input type="file" webkitdirectory>`).
+ */
+export async function loadImageFolder(source: string | ArrayLike<File>, options: ImageFolderOptions = {}): Promise<LoadedImageFolder> {
   const size = options.imageSize ?? 64;
   const [height, width] = Array.isArray(size) ? size : [size, size];
   if (![height, width].every((v) => Number.isInteger(v) && v >= 1 && v <= 4096)) {
     throw new DataFileError(`simdnet: image size must be whole numbers from 1 to 4096, got ${JSON.stringify(size)}`);
   }
-  const folders = listClassFolders(dir);
+  const picked = typeof source !== 'string';
+  const dir = picked ? (source.length ? (source[0].webkitRelativePath || source[0].name).split('/')[0] : 'the chosen folder') : source;
+  const folders: { className: string; files: (string | File)[] }[] = picked ? classFoldersOfFiles(source) : listClassFolders(source);
   const classNames = options.classNames ?? folders.map((f) => f.className);
   if (!options.classNames && classNames.length < 2) {
     throw new DataFileError(`simdnet: image folder ${dir} has one class folder (${classNames[0]}); a classifier needs at least two`);
   }
-  const files: string[] = [];
+  const images: (string | File)[] = [];
   const labels: number[] = [];
   for (const f of folders) {
     const label = classNames.indexOf(f.className);
     if (label < 0) throw new DataFileError(`simdnet: class folder ${join(dir, f.className)} is not one of the model's classes (${classNames.join(', ')})`);
     for (const file of f.files) {
-      files.push(file);
+      images.push(file);
       labels.push(label);
     }
   }
   const per = height * width * 3;
-  // Workers write each image straight into this buffer.
-  const shared = new SharedArrayBuffer(files.length * per);
-  const pixels = new Uint8Array(shared);
   const bad = new Map<number, string>();
-  const chunks = Array.from({ length: Math.ceil(files.length / CHUNK) }, (_, c) => c * CHUNK);
-  let done = 0;
-  const task = (first: number): DecodeTask => ({ files: files.slice(first, first + CHUNK), first, height, width, pixels: shared });
-  const take = (first: number, r: DecodeReply) => {
-    for (const f of r.failed) bad.set(f.index, f.reason);
-    done += Math.min(CHUNK, files.length - first);
-    options.progress?.(done, files.length);
-  };
-  const threads = Math.min(options.threads ?? Math.min(availableParallelism(), 8), chunks.length);
-  if (threads <= 1 || !existsSync(decodeWorker())) {
-    const { default: decode } = await import('./decode-worker.js');
-    for (const first of chunks) take(first, decode(task(first)));
-  } else {
-    // Small young generations: decoding makes short-lived garbage, and each worker's heap counts
-    // against the 2x-the-pixels budget of a large folder.
-    const pool = new Piscina({ filename: decodeWorker(), minThreads: threads, maxThreads: threads, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
-    try {
-      await Promise.all(chunks.map(async (first) => take(first, await pool.run(task(first)) as DecodeReply)));
-    } finally {
-      await pool.destroy();
+  const names = images.map((f) => (typeof f === 'string' ? f : f.webkitRelativePath || f.name));
+  let pixels: Uint8Array;
+  if (picked) {
+    // A page decodes on its own thread: JPEG in JavaScript, PNG by the browser's decoder.
+    pixels = new Uint8Array(images.length * per);
+    for (const [i, f] of images.entries()) {
+      try {
+        pixels.set(resizeRgb(await decodeImageSource(f, names[i]), height, width), i * per);
+      } catch (err) {
+        bad.set(i, (err as Error).message.replace(/^simdnet: /, ''));
+      }
+      if (i % CHUNK === CHUNK - 1 || i === images.length - 1) options.progress?.(i + 1, images.length);
     }
+  } else {
+    pixels = await decodeFiles(images as string[], height, width, bad, options);
   }
+  const files = names;
   const skipped = [...bad.entries()].sort((a, b) => a[0] - b[0]).map(([i, reason]) => ({ file: files[i], reason }));
   if (skipped.length && !options.skipBadImages) {
     throw new DataFileError(`simdnet: ${skipped[0].reason}${skipped.length > 1 ? ` (and ${skipped.length - 1} more bad images; --skip-bad-images skips them)` : ' (--skip-bad-images skips such files)'}`);
@@ -149,4 +159,31 @@ export async function loadImageFolder(dir: string, options: ImageFolderOptions =
     images: new ImageSet(kept, [keep.length, height, width, 3], Int32Array.from(keep, (i) => labels[i]), classNames, keep.map((i) => files[i])),
     skipped,
   };
+}
+
+// Decodes files by path into one buffer, on worker threads (which write each image straight
+// into it) when there are several chunks and cores.
+async function decodeFiles(files: string[], height: number, width: number, bad: Map<number, string>, options: ImageFolderOptions): Promise<Uint8Array> {
+  const shared = new SharedArrayBuffer(files.length * height * width * 3);
+  const chunks = Array.from({ length: Math.ceil(files.length / CHUNK) }, (_, c) => c * CHUNK);
+  let done = 0;
+  const task = (first: number): DecodeTask => ({ files: files.slice(first, first + CHUNK), first, height, width, pixels: shared });
+  const take = (first: number, r: DecodeReply) => {
+    for (const f of r.failed) bad.set(f.index, f.reason);
+    done += Math.min(CHUNK, files.length - first);
+    options.progress?.(done, files.length);
+  };
+  const threads = Math.min(options.threads ?? Math.min(platform.cores(), 8), chunks.length);
+  const pool = threads > 1 ? platform.decodePool<DecodeTask, DecodeReply>(threads) : undefined;
+  if (!pool) {
+    const { default: decode } = await import('./decode-worker.js');
+    for (const first of chunks) take(first, decode(task(first)));
+  } else {
+    try {
+      await Promise.all(chunks.map(async (first) => take(first, await pool.run(task(first)))));
+    } finally {
+      await pool.destroy();
+    }
+  }
+  return new Uint8Array(shared);
 }

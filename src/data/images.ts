@@ -1,10 +1,12 @@
-// Image files for prediction and image-folder datasets: JPEG (jpeg-js) and PNG (pngjs), both pure
-// JavaScript, decoded to RGB and resized (bilinear) to the model's input.
+// Image files for prediction and image-folder datasets: JPEG (jpeg-js, pure JavaScript, the same
+// pixels everywhere) and PNG (pngjs in Node; the browser's own decoder in a page, lossless, with
+// no colour conversion), decoded to RGB and resized (bilinear) to the model's input. A page can
+// also hand over what it already has: an ImageData, ImageBitmap, <img> or canvas.
 
-import { DataFileError } from '../errors.js';
+import { platform } from '#platform';
+import { ArgumentError, DataFileError } from '../errors.js';
 import jpeg from 'jpeg-js';
-import { PNG } from 'pngjs';
-import { readInputFile } from '../io/files.js';
+import { isFileSource, sourceBytes, sourceName, type FileSource } from '../io/file-source.js';
 import { unitFloatsFromBytes } from '../kernels/unit-floats.js';
 import { Tensor } from '../tensor.js';
 
@@ -15,36 +17,78 @@ export interface RgbImage { width: number; height: number; data: Uint8Array } //
 export const MAX_IMAGE_PIXELS = 50_000_000;
 export const MAX_IMAGE_BYTES = 64 * 2 ** 20;
 
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
-export function decodeImage(path: string): RgbImage {
-  const bytes = readInputFile(path, MAX_IMAGE_BYTES, 'image', DataFileError);
+/** What an image can be given as: a path (Node), file bytes, a Blob or File, or pixels a page has. */
+export type ImageSource = FileSource | ImageData | ImageBitmap | HTMLImageElement | HTMLCanvasElement | OffscreenCanvas;
+
+type Rgba = { width: number; height: number; data: Uint8Array | Uint8ClampedArray };
+
+// The RGB image in `bytes` (JPEG or PNG, by their signatures); PNG may decode asynchronously (a page).
+function decodeBytes(bytes: Uint8Array, name: string): RgbImage | Promise<RgbImage> {
   const isJpeg = bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
-  const isPng = bytes.length > 8 && bytes.subarray(0, 8).equals(PNG_SIGNATURE);
+  const isPng = bytes.length > 8 && PNG_SIGNATURE.every((b, i) => bytes[i] === b);
+  const fail = (err: unknown) => new DataFileError(`simdnet: cannot decode image ${name}: ${(err as Error).message}`);
   if (isPng) {
     // The IHDR chunk comes first: width and height, big-endian, at bytes 16 and 20.
-    if (bytes.length < 24 || bytes.toString('latin1', 12, 16) !== 'IHDR') throw new DataFileError(`simdnet: cannot decode image ${path}: no PNG header`);
-    const width = bytes.readUInt32BE(16), height = bytes.readUInt32BE(20);
+    const at = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (bytes.length < 24 || String.fromCharCode(...bytes.subarray(12, 16)) !== 'IHDR') throw new DataFileError(`simdnet: cannot decode image ${name}: no PNG header`);
+    const width = at.getUint32(16), height = at.getUint32(20);
     if (width * height > MAX_IMAGE_PIXELS) {
-      throw new DataFileError(`simdnet: image ${path} is too large (${width}x${height} pixels; the limit is ${MAX_IMAGE_PIXELS / 1e6} million)`);
+      throw new DataFileError(`simdnet: image ${name} is too large (${width}x${height} pixels; the limit is ${MAX_IMAGE_PIXELS / 1e6} million)`);
+    }
+    let img: Rgba | Promise<Rgba>;
+    try {
+      img = platform.decodePng(bytes);
+    } catch (err) {
+      throw fail(err);
+    }
+    return img instanceof Promise ? img.then(rgbOf, (err) => { throw fail(err); }) : rgbOf(img);
+  }
+  if (isJpeg) {
+    try {
+      return rgbOf(jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6, maxMemoryUsageInMB: 1024 }));
+    } catch (err) {
+      throw fail(err);
     }
   }
-  try {
-    if (isJpeg) {
-      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6, maxMemoryUsageInMB: 1024 });
-      return { width: img.width, height: img.height, data: rgbaToRgb(img.data, img.width * img.height) };
-    }
-    if (isPng) {
-      const img = PNG.sync.read(bytes);
-      return { width: img.width, height: img.height, data: rgbaToRgb(img.data, img.width * img.height) };
-    }
-  } catch (err) {
-    throw new DataFileError(`simdnet: cannot decode image ${path}: ${(err as Error).message}`);
-  }
-  throw new DataFileError(`simdnet: ${path} is not a JPEG or PNG image`);
+  throw new DataFileError(`simdnet: ${name} is not a JPEG or PNG image`);
 }
 
-function rgbaToRgb(rgba: Uint8Array | Buffer, pixels: number): Uint8Array {
+const rgbOf = (img: Rgba): RgbImage => ({ width: img.width, height: img.height, data: rgbaToRgb(img.data, img.width * img.height) });
+
+/** Decodes a JPEG or PNG file (Node) to RGB. */
+export function decodeImage(path: string): RgbImage {
+  const img = decodeBytes(platform.files.readInputFile(path, MAX_IMAGE_BYTES, 'image', DataFileError), path);
+  if (img instanceof Promise) throw new ArgumentError('decodeImage: PNG decoding is asynchronous here; use decodeImageSource');
+  return img;
+}
+
+/**
+ * Decodes an image from anything a page or Node has: a path, JPEG or PNG bytes, a Blob or File,
+ * an ImageData, or (in a page) an ImageBitmap, <img> or canvas. `name` is what errors call it.
+ */
+export async function decodeImageSource(source: ImageSource, name = 'image'): Promise<RgbImage> {
+  if (isFileSource(source)) {
+    const label = sourceName(source, name);
+    return decodeBytes(await sourceBytes(source, MAX_IMAGE_BYTES, 'image', DataFileError, name), label);
+  }
+  if (typeof ImageData !== 'undefined' && source instanceof ImageData) return rgbOf(source);
+  if (typeof OffscreenCanvas === 'undefined') {
+    throw new ArgumentError(`${name}: expected a path, JPEG or PNG bytes, a Blob or File, or ImageData; got ${Object.prototype.toString.call(source)}`);
+  }
+  // A bitmap, <img> or canvas: its pixels through a canvas of its own size.
+  const s = source as { width: number; height: number; naturalWidth?: number; naturalHeight?: number };
+  const width = s.naturalWidth || s.width, height = s.naturalHeight || s.height;
+  if (!(width > 0 && height > 0)) throw new DataFileError(`simdnet: ${name} has no pixels (is the image loaded?)`);
+  if (width * height > MAX_IMAGE_PIXELS) throw new DataFileError(`simdnet: image ${name} is too large (${width}x${height} pixels)`);
+  const canvas = new OffscreenCanvas(width, height);
+  const g = canvas.getContext('2d')!;
+  g.drawImage(source as CanvasImageSource, 0, 0);
+  return rgbOf(g.getImageData(0, 0, width, height));
+}
+
+function rgbaToRgb(rgba: Uint8Array | Uint8ClampedArray, pixels: number): Uint8Array {
   const out = new Uint8Array(pixels * 3);
   for (let i = 0; i < pixels; i++) {
     out[3 * i] = rgba[4 * i]; out[3 * i + 1] = rgba[4 * i + 1]; out[3 * i + 2] = rgba[4 * i + 2];
@@ -84,4 +128,14 @@ export function loadImages(paths: string[], height: number, width: number): Tens
     unitFloatsFromBytes(px, data.subarray(i * px.length, (i + 1) * px.length));
   }
   return new Tensor(data, [paths.length, height, width, 3]);
+}
+
+/** Images from any source (see decodeImageSource) as one (N, height, width, 3) tensor in [0, 1]. */
+export async function readImages(sources: ImageSource[], height: number, width: number): Promise<Tensor> {
+  const data = new Float32Array(sources.length * height * width * 3);
+  for (const [i, src] of sources.entries()) {
+    const px = resizeRgb(await decodeImageSource(src, `image ${i}`), height, width);
+    unitFloatsFromBytes(px, data.subarray(i * px.length, (i + 1) * px.length));
+  }
+  return new Tensor(data, [sources.length, height, width, 3]);
 }

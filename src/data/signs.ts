@@ -1,12 +1,13 @@
 // The SIGNS dataset (hand signs for 0-5, 64x64 RGB): train_signs.h5 and test_signs.h5 as the
 // deep-learning course ships them, pixels scaled to [0, 1] and labels one-hot.
 
+import { platform } from '#platform';
 import { DataFileError } from '../errors.js';
-import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { ImageSet } from './image-set.js';
+import type { FileSource } from '../io/file-source.js';
 import { Hdf5File } from '../io/hdf5.js';
-import { packageRoot } from '../package.js';
+
+const { join, resolve, exists: existsSync } = platform.files;
 
 export const SIGNS_CLASSES = 6;
 // Classes a data file may imply by its largest label.
@@ -32,8 +33,9 @@ export function findSignsDir(explicit?: string): string {
   const candidates: string[] = [];
   if (explicit !== undefined) candidates.push(resolve(explicit));
   else {
-    if (process.env.SIMDNET_DATA) candidates.push(resolve(process.env.SIMDNET_DATA));
-    for (const base of [process.cwd(), packageRoot()]) {
+    const env = platform.setting('SIMDNET_DATA');
+    if (env) candidates.push(resolve(env));
+    for (const base of platform.files.searchRoots()) {
       candidates.push(resolve(base, 'data/signs'), resolve(base, '../shared/data/signs'));
     }
   }
@@ -80,8 +82,9 @@ export const MAX_DATASET_BYTES = 2 ** 31;
 // One split of a SIGNS-layout file: `{prefix}_x` uint8 (N, height, width, 3), `{prefix}_y` int
 // (N,), and optionally `list_classes` (one entry per class). The class count is `classes` when
 // given, else list_classes's length, else the largest label + 1.
-export async function loadSignsFile(path: string, prefix: 'train_set' | 'test_set', classes?: number): Promise<ImageSet> {
-  const f = await Hdf5File.open(path, DataFileError);
+export async function loadSignsFile(source: FileSource, prefix: 'train_set' | 'test_set', classes?: number): Promise<ImageSet> {
+  const f = await Hdf5File.open(source, DataFileError, `the ${prefix.replace('_set', '')} file`);
+  const path = f.path;
   try {
     const dx = f.dataset(`${prefix}_x`), dy = f.dataset(`${prefix}_y`);
     let listed: number | undefined;
@@ -109,7 +112,7 @@ export async function loadSignsFile(path: string, prefix: 'train_set' | 'test_se
     if (declared > MAX_DATASET_BYTES) {
       throw new DataFileError(`simdnet: ${path}: "${prefix}_x" declares ${declared.toLocaleString('en-US')} bytes of pixels, over the ${MAX_DATASET_BYTES / 2 ** 30} GiB limit`);
     }
-    const size = statSync(path).size;
+    const size = f.size;
     if (dx.filters === 0 && declared > size) {
       throw new DataFileError(`simdnet: ${path}: "${prefix}_x" declares ${xs[0]} images (${declared.toLocaleString('en-US')} bytes), more than the ${size.toLocaleString('en-US')}-byte file holds; the file is corrupt or truncated`);
     }
@@ -142,8 +145,16 @@ export async function loadSignsFile(path: string, prefix: 'train_set' | 'test_se
   }
 }
 
-// Both splits, from `dir` or the first place findSignsDir finds them.
-export async function loadSigns(dir?: string): Promise<SignsData> {
+/**
+ * Both splits: from `dir` or the first place findSignsDir finds them (Node), or from the two
+ * files' bytes, Blobs or Files (`{ train, test }`, as a page's file picker gives them).
+ */
+export async function loadSigns(dir?: string | { train: FileSource; test: FileSource }): Promise<SignsData> {
+  if (dir !== undefined && typeof dir !== 'string') {
+    const train = await loadSignsFile(dir.train, 'train_set');
+    const test = await loadSignsFile(dir.test, 'test_set', train.classes);
+    return { train, test, classes: train.classNames.map((_, k) => k), dir: '' };
+  }
   const d = findSignsDir(dir);
   const train = await loadSignsFile(join(d, 'train_signs.h5'), 'train_set');
   const test = await loadSignsFile(join(d, 'test_signs.h5'), 'test_set', train.classes);

@@ -8,14 +8,11 @@
 // each thread taking whole shards. Batch-norm sums, the loss and the gradients are combined in
 // shard order, so a deterministic step gives the same bits on 1, 2 or 4 threads.
 
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
-import { Piscina } from 'piscina';
-import { ArgumentError, NonFiniteLossError, SimdnetError, WorkerFailure } from '../errors.js';
+import { platform } from '#platform';
+import { ArgumentError, NonFiniteLossError, WorkerFailure } from '../errors.js';
 import type { KernelExports } from '../kernels/index.js';
 import { useGemmBlocking } from '../kernels/gemm-blocking.js';
-import { packageRoot } from '../package.js';
+import type { WorkerPool } from '../platform/platform.js';
 import { serializeLoss } from '../training/losses.js';
 import type { OptimizerUpdate } from '../training/optimizers.js';
 import { Barrier, BARRIER_WORDS } from './barrier.js';
@@ -54,14 +51,13 @@ export interface EngineOptions {
 
 const DEFAULT_BARRIER_TIMEOUT_MS = 60_000;
 
-function workerFile(): string {
-  const file = join(packageRoot(), 'dist', 'src', 'engine', 'worker.js');
-  if (!existsSync(file)) throw new SimdnetError(`the worker script ${file} is missing; run "npm run build"`);
-  return file;
-}
+// Names an engine and each of its layouts for the workers (which rebuild their state when it
+// changes): unique within the process or page, which is all they need.
+let made = 0;
+const uniqueId = () => `${++made}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 
 function barrierTimeout(): number {
-  const env = process.env.SIMDNET_BARRIER_TIMEOUT_MS;
+  const env = platform.setting('SIMDNET_BARRIER_TIMEOUT_MS');
   if (env === undefined) return DEFAULT_BARRIER_TIMEOUT_MS;
   const v = Number(env);
   if (!Number.isFinite(v) || v <= 0) throw new ArgumentError(`SIMDNET_BARRIER_TIMEOUT_MS must be a positive number, got "${env}"`);
@@ -72,10 +68,10 @@ export class Engine {
   readonly threads: number;
   readonly shards: number;
   readonly deterministic: boolean;
-  pool?: Piscina;
+  pool?: WorkerPool<StepTask, StepReply>;
   // Set once a worker died: the pool is gone and the model must make a new engine.
   failed = false;
-  private readonly id = randomUUID();
+  private readonly id = uniqueId();
   private layout?: EngineLayout;
   private blocks: number[] = [];
   private readonly snapshot: NonTrainableSnapshot;
@@ -93,11 +89,8 @@ export class Engine {
 
   // The pool starts once the first step's memory is laid out, so a step that cannot fit fails
   // before any thread is started.
-  private startPool(): Piscina {
-    this.pool ??= new Piscina({
-      filename: workerFile(), minThreads: this.threads, maxThreads: this.threads, idleTimeout: 2 ** 31 - 1,
-      concurrentTasksPerWorker: 1,
-    });
+  private startPool(): WorkerPool<StepTask, StepReply> {
+    this.pool ??= platform.enginePool<StepTask, StepReply>(this.threads);
     return this.pool;
   }
 
@@ -136,7 +129,7 @@ export class Engine {
     widths.push(1); // the loss
     this.layout = {
       engineId: this.id,
-      layoutId: randomUUID(),
+      layoutId: uniqueId(),
       memory: rt.memory,
       variant: rt.variant,
       config: this.core.config,
@@ -231,7 +224,7 @@ export class Engine {
     const rt = this.core.runtime;
     const words = new Int32Array(rt.memory.buffer, L.barrier, BARRIER_WORDS);
     const pool = this.startPool();
-    const tasks = Array.from({ length: T }, (_, t) => (pool.run(task(t)) as Promise<StepReply>).catch((err: unknown) => {
+    const tasks = Array.from({ length: T }, (_, t) => pool.run(task(t)).catch((err: unknown) => {
       Barrier.abort(words);
       throw Object.assign(err instanceof Error ? err : new Error(String(err)), { thread: t });
     }));

@@ -14,7 +14,7 @@
 //              gradients into the model's gradient vector instead.
 
 import { SimdnetError } from '../errors.js';
-import { isMainThread } from 'node:worker_threads';
+import { platform } from '#platform';
 import type { KernelExports } from '../kernels/index.js';
 import type { SumRequest } from '../layers/layer.js';
 import { sizeOf } from '../layers/layer.js';
@@ -54,9 +54,9 @@ function lossOffset(rows: number, K: number): number {
 
 // For the failure tests: SIMDNET_TEST_FAULT="<point>:<thread>:<chunk>" makes that worker thread
 // exit at that point (gradients, staged or committed), as a thread killed there would.
-const fault = isMainThread ? undefined : process.env.SIMDNET_TEST_FAULT;
+const fault = platform.workerFault();
 function faultPoint(point: string, thread: number, chunk = 0): void {
-  if (fault !== undefined && fault === `${point}:${thread}:${chunk}`) process.exit(1);
+  if (fault !== undefined && fault === `${point}:${thread}:${chunk}`) platform.killWorkerThread();
 }
 
 function executorFor(th: ShardThread, L: EngineLayout, t: StepTask, shard: number, start: number, rows: number): Executor {

@@ -1,7 +1,7 @@
 // CRC-32 (IEEE, as zlib and PNG compute it) of a weight's bytes, stored beside it in model files
 // so that a flipped byte is caught at load. zlib's native one where Node has it (>= 20.15).
 
-import zlib from 'node:zlib';
+import { platform } from '#platform';
 
 let table: Uint32Array | undefined;
 
@@ -19,7 +19,7 @@ function crc32Js(bytes: Uint8Array): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-const native = (zlib as unknown as { crc32?: (data: Uint8Array) => number }).crc32;
+const native = platform.nativeCrc32;
 
 export function crc32(data: ArrayBufferView): string {
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);

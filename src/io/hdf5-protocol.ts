@@ -1,4 +1,4 @@
-// Messages between the main thread and the HDF5 reading worker (hdf5-worker.ts).
+// Messages between the main thread and the HDF5 reading worker (hdf5-reader.ts).
 
 export interface H5Entry {
   kind: 'group' | 'dataset';
@@ -12,7 +12,7 @@ export interface H5Entry {
 }
 
 export type H5RequestBody =
-  | { op: 'open'; path: string }
+  | { op: 'open'; path?: string; bytes?: Uint8Array }
   | { op: 'read'; handle: number; dataset: string }
   | { op: 'close'; handle: number };
 

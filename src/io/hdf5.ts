@@ -2,28 +2,27 @@
 // goes through a worker thread with a deadline, since HDF5 can loop forever on some corrupt
 // metadata and a loop on the calling thread could never be stopped. Errors name the file.
 
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
-import h5wasm from 'h5wasm/node';
+import { platform } from '#platform';
 import { FileError, SimdnetError } from '../errors.js';
-import { packageRoot } from '../package.js';
-import type { H5Entry, H5RequestBody, H5Response } from './hdf5-protocol.js';
+import type { Hdf5Writer, MessageWorker } from '../platform/platform.js';
+import { isFileSource, sourceBytes, sourceName, type FileSource } from './file-source.js';
+import type { H5Entry, H5Request, H5RequestBody, H5Response } from './hdf5-protocol.js';
 
 export type { H5Entry } from './hdf5-protocol.js';
 export { hdf5Reason } from './hdf5-protocol.js';
 
-let ready: Promise<typeof h5wasm> | undefined;
+let writer: Promise<Hdf5Writer> | undefined;
 
-// h5wasm for writing. HDF5 prints a diagnostic stack on stderr for every failure; this turns it
-// into exceptions, which callers summarize (hdf5Reason) into one line that names the file.
-export async function hdf5(): Promise<typeof h5wasm> {
-  ready ??= h5wasm.ready.then((module) => {
-    module.activate_throwing_error_handler();
-    return h5wasm;
-  });
-  return ready;
+// h5wasm for writing, on the calling thread. HDF5 prints a diagnostic stack for every failure;
+// the platform turns it into exceptions, which callers summarize (hdf5Reason) into one line
+// that names the file.
+export function hdf5Writer(): Promise<Hdf5Writer> {
+  return (writer ??= platform.hdf5Writer());
 }
+
+// Files given as bytes are read whole into the reader; this caps them (a ResNet-50 with its
+// optimizer state is 283 MB).
+const MAX_HDF5_BYTES = 2 ** 31;
 
 // How long a read may take before the file is declared unreadable: metadata is small; data
 // gets time in proportion to its size.
@@ -34,36 +33,31 @@ type FileErrorKind = new (message: string) => FileError;
 
 // The one reading worker, started on first use; replaced when a read overruns its deadline.
 class ReaderThread {
-  private worker?: Worker;
+  private worker?: MessageWorker<H5Request, H5Response>;
   private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: (r: H5Response) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  private readonly waiting = new Map<number, { resolve: (r: H5Response) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }>();
 
-  private start(): Worker {
+  private start(): MessageWorker<H5Request, H5Response> {
     if (this.worker) return this.worker;
-    const file = join(packageRoot(), 'dist', 'src', 'io', 'hdf5-worker.js');
-    if (!existsSync(file)) throw new SimdnetError(`the HDF5 reader ${file} is missing; run "npm run build"`);
-    const w = new Worker(file);
-    w.on('message', (r: H5Response) => {
+    const w = platform.hdf5Reader<H5Request, H5Response>();
+    w.onMessage((r) => {
       const p = this.waiting.get(r.id);
       if (!p) return;
       this.waiting.delete(r.id);
       clearTimeout(p.timer);
-      if (this.waiting.size === 0) w.unref();
+      if (this.waiting.size === 0) w.hold(false);
       p.resolve(r);
     });
-    const fail = (err: Error) => {
+    w.onFailure((err) => {
       for (const p of this.waiting.values()) { clearTimeout(p.timer); p.reject(err); }
       this.waiting.clear();
       if (this.worker === w) this.worker = undefined;
-    };
-    w.on('error', fail);
-    w.on('exit', () => fail(new SimdnetError('the HDF5 reader stopped')));
-    w.unref();
+    });
     this.worker = w;
     return w;
   }
 
-  request(r: H5RequestBody, deadlineMs: number, late: () => Error): Promise<H5Response> {
+  request(r: H5RequestBody, deadlineMs: number, late: () => Error, transfer: ArrayBuffer[] = []): Promise<H5Response> {
     const w = this.start();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -71,12 +65,12 @@ class ReaderThread {
         // The worker is stuck inside HDF5: stop it; the next read starts another.
         this.waiting.delete(id);
         if (this.worker === w) this.worker = undefined;
-        void w.terminate();
+        w.terminate();
         reject(late());
       }, deadlineMs);
       this.waiting.set(id, { resolve, reject, timer });
-      w.ref();
-      w.postMessage({ ...r, id });
+      w.hold(true);
+      w.post({ ...r, id }, transfer);
     });
   }
 }
@@ -86,16 +80,31 @@ const reader = new ReaderThread();
 // An HDF5 file open for reading: its whole structure (groups, datasets, shapes, attributes) read
 // once; dataset values read on demand.
 export class Hdf5File {
-  private constructor(readonly path: string, private readonly handle: number, private readonly entries: Record<string, H5Entry>,
+  private constructor(readonly path: string, readonly size: number, private readonly handle: number, private readonly entries: Record<string, H5Entry>,
     private readonly Kind: FileErrorKind) {}
 
-  static async open(path: string, Kind: FileErrorKind = FileError): Promise<Hdf5File> {
-    if (!existsSync(path)) throw new Kind(`simdnet: ${path}: no such file`);
-    if (!statSync(path).isFile()) throw new Kind(`simdnet: ${path}: not a file`);
-    const r = await reader.request({ op: 'open', path }, OPEN_DEADLINE_MS,
-      () => new Kind(`simdnet: ${path}: reading its structure took longer than ${OPEN_DEADLINE_MS / 1000} s; the file is corrupt`));
+  // `source`: a path (Node), or the file's bytes (ArrayBuffer, Uint8Array, Blob or File);
+  // `name` is what messages call bytes without a name of their own.
+  static async open(source: FileSource, Kind: FileErrorKind = FileError, name = 'the HDF5 bytes'): Promise<Hdf5File> {
+    let body: H5RequestBody, size: number, transfer: ArrayBuffer[] = [];
+    const path = sourceName(source, name);
+    if (typeof source === 'string') {
+      if (!platform.files.exists(source)) throw new Kind(`simdnet: ${path}: no such file`);
+      if (!platform.files.isFile(source)) throw new Kind(`simdnet: ${path}: not a file`);
+      body = { op: 'open', path: source };
+      size = platform.files.size(source);
+    } else {
+      if (!isFileSource(source)) throw new Kind(`simdnet: ${name}: expected a path, bytes, a Blob or a File, got ${Object.prototype.toString.call(source)}`);
+      // A copy goes to the reader, so the caller's bytes stay theirs.
+      const bytes = (await sourceBytes(source, MAX_HDF5_BYTES, 'HDF5 file', Kind, name)).slice();
+      body = { op: 'open', bytes };
+      size = bytes.length;
+      transfer = [bytes.buffer];
+    }
+    const r = await reader.request(body, OPEN_DEADLINE_MS,
+      () => new Kind(`simdnet: ${path}: reading its structure took longer than ${OPEN_DEADLINE_MS / 1000} s; the file is corrupt`), transfer);
     if (r.error || r.handle === undefined || !r.entries) throw new Kind(`simdnet: ${path}: ${r.error ?? 'not a readable HDF5 file'}`);
-    return new Hdf5File(path, r.handle, r.entries, Kind);
+    return new Hdf5File(path, size, r.handle, r.entries, Kind);
   }
 
   entry(path: string): H5Entry | undefined {

@@ -13,18 +13,18 @@
 // runs no initializer, and refuses non-finite values and bytes that do not match their checksum.
 
 import type { TrainingSettings } from '../training/settings.js';
-import type { Group } from 'h5wasm/node';
+import type { Group } from 'h5wasm';
 import { buildFromConfig, type ModelConfig } from '../engine/graph-config.js';
 import { Graph } from '../engine/graph.js';
 import { ModelFileError, SimdnetError } from '../errors.js';
 import type { Runtime } from '../kernels/index.js';
 import { Model } from '../models/model.js';
-import { packageVersion } from '../package.js';
+import { VERSION } from '../version.js';
 import { lossFromConfig, serializeLoss } from '../training/losses.js';
 import { optimizerFromConfig } from '../training/optimizers.js';
 import { crc32 } from './crc32.js';
-import { writeAtomically } from './files.js';
-import { hdf5, hdf5Reason, Hdf5File } from './hdf5.js';
+import type { FileSource } from './file-source.js';
+import { hdf5Reason, Hdf5File, hdf5Writer } from './hdf5.js';
 import { fromKerasConfig, toKerasConfig } from './keras-config.js';
 
 // What a training run needs to continue where it stopped.
@@ -44,25 +44,34 @@ export const MAX_WEIGHTS = 2 ** 28;       // 1 GiB of float32
 
 const CHECKSUM = 'simdnet_crc32';
 
-export async function saveModel(model: Model, path: string, training?: TrainingState): Promise<void> {
-  const h5 = await hdf5();
-  await writeAtomically(path, (tmp) => {
-    const f = new h5.File(tmp, 'w');
+/**
+ * Saves a model as an HDF5 file in Keras's layout: to `path` (Node), written whole or not at all,
+ * or, without a path (or with `null`), as the file's bytes, which `loadModel` and the CLI read.
+ *
+ * @example
+ * const bytes = await saveModel(model);            // a page: offer them as a download
+ * await saveModel(model, 'model.h5');              // Node
+ */
+export async function saveModel(model: Model): Promise<Uint8Array>;
+export async function saveModel(model: Model, path: string, training?: TrainingState): Promise<void>;
+export async function saveModel(model: Model, path: null, training?: TrainingState): Promise<Uint8Array>;
+export async function saveModel(model: Model, path?: string | null, training?: TrainingState): Promise<Uint8Array | void> {
+  const w = await hdf5Writer();
+  const bytes = await w.write(path ?? undefined, (f) => {
     try {
       writeModel(f, model, training);
     } catch (err) {
       if (err instanceof SimdnetError) throw err;
-      throw new ModelFileError(`simdnet: cannot write ${path}: ${hdf5Reason(err)}`);
-    } finally {
-      f.close();
+      throw new ModelFileError(`simdnet: cannot write ${path ?? 'the model file'}: ${hdf5Reason(err)}`);
     }
   });
+  if (path === undefined || path === null) return bytes!;
 }
 
 function writeModel(f: Group, model: Model, training?: TrainingState): void {
   f.create_attribute('model_config', JSON.stringify(toKerasConfig(model.getConfig())));
   f.create_attribute('class_names', JSON.stringify(model.classNames));
-  f.create_attribute('keras_version', `simdnet ${packageVersion()}`);
+  f.create_attribute('keras_version', `simdnet ${VERSION}`);
   f.create_attribute('backend', 'simdnet (WebAssembly SIMD)');
   const mw = f.create_group('model_weights');
   mw.create_attribute('layer_names', model.layers.map((l) => l.name));
@@ -194,8 +203,13 @@ export interface LoadModelOptions {
   compile?: boolean;
 }
 
-export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
-  const f = await Hdf5File.open(path, ModelFileError);
+/**
+ * Loads a model file written by saveModel, the CLI or Keras: from a path (Node), or from the
+ * file's bytes (ArrayBuffer, Uint8Array, Blob or File, as a page has them).
+ */
+export async function loadModel(source: FileSource, options: LoadModelOptions = {}): Promise<LoadedModel> {
+  const f = await Hdf5File.open(source, ModelFileError, 'the model bytes');
+  const path = f.path;
   try {
     const cfg = attrJson(f, 'model_config');
     if (cfg === undefined) throw new ModelFileError(`simdnet: ${path}: no model_config attribute; not a Keras/simdnet model file`);
@@ -268,8 +282,9 @@ export interface LoadWeightsOptions {
 
 // Loads the weights of a model file into an existing model; returns the names of the weights it
 // left as they were (byName with skipMismatch, or layers the file does not have).
-export async function loadWeights(model: Model, path: string, options: LoadWeightsOptions = {}): Promise<string[]> {
-  const f = await Hdf5File.open(path, ModelFileError);
+export async function loadWeights(model: Model, source: FileSource, options: LoadWeightsOptions = {}): Promise<string[]> {
+  const f = await Hdf5File.open(source, ModelFileError, 'the model bytes');
+  const path = f.path;
   try {
     const w = findWeights(model.graph, f, options.byName ?? false);
     if (options.byName && !options.skipMismatch) {

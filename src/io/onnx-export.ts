@@ -9,9 +9,8 @@ import { ArgumentError } from '../errors.js';
 import type { Layer } from '../layers/layer.js';
 import { window2d } from '../kernels/padding.js';
 import type { Model } from '../models/model.js';
-import { packageVersion } from '../package.js';
-import { writeAtomically } from './files.js';
-import { writeFileSync } from 'node:fs';
+import { platform } from '#platform';
+import { VERSION } from '../version.js';
 
 const { onnx } = onnxProto;
 type NodeProto = onnxProto.onnx.INodeProto;
@@ -240,7 +239,7 @@ export function exportOnnx(model: Model, options: OnnxExportOptions = {}): Uint8
     irVersion: 8,
     opsetImport: [{ domain: '', version: opset }],
     producerName: 'simdnet',
-    producerVersion: packageVersion(),
+    producerVersion: VERSION,
     modelVersion: 1,
     docString: `${model.name}, exported by simdnet`,
     metadataProps: [{ key: 'class_names', value: JSON.stringify(model.classNames) }, { key: 'input_layout', value: 'NHWC' }],
@@ -258,6 +257,6 @@ export function exportOnnx(model: Model, options: OnnxExportOptions = {}): Uint8
 // Writes the model as an ONNX file (through a temporary name).
 export async function saveOnnx(model: Model, path: string, options: OnnxExportOptions = {}): Promise<void> {
   const bytes = exportOnnx(model, options);
-  await writeAtomically(path, (tmp) => writeFileSync(tmp, bytes));
+  await platform.files.writeAtomically(path, (tmp) => platform.files.writeFile(tmp, bytes));
 }
 

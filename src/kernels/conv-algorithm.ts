@@ -9,6 +9,7 @@
 // XNNPACK picks per platform), and kept in a cache file so the next process does not measure
 // again (tuning-cache.ts). SIMDNET_CONV_ALGORITHM or setConvAlgorithm() forces one algorithm everywhere.
 
+import { platform } from '#platform';
 import { ArgumentError, describe } from '../errors.js';
 import { isPointwise } from './padding.js';
 import { cached, machineKey, remember } from './tuning-cache.js';
@@ -69,7 +70,7 @@ export function setConvAlgorithm(choice: ConvAlgorithmChoice): void {
 
 function requested(): ConvAlgorithmChoice {
   if (forced && forced !== 'auto') return forced;
-  const env = process.env.SIMDNET_CONV_ALGORITHM;
+  const env = platform.setting('SIMDNET_CONV_ALGORITHM');
   if (env === undefined || env === '') return 'auto';
   if (!CHOICES.includes(env as ConvAlgorithmChoice)) throw new ArgumentError(`SIMDNET_CONV_ALGORITHM must be ${CHOICES.join(', ')}, got "${env}"`);
   return env as ConvAlgorithmChoice;

@@ -4,6 +4,7 @@
 // fastest (tuning-cache.ts), as XNNPACK picks per platform. SIMDNET_GEMM_BLOCKING="mr,mc,kc,nc"
 // or setGemmBlocking() forces one.
 
+import { platform } from '#platform';
 import { ArgumentError, describe } from '../errors.js';
 import type { Runtime } from './index.js';
 import { cached, machineKey, remember } from './tuning-cache.js';
@@ -48,7 +49,7 @@ export function setGemmBlocking(blocking: GemmBlocking | 'auto'): void {
 
 function requested(): GemmBlocking | 'auto' {
   if (forced && forced !== 'auto') return forced;
-  const env = process.env.SIMDNET_GEMM_BLOCKING;
+  const env = platform.setting('SIMDNET_GEMM_BLOCKING');
   if (env === undefined || env === '' || env === 'auto') return 'auto';
   const parts = env.split(',').map((v) => Number(v.trim()));
   if (parts.length !== 4 || parts.some((v) => !Number.isInteger(v))) {

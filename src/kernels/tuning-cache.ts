@@ -3,38 +3,29 @@
 // per key. The first measurement of a key wins: a process re-reads the file before writing and
 // keeps what another process wrote meanwhile, so processes that start together agree from then on.
 //
-// SIMDNET_TUNING_CACHE names the file (default ~/.cache/simdnet/tuning.json, or under
-// XDG_CACHE_HOME); "off" keeps choices in memory only.
+// Where it lives is the platform's: in Node SIMDNET_TUNING_CACHE names the file (default
+// ~/.cache/simdnet/tuning.json, or under XDG_CACHE_HOME; "off" keeps choices in memory only), in
+// a page localStorage.
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, homedir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { writeAtomically } from '../atomic-write.js';
+import { platform } from '#platform';
 import { kernelBuildId, type KernelVariant } from './wasm.js';
 
 // Version 3: sections per machine (version 2 held conv entries only, timed over three passes).
 interface CacheFile { version: 3; machines: Record<string, Record<string, Record<string, unknown>>> }
 
-function cachePath(): string | undefined {
-  const env = process.env.SIMDNET_TUNING_CACHE;
-  if (env === 'off') return undefined;
-  if (env) return env;
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'simdnet', 'tuning.json');
-}
-
-// Timings from one CPU model, Node version and kernel build (the module's hash: a new release or
-// a rebuilt kernel measures again) do not carry to another.
+// Timings from one CPU model, runtime and kernel build (the module's hash: a new release or a
+// rebuilt kernel measures again) do not carry to another.
 export const machineKey = (variant: KernelVariant) =>
-  `${cpus()[0]?.model ?? 'unknown cpu'} | node ${process.version} | ${variant} ${kernelBuildId(variant)}`;
+  `${platform.cpuModel()} | ${platform.runtime} | ${variant} ${kernelBuildId(variant)}`;
 
 function read(): CacheFile {
-  const path = cachePath();
-  if (path) {
+  const text = platform.tuningStore()?.read();
+  if (text !== undefined) {
     try {
-      const got = JSON.parse(readFileSync(path, 'utf8')) as CacheFile;
+      const got = JSON.parse(text) as CacheFile;
       if (got && got.version === 3 && typeof got.machines === 'object' && got.machines !== null) return got;
     } catch {
-      // Missing or unreadable: measure again and write a fresh one.
+      // Unreadable: measure again and write a fresh one.
     }
   }
   return { version: 3, machines: {} };
@@ -58,21 +49,12 @@ export function cached<T>(machine: string, section: string, key: string): T | un
 // Keeps `value` unless the file already has the key (then returns the file's), writes the file,
 // and holds the returned value for the rest of the process.
 export function remember<T>(machine: string, section: string, key: string, value: T): T {
-  const path = cachePath();
-  const now = path ? read() : (memory ??= read());
+  const store = platform.tuningStore();
+  const now = store ? read() : (memory ??= read());
   const entries = ((now.machines[machine] ??= {})[section] ??= {});
   if (!(key in entries)) entries[key] = value;
   memory = now;
   decided.set(id(machine, section, key), entries[key]);
-  if (path) {
-    const text = JSON.stringify(now, null, 1) + '\n';
-    try {
-      mkdirSync(dirname(path), { recursive: true });
-      // A cache that cannot be written costs a measurement next time, nothing else.
-      writeAtomically(path, (tmp) => writeFileSync(tmp, text)).catch(() => undefined);
-    } catch {
-      // As above.
-    }
-  }
+  store?.write(JSON.stringify(now, null, 1) + '\n');
   return entries[key] as T;
 }

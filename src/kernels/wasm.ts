@@ -1,18 +1,14 @@
 // Loads the AssemblyScript kernel module and instantiates it over a shared WebAssembly.Memory.
-import { createHash } from 'node:crypto';
 //
 // Three builds exist: `simdnet.wasm` (plain SIMD), `simdnet-relaxed.wasm` (relaxed-SIMD fused
 // multiply-add, ~20% faster GEMM) and `simdnet-debug.wasm` (plain SIMD with the kernels'
 // assertions compiled in: a failed one traps with "unreachable"; the kernel tests use it). The
 // relaxed one is used when the runtime accepts it; Node 20 accepts it only behind a V8 flag,
-// which is set here before validating.
+// which is set here before validating (a page cannot set flags: Chrome validates it as is).
 
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import v8 from 'node:v8';
+import { platform } from '#platform';
 import type { KernelExports } from './exports.js';
 import { ArgumentError, SimdnetError } from '../errors.js';
-import { packageRoot } from '../package.js';
 
 export type KernelVariant = 'simd' | 'relaxed-simd' | 'debug';
 
@@ -34,14 +30,14 @@ export function kernelBuildId(variant: KernelVariant): string {
   return buildIds.get(variant)!;
 }
 
-function readModuleBytes(variant: KernelVariant): Uint8Array<ArrayBuffer> {
-  const path = join(packageRoot(), 'build', fileOf[variant]);
-  try {
-    return new Uint8Array(readFileSync(path));
-  } catch (err) {
-    throw new SimdnetError(`cannot read the kernel module ${path} (${(err as Error).message}); ` +
-      `run "npm run build" (npm ci runs it) to compile assembly/ to WebAssembly`);
-  }
+const readModuleBytes = (variant: KernelVariant) => platform.kernelModuleBytes(fileOf[variant]);
+
+// A build's identity (not a defence against anyone): its length and FNV-1a (32 bits) of its
+// bytes, in hex; synchronous in every runtime, where a page's SHA-256 is not.
+function buildHash(bytes: Uint8Array): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+  return `${bytes.length.toString(16)}-${(h >>> 0).toString(16).padStart(8, '0')}`;
 }
 
 let relaxedChecked: boolean | undefined;
@@ -49,7 +45,7 @@ function relaxedAvailable(): boolean {
   if (relaxedChecked !== undefined) return relaxedChecked;
   const bytes = readModuleBytes('relaxed-simd');
   if (!WebAssembly.validate(bytes)) {
-    try { v8.setFlagsFromString('--experimental-wasm-relaxed-simd'); } catch { /* flag unknown: not supported */ }
+    platform.engineFlag('--experimental-wasm-relaxed-simd');
   }
   relaxedChecked = WebAssembly.validate(bytes);
   return relaxedChecked;
@@ -57,7 +53,7 @@ function relaxedAvailable(): boolean {
 
 // The variant to use: SIMDNET_KERNELS=simd|relaxed-simd|debug forces one, otherwise the fastest that runs.
 export function chooseVariant(requested?: KernelVariant | 'auto'): KernelVariant {
-  const want = requested && requested !== 'auto' ? requested : (process.env.SIMDNET_KERNELS as KernelVariant | undefined);
+  const want = requested && requested !== 'auto' ? requested : (platform.setting('SIMDNET_KERNELS') as KernelVariant | undefined);
   if (want === 'simd' || want === 'debug') return want;
   if (want === 'relaxed-simd') {
     if (!relaxedAvailable()) throw new ArgumentError('SIMDNET_KERNELS=relaxed-simd, but this runtime rejects relaxed SIMD');
@@ -75,7 +71,7 @@ export function chooseVariant(requested?: KernelVariant | 'auto'): KernelVariant
 let eagerOptimization = false;
 function optimizeEagerly(): void {
   if (eagerOptimization) return;
-  try { v8.setFlagsFromString('--no-liftoff'); } catch { /* an engine without the flag tiers up as usual */ }
+  platform.engineFlag('--no-liftoff');
   eagerOptimization = true;
 }
 
@@ -87,7 +83,7 @@ export function compileKernels(variant: KernelVariant): WebAssembly.Module {
     const bytes = readModuleBytes(variant);
     mod = new WebAssembly.Module(bytes);
     compiled.set(variant, mod);
-    buildIds.set(variant, createHash('sha256').update(bytes).digest('hex').slice(0, 12));
+    buildIds.set(variant, buildHash(bytes));
   }
   return mod;
 }

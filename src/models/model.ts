@@ -1,7 +1,7 @@
 // The functional Model: Keras's compile / fit / evaluate / predict / summary over a layer graph.
 
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { availableParallelism } from 'node:os';
+import { platform } from '#platform';
+import { ISOLATION_NOTE } from './isolation.js';
 import { Engine, type Batch } from '../engine/engine.js';
 import { buildFromConfig, graphConfig, type ModelConfig } from '../engine/graph-config.js';
 import { Graph } from '../engine/graph.js';
@@ -117,7 +117,10 @@ export class Model {
   private engines = new Map<string, Engine>();
   // Calls that run steps take turns: two at once would share the step buffers.
   private turn: Promise<unknown> = Promise.resolve();
-  private readonly holder = new AsyncLocalStorage<Model>();
+  // Which model's call the current async chain is part of (Node). A page has no such context:
+  // there a call made while fit awaits its callbacks runs at once, as no step is under way then.
+  private readonly holder = platform.asyncContext<Model>();
+  private inCallbacks = 0;
 
   constructor(args: ModelArgs) {
     this.name = args.name ?? 'model';
@@ -285,14 +288,23 @@ export class Model {
   // Runs `fn` once the model's earlier calls have finished. A call made from inside one (a
   // callback of fit calling predict) runs at once: it is part of the call that holds the turn.
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.holder.getStore() === this) return fn();
-    const run = this.turn.then(() => this.holder.run(this, fn));
+    if (this.holder ? this.holder.getStore() === this : this.inCallbacks > 0) return fn();
+    const run = this.turn.then(() => (this.holder ? this.holder.run(this, fn) : fn()));
     this.turn = run.catch(() => undefined);
     return run;
   }
 
+  private async callbacks(list: Callback[], event: keyof Callback, ...args: unknown[]): Promise<void> {
+    this.inCallbacks++;
+    try {
+      await callAll(list, event, ...args);
+    } finally {
+      this.inCallbacks--;
+    }
+  }
+
   private engine(args: RunArgs): Engine {
-    const threads = positive('threads', args.threads ?? defaultThreads());
+    const threads = usableThreads(positive('threads', args.threads ?? defaultThreads()));
     if (threads > MAX_THREADS) throw new ArgumentError(`threads must be at most ${MAX_THREADS}, got ${threads}`);
     const d = args.deterministic ?? false;
     if (typeof d !== 'boolean') positive('deterministic (shards)', d);
@@ -401,11 +413,11 @@ export class Model {
       // Two batch buffers: the next batch is read while the workers run this one.
       const buffers = [0, 1].map(() => ({ x: new Float32Array(Math.min(batchSize, n) * this.core.inputSize), y: new Float32Array(Math.min(batchSize, n) * K) }));
       this.stopTraining = false;
-      await callAll(callbacks, 'onTrainBegin');
+      await this.callbacks(callbacks, 'onTrainBegin');
       for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
         const t0 = performance.now();
         if (verbose > 0) sink.write(`Epoch ${epoch + 1}/${epochs}\n`);
-        await callAll(callbacks, 'onEpochBegin', epoch);
+        await this.callbacks(callbacks, 'onEpochBegin', epoch);
         // Each epoch's order depends on (seed, epoch) alone, so a resumed run shuffles as an unbroken one.
         const order = shuffle ? permutation(n, seededRandom(Math.imul(seed ^ 0x5bd1e995, 0x9e3779b1) + epoch)) : identity(n);
         const bar = verbose === 1 ? new ProgressBar(steps, sink) : undefined;
@@ -419,7 +431,7 @@ export class Model {
         let next: Batch | undefined = readBatch(0);
         for (let b = 0; b < steps; b++) {
           const batch = next!, rows = batch.rows;
-          await callAll(callbacks, 'onBatchBegin', b, { batch: b, size: rows });
+          await this.callbacks(callbacks, 'onBatchBegin', b, { batch: b, size: rows });
           // The step copies the batch into the model's memory before its first await: the next
           // batch is read (and augmented) on this thread while the workers run this one.
           const pending = this.step(engine, batch, seed, `at epoch ${epoch + 1}, batch ${b + 1}`);
@@ -436,9 +448,9 @@ export class Model {
           correct += right;
           seen += rows;
           bar?.update(b + 1, this.logs(lossSum / seen, correct, seen));
-          await callAll(callbacks, 'onBatchEnd', b, { ...this.logs(r.loss, right, rows), size: rows });
+          await this.callbacks(callbacks, 'onBatchEnd', b, { ...this.logs(r.loss, right, rows), size: rows });
           // A step on the calling thread never waits for I/O: give timers and signals a turn.
-          await new Promise((resolve) => setImmediate(resolve));
+          await platform.yieldToEventLoop();
           if (this.stopTraining) break;
         }
         const logs = this.logs(lossSum / seen, correct, seen);
@@ -456,9 +468,9 @@ export class Model {
         logs.time = seconds;
         if (verbose === 2) sink.write(`${seen}/${n} - ${logs.time.toFixed(0)}s - ${Object.entries(logs).filter(([k]) => k !== 'time').map(([k, v]) => `${k}: ${v.toFixed(4)}`).join(' - ')}\n`);
         history.record(epoch, logs);
-        await callAll(callbacks, 'onEpochEnd', epoch, logs);
+        await this.callbacks(callbacks, 'onEpochEnd', epoch, logs);
       }
-      await callAll(callbacks, 'onTrainEnd');
+      await this.callbacks(callbacks, 'onTrainEnd');
       return history;
     });
   }
@@ -592,8 +604,19 @@ function nonFiniteX(what: string, x: Tensor, bad: number): ArgumentError {
   return new ArgumentError(`${what}: x holds a non-finite value (${x.data[bad]}) at sample ${Math.floor(bad / (x.size / x.shape[0]))}`);
 }
 
+// A page that is not cross-origin isolated cannot share memory with workers: one thread, and a
+// warning the first time (never silently).
+let warnedIsolation = false;
+function usableThreads(threads: number): number {
+  if (threads === 1 || platform.canShareMemory()) return threads;
+  if (!warnedIsolation) console.warn(`simdnet: ${ISOLATION_NOTE}`);
+  warnedIsolation = true;
+  return 1;
+}
+
 export function defaultThreads(): number {
-  const env = process.env.SIMDNET_THREADS;
+  if (!platform.canShareMemory()) return 1;
+  const env = platform.setting('SIMDNET_THREADS');
   if (env !== undefined) {
     const v = Number(env);
     if (!Number.isInteger(v) || v < 1 || v > MAX_THREADS) throw new ArgumentError(`SIMDNET_THREADS must be a whole number from 1 to ${MAX_THREADS}, got "${env}"`);
@@ -601,7 +624,7 @@ export function defaultThreads(): number {
   }
   // Each worker keeps a gradient vector of its own (94 MB for ResNet-50): past 8, more cores
   // would cost more memory than a batch of 32 can use.
-  return Math.min(availableParallelism(), 8);
+  return Math.min(platform.cores(), 8);
 }
 
 function identity(n: number): Uint32Array {

@@ -1,7 +1,7 @@
 // The training report: one self-contained HTML page with the loss and accuracy curves, the
 // confusion matrix and the misclassified test images with their predicted and true labels.
 
-import { PNG } from 'pngjs';
+import { base64, encodePng } from './png-encoder.js';
 import { lineChart } from './svg-chart.js';
 
 export interface Misclassified { pixels: Float32Array; height: number; width: number; predicted: number; actual: number; probability: number }
@@ -35,12 +35,9 @@ export function accuracyChart(h: Record<string, number[]>): string {
 }
 
 export function pngDataUri(pixels: Float32Array, height: number, width: number): string {
-  const png = new PNG({ width, height });
-  for (let i = 0; i < width * height; i++) {
-    for (let c = 0; c < 3; c++) png.data[4 * i + c] = Math.round(Math.min(Math.max(pixels[3 * i + c], 0), 1) * 255);
-    png.data[4 * i + 3] = 255;
-  }
-  return `data:image/png;base64,${PNG.sync.write(png).toString('base64')}`;
+  const rgb = new Uint8Array(width * height * 3);
+  for (let i = 0; i < rgb.length; i++) rgb[i] = Math.round(Math.min(Math.max(pixels[i], 0), 1) * 255);
+  return `data:image/png;base64,${base64(encodePng(rgb, height, width))}`;
 }
 
 export function renderReport(d: ReportData): string {

@@ -3,15 +3,15 @@
 //   12/34 [=========>....................] - ETA: 25s - loss: 1.2345 - accuracy: 0.5432
 // On a terminal the line is redrawn in place; elsewhere (logs, pipes) only the final line prints.
 
+import { platform } from '#platform';
+
 export interface ProgressSink {
   write(s: string): void;
   isTTY: boolean;
 }
 
-export const stdoutSink: ProgressSink = {
-  write: (s) => void process.stdout.write(s),
-  get isTTY() { return Boolean(process.stdout.isTTY); },
-};
+// stdout in Node; the console in a page.
+export const stdoutSink: ProgressSink = platform.console;
 
 export function formatDuration(seconds: number): string {
   if (seconds >= 3600) return `${Math.floor(seconds / 3600)}:${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}:${String(Math.floor(seconds % 60)).padStart(2, '0')}`;

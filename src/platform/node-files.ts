@@ -1,10 +1,13 @@
-// Files in and out, safely: inputs must be regular files under a size limit (a FIFO would block
-// forever, a link to /dev/zero never ends); outputs are written to a temporary name and renamed,
-// and an output folder is checked before any work is done.
+// Files in and out in Node, safely: inputs must be regular files under a size limit (a FIFO
+// would block forever, a link to /dev/zero never ends); outputs are written to a temporary name
+// and renamed (a reader never sees half a file; a crash leaves only a temporary, which
+// removeStaleTemporaries clears), and an output folder is checked before any work is done.
+// The library reaches these through platform.files; the CLI, a Node program, imports them.
 
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, writeFileSync, accessSync, constants } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { FileError } from '../errors.js';
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, accessSync, constants, existsSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FileError, SimdnetError } from '../errors.js';
 
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
 
@@ -129,4 +132,32 @@ export function removeStaleTemporaries(dir: string): string[] {
   return removed;
 }
 
-export { writeAtomically } from '../atomic-write.js';
+// Writes `path` through a temporary file in the same folder, renamed into place once complete;
+// removes the temporary on failure and names the file in the error.
+export async function writeAtomically(path: string, write: (tmp: string) => Promise<void> | void): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    await write(tmp);
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    if (err instanceof SimdnetError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new FileError(`simdnet: cannot write ${path}: ${code === 'ENOSPC' ? 'the disk is full' : code ?? (err as Error).message.split('\n')[0]}`);
+  }
+}
+
+let root: string | undefined;
+
+// The folder holding simdnet's package.json, whether running from src/ (tests) or dist/src/.
+export function packageRoot(): string {
+  if (root) return root;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && JSON.parse(readFileSync(pkg, 'utf8')).name === 'simdnet') return (root = dir);
+    const up = dirname(dir);
+    if (up === dir) throw new SimdnetError('simdnet: cannot find the package root (package.json named "simdnet")');
+    dir = up;
+  }
+}

@@ -1,4 +1,5 @@
-// The two models of the tutorial with the settings it trains them with.
+// The two models of the tutorial with the settings it trains them with (the CLI's --model and
+// --recipe, and a page's demo).
 
 import { convNet } from '../models/convnet.js';
 import { resNet50 } from '../models/resnet50.js';
@@ -9,7 +10,6 @@ import { CategoricalCrossentropy, type LossSpec } from '../training/losses.js';
 import { CosineDecay } from '../training/schedules.js';
 import { MILD_AUGMENTATION, type AugmentationOptions } from '../data/augmentation.js';
 import type { TrainingSettings } from '../training/settings.js';
-import { UsageError } from './options.js';
 
 export interface Recipe {
   name: 'convnet' | 'resnet50';
@@ -93,13 +93,6 @@ export const recipes: Record<string, Recipe> = {
     },
   },
 };
-
-export function recipe(name: string | undefined): Recipe {
-  if (name === undefined) throw new UsageError('--model is required (convnet or resnet50)');
-  const r = Object.hasOwn(recipes, name.toLowerCase()) ? recipes[name.toLowerCase()] : undefined;
-  if (!r) throw new UsageError(`unknown model "${name}" (expected convnet or resnet50)`);
-  return r;
-}
 
 // Compiles `model` as the recipe trains it with these settings; `stepsPerEpoch` sizes a schedule.
 export function compileRecipe(model: Model, r: Recipe, learningRate: number, settings: Settings = TUTORIAL, epochs = r.epochs, stepsPerEpoch = 1): void {

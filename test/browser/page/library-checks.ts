@@ -1,0 +1,105 @@
+// What the browser tests run inside the page, through the library's public API as a page gets it
+// (the imports of src/ are pointed at /dist/browser/simdnet.js when this is bundled). Results go
+// back to Node as plain arrays, where they are compared with the goldens and with Node's own run.
+import * as simdnet from '../../../src/browser.js';
+import { setGoldenWeights } from '../../helpers/golden-weights.js';
+
+type Arrays = Record<string, number[]>;
+const plain = (t: { data: Float32Array }) => Array.from(t.data);
+
+async function fetchBlob(path: string): Promise<Blob> {
+  const r = await fetch(path);
+  if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
+  return r.blob();
+}
+
+// Pins what Node's side pins (SIMDNET_* there), so both run the same kernels.
+export function pin(settings: Record<string, string>, convAlgorithm: simdnet.ConvAlgorithmChoice, gemm: simdnet.GemmBlocking): void {
+  simdnet.setSettings(settings);
+  simdnet.setConvAlgorithm(convAlgorithm);
+  simdnet.setGemmBlocking(gemm);
+}
+
+export function info(): simdnet.RuntimeInfo {
+  return simdnet.runtimeInfo({ measurePeak: true });
+}
+
+// The goldens' model cases: predictions and gradients of the model built with the portable
+// weights, on the golden batch.
+export async function modelGolden(which: 'convnet' | 'resnet50', x: number[], xShape: number[], labels: number[], labelShape: number[], grads: string[]) {
+  const model = which === 'convnet' ? simdnet.convNet() : simdnet.resNet50();
+  setGoldenWeights(model);
+  model.compile({ optimizer: 'adam', loss: which === 'convnet' ? 'softmaxCrossEntropy' : 'categoricalCrossentropy' });
+  const xs = simdnet.tensor(Float32Array.from(x), xShape), ys = simdnet.tensor(Float32Array.from(labels), labelShape);
+  const predicted = await model.predict(xs, { threads: 1 });
+  const r = await model.computeGradients(xs, ys, { threads: 1 });
+  const out: Arrays = { predicted: plain(predicted), training: plain(r.predictions), loss: [r.loss] };
+  for (const g of grads) out[g] = plain(r.grads[g]);
+  await model.dispose();
+  return out;
+}
+
+// The ConvNet trained on SIGNS from the two .h5 files as a page gets them (Blobs).
+export async function trainConvNet(epochs: number, threads: number, deterministic: boolean) {
+  const data = await simdnet.loadSigns({
+    train: await fetchBlob('/shared/data/signs/train_signs.h5'),
+    test: await fetchBlob('/shared/data/signs/test_signs.h5'),
+  });
+  const model = simdnet.convNet({ seed: 0 });
+  model.compile({ optimizer: new simdnet.Adam({ learningRate: 0.009 }), loss: 'softmaxCrossEntropy', metrics: ['accuracy'] });
+  const t0 = performance.now();
+  const h = await model.fit(data.train.x, data.train.y, { epochs, batchSize: 64, verbose: 0, threads, deterministic, seed: 0 });
+  const seconds = (performance.now() - t0) / 1000;
+  const weights: Arrays = {};
+  for (const [k, v] of Object.entries(model.getWeights())) weights[k] = plain(v);
+  const test = await model.evaluate(data.test.x, data.test.y, { threads });
+  await model.dispose();
+  return { loss: h.history.loss, weights, test, seconds, images: epochs * data.train.x.shape[0] };
+}
+
+// Probabilities of a model file (fetched as a Blob, as a user's file pick gives it) on the
+// first n SIGNS test images.
+export async function predictFile(modelPath: string, n: number, threads: number) {
+  const { model } = await simdnet.loadModel(await fetchBlob(modelPath));
+  const data = await simdnet.loadSigns({
+    train: await fetchBlob('/shared/data/signs/train_signs.h5'),
+    test: await fetchBlob('/shared/data/signs/test_signs.h5'),
+  });
+  const p = await model.predict(data.test.x.slice(0, n), { threads });
+  await model.dispose();
+  return plain(p);
+}
+
+// saveModel with no path: the file's bytes, which loadModel reads back (and the CLI, from disk).
+export async function saveAndReload() {
+  const model = simdnet.convNet({ seed: 5 });
+  model.compile({ optimizer: 'adam', loss: 'softmaxCrossEntropy' });
+  const bytes = await simdnet.saveModel(model);
+  const { model: back } = await simdnet.loadModel(bytes);
+  const same = Object.entries(model.getWeights()).every(([k, v]) => v.data.every((x, i) => x === back.getWeights()[k].data[i]));
+  return { bytes: Array.from(bytes), same };
+}
+
+// The one-line message of a bad input, and the page still working after it.
+export async function badInputs() {
+  const messages: string[] = [];
+  const attempt = async (fn: () => Promise<unknown>) => {
+    try {
+      await fn();
+      messages.push('no error');
+    } catch (err) {
+      messages.push((err as Error).message);
+    }
+  };
+  await attempt(() => simdnet.loadModel(new Blob([new Uint8Array(1000).fill(7)])));
+  await attempt(() => simdnet.loadModel(new File([new TextEncoder().encode('not a model')], 'notes.h5')));
+  await attempt(() => simdnet.loadModel('model.h5'));
+  await attempt(() => simdnet.readImages([new File([new Uint8Array([1, 2, 3, 4])], 'photo.jpg')], 64, 64));
+  return messages;
+}
+
+// Decoding in the page: a PNG (the browser's decoder) and a JPEG (jpeg-js), as RGB bytes.
+export async function decode(path: string) {
+  const img = await simdnet.decodeImageSource(await fetchBlob(path), path);
+  return { width: img.width, height: img.height, data: Array.from(img.data) };
+}
