@@ -13,11 +13,15 @@ import { convNet } from '../src/models/convnet.js';
 import type { Model } from '../src/models/model.js';
 import { runtimeInfo } from '../src/models/runtime-info.js';
 import { machine, table, writeResults } from './report.js';
-// @ts-expect-error: a plain ES module without types
-import { startServer } from '../web/server.mjs';
-// @ts-expect-error: a plain ES module without types
-import { launchChromium } from '../web/chromium.mjs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'puppeteer-core';
+import { packageRoot } from '../src/platform/node-files.js';
+
+// The page tooling (plain ES modules in web/, which this file's build in dist/ does not hold).
+const web = (name: string) => import(pathToFileURL(join(packageRoot(), 'web', name)).href);
+const { startServer } = await web('server.mjs');
+const { launchChromium } = await web('chromium.mjs');
 
 interface Case { model: 'resnet50' | 'convnet'; mode: 'train' | 'predict'; batch: number; threads: number; steps: number }
 
