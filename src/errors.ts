@@ -30,6 +30,9 @@ export class WorkerFailure extends SimdnetError {
 
 // A training step whose loss is NaN or infinite: no update was applied and the moving statistics
 // were restored.
+// A call stopped by its AbortSignal (Ctrl-C in the CLI) before it finished.
+export class AbortedError extends SimdnetError {}
+
 export class NonFiniteLossError extends SimdnetError {
   constructor(readonly loss: number, where = '') {
     super(`simdnet: the loss became ${loss}${where ? ` ${where}` : ''}; the weights, optimizer state and moving ` +

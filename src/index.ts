@@ -3,7 +3,7 @@
 
 export { Tensor, tensor } from './tensor.js';
 export {
-  SimdnetError, ArgumentError, FileError, DataFileError, ModelFileError, WorkerFailure, NonFiniteLossError, NonFiniteOutputError,
+  SimdnetError, ArgumentError, FileError, DataFileError, ModelFileError, WorkerFailure, NonFiniteLossError, NonFiniteOutputError, AbortedError,
 } from './errors.js';
 export * from './layers/index.js';
 export { resetNames as clearSession } from './layers/layer.js';

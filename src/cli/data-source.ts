@@ -8,7 +8,7 @@ import { loadImageFolder } from '../data/image-folder.js';
 import type { ImageSet } from '../data/image-set.js';
 import { findSignsDir, loadSigns, SIGNS_FILES } from '../data/signs.js';
 import { ProgressBar, stdoutSink } from '../training/progress.js';
-import { permutation, seededRandom } from '../training/random.js';
+import { holdOut } from '../recipes/recipe-fit.js';
 import { UsageError } from './options.js';
 
 export interface TrainingData {
@@ -26,6 +26,9 @@ export interface DataOptions {
   skipBadImages?: boolean;
   classNames?: string[];    // label with these (a trained model's classes)
   seed?: number;            // shuffles the images before the validation split
+  followLinks?: boolean;    // follow symbolic links that lead outside the folders
+  maxDecodeBytes?: number;  // what decoding one image may take
+  signal?: AbortSignal;     // Ctrl-C: stops the loading
   quiet?: boolean;
   log: (s: string) => void;
 }
@@ -36,7 +39,7 @@ const isSignsDir = (d: string) => SIGNS_FILES.every((f) => existsSync(join(d, f)
 async function folder(dir: string, o: DataOptions, what: string): Promise<ImageSet> {
   const bar = o.quiet ? undefined : { bar: undefined as ProgressBar | undefined };
   const { images, skipped } = await loadImageFolder(dir, {
-    imageSize: o.imageSize ?? 64, skipBadImages: o.skipBadImages, classNames: o.classNames,
+    imageSize: o.imageSize ?? 64, skipBadImages: o.skipBadImages, classNames: o.classNames, followLinksOutside: o.followLinks, maxDecodeBytes: o.maxDecodeBytes, signal: o.signal,
     progress: (done, total) => {
       if (!bar) return;
       bar.bar ??= new ProgressBar(total, stdoutSink);
@@ -51,10 +54,13 @@ async function folder(dir: string, o: DataOptions, what: string): Promise<ImageS
 }
 
 export async function loadTrainingData(o: DataOptions): Promise<TrainingData> {
+  const v = o.validationSplit;
+  // Checked before any image is decoded.
+  if (v !== undefined && !(v > 0 && v < 1)) throw new UsageError(`--validation-split must be between 0 and 1, got ${v}`);
   let data: TrainingData;
   // A --data that is not there: the SIGNS search says where it looked.
   if (o.data === undefined || isSignsDir(o.data) || !existsSync(o.data)) {
-    if (o.imageSize !== undefined && o.imageSize !== 64) throw new UsageError('--image-size applies to image folders; the SIGNS images are 64x64');
+    if (o.imageSize !== undefined && o.imageSize !== 64) throw new UsageError(`images of ${o.imageSize}x${o.imageSize} asked for (--image-size, or the size a resumed model was trained at), but the SIGNS images are 64x64; that size applies to image folders`);
     const signs = await loadSigns(o.data === undefined ? undefined : o.data);
     data = { train: signs.train, test: signs.test, source: `SIGNS (${findSignsDir(o.data)})` };
     if (o.test !== undefined) data.test = await folder(o.test, { ...o, classNames: signs.train.classNames }, 'test');
@@ -67,15 +73,14 @@ export async function loadTrainingData(o: DataOptions): Promise<TrainingData> {
     const test = testDir === undefined ? undefined : await folder(testDir, { ...o, classNames: train.classNames }, 'test');
     data = { train, test, source: trainDir };
   }
-  const v = o.validationSplit;
   if (v !== undefined) {
-    if (!(v > 0 && v < 1)) throw new UsageError(`--validation-split must be between 0 and 1, got ${v}`);
-    // Files come sorted by class: shuffle (seeded) before holding out the last fraction.
-    const order = permutation(data.train.size, seededRandom(o.seed ?? 0));
-    const held = Math.round(data.train.size * v);
-    if (held < 1 || held >= data.train.size) throw new UsageError(`--validation-split ${v} leaves no ${held < 1 ? 'validation' : 'training'} images of ${data.train.size}`);
-    data.validation = data.train.subset(order.subarray(data.train.size - held));
-    data.train = data.train.subset(order.subarray(0, data.train.size - held));
+    // Files come sorted by class: a seeded shuffle, then the last fraction held out.
+    try {
+      const split = holdOut(data.train, v, o.seed ?? 0);
+      data = { ...data, ...split };
+    } catch (err) {
+      throw new UsageError(`--validation-split ${v}: ${(err as Error).message.replace(/^simdnet: /, '')}`);
+    }
   }
   return data;
 }

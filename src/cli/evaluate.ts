@@ -5,7 +5,7 @@ import { ArgumentError } from '../errors.js';
 import { loadModel } from '../io/model-file.js';
 import { confusionMatrix, perClassAccuracy } from '../training/metrics.js';
 import { loadEvaluationData } from './data-source.js';
-import { parse, threadsOption, UsageError } from './options.js';
+import { IMAGE_MEMORY_HELP, imageMemoryOption, parse, threadsOption, UsageError } from './options.js';
 import { robustness, robustnessLines } from './robustness.js';
 
 export const evaluateHelp = `Usage: simdnet evaluate MODEL.h5 [--data DIR] [--split test|train] [--threads N]
@@ -21,11 +21,14 @@ Options:
                  rotation, brightness, contrast, noise, blur, JPEG quality 15, grey, a cluttered
                  background) and their mean
   --threads N    worker threads (default: the cores, up to 8)
+  --follow-links follow symbolic links in class folders that lead outside them (refused otherwise)
+${IMAGE_MEMORY_HELP}
 `;
 
 export async function evaluateCommand(argv: string[], log: (s: string) => void): Promise<void> {
   const { values, flags, positionals } = parse(argv, {
     data: { type: 'string' }, threads: { type: 'string' }, split: { type: 'string' }, 'skip-bad-images': { type: 'boolean' }, robustness: { type: 'boolean' },
+    'follow-links': { type: 'boolean' }, 'max-image-memory': { type: 'string' },
   }, 'evaluate');
   if (flags.help) return log(evaluateHelp);
   if (positionals.length !== 1) throw new UsageError('evaluate takes one model file (see "simdnet evaluate --help")');
@@ -35,7 +38,7 @@ export async function evaluateCommand(argv: string[], log: (s: string) => void):
   const { model } = await loadModel(positionals[0]);
   if (!model.optimizer) throw new ArgumentError(`simdnet: ${positionals[0]} was saved without a loss; it cannot be evaluated`);
   const data = await loadEvaluationData({
-    data: values.data, split, imageSize: model.inputShape[0], classNames: model.classNames, skipBadImages: flags['skip-bad-images'], quiet: true, log,
+    data: values.data, split, imageSize: model.inputShape[0], classNames: model.classNames, skipBadImages: flags['skip-bad-images'], followLinks: flags['follow-links'], maxDecodeBytes: imageMemoryOption(values['max-image-memory']), quiet: true, log,
   });
   if (data.sampleShape.join(',') !== model.inputShape.join(',')) {
     throw new ArgumentError(`simdnet: the model takes (${model.inputShape.join(', ')}) inputs, the data holds (${data.sampleShape.join(', ')})`);

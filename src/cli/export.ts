@@ -3,6 +3,7 @@
 import { resolve } from 'node:path';
 import { loadModel } from '../io/model-file.js';
 import { saveOnnx } from '../io/onnx-export.js';
+import { unwritableOutput } from '../platform/node-files.js';
 import { intOption, parse, UsageError } from './options.js';
 
 export const exportHelp = `Usage: simdnet export MODEL.h5 --out MODEL.onnx [--opset N]
@@ -23,6 +24,9 @@ export async function exportCommand(argv: string[], log: (s: string) => void): P
   if (positionals.length !== 1) throw new UsageError('export takes one model file (see "simdnet export --help")');
   if (values.out === undefined) throw new UsageError('export needs --out FILE.onnx');
   const opset = intOption(values.opset, 'opset', 13, 13, 30);
+  // Before any work: the output must not be the input, a special file, or in a missing folder.
+  const why = unwritableOutput(values.out, [positionals[0]]);
+  if (why) throw new UsageError(`--out ${values.out}: ${why}`);
   const { model } = await loadModel(positionals[0], { compile: false });
   const out = resolve(values.out);
   await saveOnnx(model, out, { opset });

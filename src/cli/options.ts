@@ -55,5 +55,14 @@ export function floatOption(v: string | undefined, flag: string, fallback: numbe
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${flag} must be a number, got "${v}"`);
   if (!(n > 0)) throw new UsageError(`--${flag} must be positive, got ${n}`);
+  // Training computes in float32: 1e300 would become infinity there, 1e-50 zero.
+  const f = Math.fround(n);
+  if (!Number.isFinite(f) || f === 0) throw new UsageError(`--${flag} ${v} is ${f === 0 ? 'too small' : 'too large'} for float32, in which training computes (about 1.2e-38 to 3.4e38)`);
   return n;
 }
+
+// --max-image-memory MB: what decoding one image may take (judged from its header), in bytes.
+export const imageMemoryOption = (v: string | undefined): number => intOption(v, 'max-image-memory', 256, 16, 4096) * 2 ** 20;
+
+export const IMAGE_MEMORY_HELP = '  --max-image-memory MB  what decoding one image may take, judged from its header before\n' +
+  '                     decoding (256; about 16 megapixels)';

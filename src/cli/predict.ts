@@ -1,13 +1,14 @@
 // `simdnet predict MODEL IMAGE|FOLDER...`: the predicted class and the class probabilities of
 // each image, as text, JSON or CSV.
 
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { DataFileError } from '../errors.js';
 import { loadImages } from '../data/images.js';
 import { IMAGE_EXTENSIONS } from '../data/image-folder.js';
+import { walkFiles } from '../platform/node-files.js';
 import { loadModel } from '../io/model-file.js';
 import { argmaxRow } from '../training/metrics.js';
-import { parse, UsageError } from './options.js';
+import { IMAGE_MEMORY_HELP, imageMemoryOption, parse, UsageError } from './options.js';
 
 export const predictHelp = `Usage: simdnet predict MODEL.h5 IMAGE|FOLDER... [--json | --csv]
 
@@ -15,51 +16,58 @@ Predicts the class of each JPEG or PNG image (a folder stands for every image in
 recursively), resized to the model's input, and prints the class probabilities with the
 model's class names.
 
+Images are read, predicted and printed a batch at a time, so memory does not grow with the
+number of images.
+
 Options:
-  --json   one JSON array of {image, class, probabilities}
-  --csv    image,class,<one column per class>
+  --json          one JSON array of {image, class, probabilities}
+  --csv           image,class,<one column per class>
+  --follow-links  follow symbolic links in folders that lead outside them (refused otherwise)
+${IMAGE_MEMORY_HELP}
 `;
 
-function imagesIn(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    if (name.startsWith('.')) continue;
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...imagesIn(p));
-    else if (IMAGE_EXTENSIONS.includes(extname(name).toLowerCase())) out.push(p);
-  }
-  return out;
-}
+// Images read, predicted and printed at a time.
+const BATCH = 256;
 
 const csvField = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
 export async function predictCommand(argv: string[], log: (s: string) => void): Promise<void> {
-  const { flags, positionals } = parse(argv, { json: { type: 'boolean' }, csv: { type: 'boolean' } }, 'predict');
+  const { values, flags, positionals } = parse(argv, { json: { type: 'boolean' }, csv: { type: 'boolean' }, 'follow-links': { type: 'boolean' }, 'max-image-memory': { type: 'string' } }, 'predict');
+  const maxDecodeBytes = imageMemoryOption(values['max-image-memory']);
   if (flags.help) return log(predictHelp);
   if (positionals.length < 2) throw new UsageError('predict takes a model file and at least one image or folder (see "simdnet predict --help")');
   if (flags.json && flags.csv) throw new UsageError('--json and --csv: choose one');
   const [file, ...inputs] = positionals;
-  const images = inputs.flatMap((p) => (existsSync(p) && statSync(p).isDirectory() ? imagesIn(p) : [p]));
+  const images: string[] = [];
+  for (const p of inputs) {
+    if (existsSync(p) && statSync(p).isDirectory()) {
+      images.push(...await walkFiles(p, { extensions: IMAGE_EXTENSIONS, followLinksOutside: flags['follow-links'], what: 'folder', Kind: DataFileError }));
+    } else images.push(p);
+  }
   if (images.length === 0) throw new UsageError(`no JPEG or PNG images in ${inputs.join(', ')}`);
   const { model } = await loadModel(file, { compile: false });
   const [H, W] = model.inputShape;
-  const x = loadImages(images, H, W);
-  const probs = (await model.predictProbabilities(x, { threads: 1 })).data;
   const K = model.outputShape[0];
   const names = model.classNames;
-  const results = images.map((path, i) => {
-    const k = argmaxRow(probs, i, K);
-    const p = Array.from(probs.subarray(i * K, (i + 1) * K), (v) => Number(v.toFixed(4)));
-    return { image: path, class: names[k], index: k, probabilities: Object.fromEntries(names.map((n, j) => [n, p[j]])) };
-  });
-  if (flags.json) log(JSON.stringify(results.map(({ index: _, ...r }) => r), null, 2));
-  else if (flags.csv) {
-    log(['image', 'class', ...names].map(csvField).join(','));
-    for (const r of results) log([r.image, r.class, ...names.map((n) => String(r.probabilities[n]))].map(csvField).join(','));
-  } else {
-    for (const r of results) {
-      log(`${r.image}: ${r.class} (${(100 * r.probabilities[r.class]).toFixed(1)}%)  ` + names.map((n) => `${n}: ${r.probabilities[n].toFixed(3)}`).join('  '));
+  if (flags.csv) log(['image', 'class', ...names].map(csvField).join(','));
+  if (flags.json) log('[');
+  try {
+    for (let from = 0; from < images.length; from += BATCH) {
+      const paths = images.slice(from, from + BATCH);
+      const probs = (await model.predictProbabilities(loadImages(paths, H, W, maxDecodeBytes), { threads: 1 })).data;
+      for (const [i, path] of paths.entries()) {
+        const k = argmaxRow(probs, i, K);
+        const p = Array.from(probs.subarray(i * K, (i + 1) * K), (v) => Number(v.toFixed(4)));
+        const probabilities = Object.fromEntries(names.map((n, j) => [n, p[j]]));
+        if (flags.json) {
+          const last = from + i === images.length - 1;
+          log(JSON.stringify({ image: path, class: names[k], probabilities }, null, 2).replace(/^/gm, '  ') + (last ? '' : ','));
+        } else if (flags.csv) log([path, names[k], ...p.map(String)].map(csvField).join(','));
+        else log(`${path}: ${names[k]} (${(100 * p[k]).toFixed(1)}%)  ` + names.map((n, j) => `${n}: ${p[j].toFixed(3)}`).join('  '));
+      }
     }
+    if (flags.json) log(']');
+  } finally {
+    await model.dispose();
   }
-  await model.dispose();
 }

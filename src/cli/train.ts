@@ -2,12 +2,12 @@
 // writes the model, its history and a report into the output folder. `reproduce` runs the same
 // for both models on SIGNS.
 
-import { ArgumentError, SimdnetError } from '../errors.js';
+import { AbortedError, ArgumentError, SimdnetError } from '../errors.js';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { loadTrainingData, type TrainingData } from './data-source.js';
-import { prepareOutputDir, removeStaleTemporaries, writeAtomically } from '../platform/node-files.js';
+import { lockRunFolder, prepareOutputDir, removeStaleTemporaries, writeAtomically } from '../platform/node-files.js';
 import { loadModel, loadWeights, saveModel, type LoadedModel, type TrainingState } from '../io/model-file.js';
 import { defaultThreads, Model } from '../models/model.js';
 import { argmaxRow, confusionMatrix } from '../training/metrics.js';
@@ -17,7 +17,7 @@ import { compileRecipe, TUTORIAL, type Recipe, type Settings } from '../recipes/
 import { fitRecipe, holdOut } from '../recipes/recipe-fit.js';
 import { recipe } from './recipe-choice.js';
 import { robustness, type Robustness } from './robustness.js';
-import { floatOption, intOption, parse, threadsOption, UsageError } from './options.js';
+import { floatOption, IMAGE_MEMORY_HELP, imageMemoryOption, intOption, parse, threadsOption, UsageError } from './options.js';
 
 export const trainHelp = `Usage: simdnet train --model convnet|resnet50 [options]
        simdnet train --resume MODEL.h5 [options]
@@ -56,6 +56,9 @@ Options:
   --validation-split X  hold out this fraction of the training images (shuffled) for validation
   --image-size N     image folders: resize every image to N x N (64)
   --skip-bad-images  image folders: skip (and list) files that cannot be decoded
+  --follow-links     image folders: follow symbolic links that lead outside a class folder
+                     (refused otherwise; a link is followed once per real path either way)
+${IMAGE_MEMORY_HELP}
   --initial-weights FILE  start from a trained model's weights (fine-tuning); layers whose
                      shapes differ (the classifier, for another class count) start fresh
   --freeze-until LAYER    do not train LAYER and every layer before it
@@ -124,6 +127,9 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
     model.classNames = o.data.train.classNames;
     if (o.initialWeights !== undefined) {
       const fresh = await loadWeights(model, o.initialWeights, { byName: true, skipMismatch: true });
+      if (fresh.length === model.layout.ordered().length) {
+        throw new UsageError(`--initial-weights ${o.initialWeights}: none of its weights fit this ${o.recipe.name} model (a model file from a different architecture?)`);
+      }
       o.log(`Weights from ${o.initialWeights}` + (fresh.length ? `; starting fresh: ${fresh.join(', ')}` : ''));
     }
     compileRecipe(model, o.recipe, o.learningRate ?? settings.learningRate ?? o.recipe.learningRate, settings, o.epochs, stepsPerEpoch);
@@ -153,7 +159,9 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
       await saveModel(model, modelFile, state(epoch + 1, History.concat(past?.history ?? {}, sofar).history));
     },
   });
-  if (stopped) throw new InterruptedError(modelFile);
+  if (stopped) throw new InterruptedError(modelFile, 'training');
+  // A stop during the evaluations, the report or the robustness suite after training ends there too.
+  const checkStop = () => { if (o.signal?.aborted) throw new InterruptedError(modelFile, 'after'); };
   const fitSeconds = (performance.now() - fitStart) / 1000;
   const full = History.concat(past?.history ?? {}, h);
   const history = full.history;
@@ -163,8 +171,11 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
   const run = { threads: o.threads, deterministic: o.deterministic, batchSize: o.batchSize };
   if (best) o.log(`Kept the weights of epoch ${best.epoch + 1}, the best on the validation set (accuracy ${best.accuracy.toFixed(4)})`);
   if (best || settings.preciseBn) await saveModel(model, modelFile, state(o.epochs, history));
+  checkStop();
   const trainEval = await model.evaluate(train, run);
+  checkStop();
   const testEval = test ? await model.evaluate(test, run) : undefined;
+  checkStop();
   // The report shows the test set, or the validation set when there is no test set.
   const shown = test ?? validation;
   const K = model.outputShape[0];
@@ -179,7 +190,9 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
     }
   }
 
+  checkStop();
   const shifts = test ? await robustness(model, test, run) : undefined;
+  checkStop();
   if (shifts) o.log(`Robustness (mean accuracy over ${shifts.shifts.length} shifts of the test images): ${shifts.mean.toFixed(4)}`);
 
   // model.h5 holds the last epoch already (its checkpoint); the other outputs follow, each
@@ -262,6 +275,9 @@ export function frozenUntil(model: Model, last: string): Model {
   const cfg = model.getConfig();
   const at = cfg.config.layers.findIndex((l) => l.name === last);
   if (at < 0) throw new UsageError(`--freeze-until ${last}: the model has no layer "${last}" (see "simdnet summary --model ...")`);
+  if (!cfg.config.layers.slice(at + 1).some((l) => model.getLayer(l.name).weights.some((w) => w.trainable))) {
+    throw new UsageError(`--freeze-until ${last}: no layer after it has weights to train; freeze up to an earlier layer`);
+  }
   cfg.config.layers.forEach((l, i) => { if (i <= at) l.config = { ...l.config, trainable: false }; });
   const frozen = Model.fromConfig(cfg, { initialize: false });
   frozen.setWeights(model.getWeights());
@@ -270,8 +286,14 @@ export function frozenUntil(model: Model, last: string): Model {
 
 // Training stopped by a signal: model.h5 holds the last full epoch.
 export class InterruptedError extends SimdnetError {
-  constructor(readonly modelFile: string) {
-    super(`simdnet: interrupted; ${modelFile} holds the last full epoch: continue with --resume ${modelFile}`);
+  // `stage`: where the run was when it stopped, which decides what the model file holds.
+  constructor(readonly modelFile: string, stage: 'data' | 'training' | 'after') {
+    super(stage === 'data'
+      ? 'simdnet: interrupted while reading the images, before training began; nothing was written'
+      : stage === 'after' || !existsSync(modelFile)
+        ? (stage === 'after' ? `simdnet: interrupted after training; ${modelFile} holds the trained model, but the history and the report were not written`
+          : 'simdnet: interrupted during the first epoch; no epoch was complete, so nothing was saved')
+        : `simdnet: interrupted; ${modelFile} holds the last full epoch: continue with --resume ${modelFile}`);
   }
 }
 
@@ -284,7 +306,7 @@ export async function trainCommand(argv: string[], log: (s: string) => void): Pr
     'skip-bad-images': { type: 'boolean' }, 'initial-weights': { type: 'string' }, 'freeze-until': { type: 'string' },
     recipe: { type: 'string' }, augment: { type: 'boolean' }, schedule: { type: 'string' }, 'label-smoothing': { type: 'string' },
     'weight-decay': { type: 'string' }, dropout: { type: 'string' }, 'precise-bn': { type: 'boolean' },
-    standardize: { type: 'boolean' },
+    standardize: { type: 'boolean' }, 'follow-links': { type: 'boolean' }, 'max-image-memory': { type: 'string' },
   }, 'train');
   if (flags.help) return log(trainHelp);
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}" (see "simdnet train --help")`);
@@ -295,6 +317,8 @@ export async function trainCommand(argv: string[], log: (s: string) => void): Pr
   const seed = intOption(values.seed, 'seed', 0, 0);
   const threads = threadsOption(values.threads);
   const validationSplit = values['validation-split'] === undefined ? undefined : floatOption(values['validation-split'], 'validation-split', 0);
+  const maxDecodeBytes = imageMemoryOption(values['max-image-memory']);
+  if (validationSplit !== undefined && !(validationSplit < 1)) throw new UsageError(`--validation-split must be between 0 and 1, got ${validationSplit}`);
   const imageSize = values['image-size'] === undefined ? undefined : intOption(values['image-size'], 'image-size', 64, 8, 1024);
   if (values.model !== undefined) recipe(values.model);
   if (values.resume && (values['initial-weights'] || values['freeze-until'])) throw new UsageError('--initial-weights and --freeze-until start a new run; they do not go with --resume');
@@ -304,6 +328,8 @@ export async function trainCommand(argv: string[], log: (s: string) => void): Pr
   const settings = trainingSettings(r, values, flags);
   const outDir = resolve(values.out ?? (resume ? dirname(resume.path) : join('runs', r.name)));
   prepareOutputDir(outDir);
+  // One run writes into a folder at a time.
+  const unlock = lockRunFolder(outDir, log);
   const stop = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     if (stop.signal.aborted) process.exit(130); // a second Ctrl-C: now
@@ -319,8 +345,15 @@ export async function trainCommand(argv: string[], log: (s: string) => void): Pr
       batchSize: batchFlag ?? resume?.training?.batchSize ?? settings.batchSize ?? r.batchSize,
       learningRate, seed, threads, deterministic: flags.deterministic,
       data: await loadTrainingData({
-        data: values.data, test: values.test, validationSplit, imageSize, skipBadImages: flags['skip-bad-images'],
-        seed: resume?.training?.seed ?? seed, quiet: flags.quiet, log,
+        data: values.data, test: values.test, validationSplit, skipBadImages: flags['skip-bad-images'], followLinks: flags['follow-links'], maxDecodeBytes,
+        // A resumed model keeps the image size it was trained at.
+        imageSize: imageSize ?? resume?.model.inputShape[0],
+        seed: resume?.training?.seed ?? seed, quiet: flags.quiet, log, signal: stop.signal,
+      }).then((d) => {
+        if (stop.signal.aborted) throw new InterruptedError(join(outDir, 'model.h5'), 'data');
+        return d;
+      }, (err: unknown) => {
+        throw err instanceof AbortedError ? new InterruptedError(join(outDir, 'model.h5'), 'data') : err;
       }),
       initialWeights: values['initial-weights'], freezeUntil: values['freeze-until'],
       outDir, resume, force: flags.force, signal: stop.signal, quiet: flags.quiet, log,
@@ -328,6 +361,7 @@ export async function trainCommand(argv: string[], log: (s: string) => void): Pr
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    unlock();
   }
   log(`Train accuracy: ${outcome.train.accuracy.toFixed(6)}`);
   if (outcome.test) log(`Test accuracy:  ${outcome.test.accuracy.toFixed(6)}`);

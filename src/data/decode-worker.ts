@@ -10,6 +10,7 @@ export interface DecodeTask {
   height: number;
   width: number;
   pixels: SharedArrayBuffer;     // (N, height, width, 3) for the whole set
+  maxDecodeBytes?: number;       // what decoding one image may take
 }
 export interface DecodeReply { failed: { index: number; reason: string }[] }
 
@@ -19,7 +20,7 @@ export default function decode(t: DecodeTask): DecodeReply {
   const failed: DecodeReply['failed'] = [];
   for (const [i, f] of t.files.entries()) {
     try {
-      out.set(resizeRgb(decodeImage(f), t.height, t.width), (t.first + i) * size);
+      out.set(resizeRgb(decodeImage(f, t.maxDecodeBytes), t.height, t.width), (t.first + i) * size);
     } catch (err) {
       failed.push({ index: t.first + i, reason: (err as Error).message.replace(/^simdnet: /, '') });
     }

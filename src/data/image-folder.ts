@@ -11,7 +11,7 @@
 // webkitRelativePath is "DIR/<class name>/.../<file>".
 
 import { platform } from '#platform';
-import { DataFileError } from '../errors.js';
+import { AbortedError, DataFileError } from '../errors.js';
 import type { DecodeReply, DecodeTask } from './decode-worker.js';
 import { decodeImageSource, resizeRgb } from './images.js';
 import { ImageSet } from './image-set.js';
@@ -33,6 +33,12 @@ export interface ImageFolderOptions {
   threads?: number;
   /** Called as images are decoded. */
   progress?: (done: number, total: number) => void;
+  /** Follow symbolic links that lead outside the folder (or a class folder). Default false: refused, naming the link. */
+  followLinksOutside?: boolean;
+  /** Bytes decoding one image may take, judged from its header before decoding. Default 256 MiB. */
+  maxDecodeBytes?: number;
+  /** Stops the loading (Ctrl-C): it then rejects with an AbortedError. */
+  signal?: AbortSignal;
 }
 
 export interface LoadedImageFolder {
@@ -42,24 +48,11 @@ export interface LoadedImageFolder {
 
 const isDir = (p: string) => files.isDirectory(p);
 
-// Every image file under `dir`, sorted, walking subfolders.
-function imagesUnder(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    const names = files.list(d, DataFileError).sort();
-    for (const name of names) {
-      if (name.startsWith('.')) continue;
-      const p = join(d, name);
-      if (isDir(p)) walk(p);
-      else if (IMAGE_EXTENSIONS.includes(extname(name).toLowerCase())) out.push(p);
-    }
-  };
-  walk(dir);
-  return out;
-}
-
 // The class folders of `dir`, sorted, with their image files; throws naming what is missing.
-export function listClassFolders(dir: string): { className: string; files: string[] }[] {
+// Each class folder is walked by the one folder walker (platform.files.walk): links followed
+// once per real path and never out of the class folder; a class folder that is a link must stay
+// inside `dir`. Unless followLinksOutside.
+export async function listClassFolders(dir: string, followLinksOutside = false): Promise<{ className: string; files: string[] }[]> {
   if (!files.exists(dir)) throw new DataFileError(`simdnet: image folder ${dir}: no such folder`);
   if (!isDir(dir)) throw new DataFileError(`simdnet: image folder ${dir}: not a folder`);
   const names = files.list(dir, DataFileError);
@@ -68,11 +61,18 @@ export function listClassFolders(dir: string): { className: string; files: strin
     const loose = names.some((n) => IMAGE_EXTENSIONS.includes(extname(n).toLowerCase()));
     throw new DataFileError(`simdnet: image folder ${dir} holds no class folders${loose ? ' (its images must be in one folder per class, e.g. DIR/cat/1.jpg)' : ''}`);
   }
-  return classes.map((c) => {
-    const files = imagesUnder(join(dir, c));
-    if (files.length === 0) throw new DataFileError(`simdnet: class folder ${join(dir, c)} holds no JPEG or PNG images`);
-    return { className: c, files };
-  });
+  const top = files.realpath(dir)!;
+  const out = [];
+  for (const c of classes) {
+    const at = join(dir, c), real = files.realpath(at);
+    if (!followLinksOutside && (real === undefined || !(real + '/').startsWith(top.replace(/\/?$/, '/')) || real === top)) {
+      throw new DataFileError(`simdnet: class folder ${at} is a symbolic link that leads outside the image folder ${dir} (to ${real}); remove it, or allow links outside (--follow-links)`);
+    }
+    const found = await files.walk(at, { extensions: IMAGE_EXTENSIONS, followLinksOutside, what: 'class folder', Kind: DataFileError });
+    if (found.length === 0) throw new DataFileError(`simdnet: class folder ${at} holds no JPEG or PNG images`);
+    out.push({ className: c, files: found });
+  }
+  return out;
 }
 
 // The class folders of a page's folder pick (webkitRelativePath "DIR/<class>/.../<file>"), as
@@ -99,6 +99,10 @@ export function classFoldersOfFiles(picked: ArrayLike<File>): { className: strin
 
 const CHUNK = 64;
 
+function stopIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AbortedError('simdnet: stopped while reading the images');
+}
+
 /**
  * Labeled images from class folders: a folder's path (Node), or the Files of a page's folder
  * pick (`<input type="file" webkitdirectory>`).
@@ -111,7 +115,7 @@ export async function loadImageFolder(source: string | ArrayLike<File>, options:
   }
   const picked = typeof source !== 'string';
   const dir = picked ? (source.length ? (source[0].webkitRelativePath || source[0].name).split('/')[0] : 'the chosen folder') : source;
-  const folders: { className: string; files: (string | File)[] }[] = picked ? classFoldersOfFiles(source) : listClassFolders(source);
+  const folders: { className: string; files: (string | File)[] }[] = picked ? classFoldersOfFiles(source) : await listClassFolders(source, options.followLinksOutside);
   const classNames = options.classNames ?? folders.map((f) => f.className);
   if (!options.classNames && classNames.length < 2) {
     throw new DataFileError(`simdnet: image folder ${dir} has one class folder (${classNames[0]}); a classifier needs at least two`);
@@ -135,11 +139,12 @@ export async function loadImageFolder(source: string | ArrayLike<File>, options:
     pixels = new Uint8Array(images.length * per);
     for (const [i, f] of images.entries()) {
       try {
-        pixels.set(resizeRgb(await decodeImageSource(f, names[i]), height, width), i * per);
+        pixels.set(resizeRgb(await decodeImageSource(f, names[i], options.maxDecodeBytes), height, width), i * per);
       } catch (err) {
         bad.set(i, (err as Error).message.replace(/^simdnet: /, ''));
       }
       if (i % CHUNK === CHUNK - 1 || i === images.length - 1) options.progress?.(i + 1, images.length);
+      stopIfAborted(options.signal);
     }
   } else {
     pixels = await decodeFiles(images as string[], height, width, bad, options);
@@ -167,7 +172,7 @@ async function decodeFiles(files: string[], height: number, width: number, bad: 
   const shared = new SharedArrayBuffer(files.length * height * width * 3);
   const chunks = Array.from({ length: Math.ceil(files.length / CHUNK) }, (_, c) => c * CHUNK);
   let done = 0;
-  const task = (first: number): DecodeTask => ({ files: files.slice(first, first + CHUNK), first, height, width, pixels: shared });
+  const task = (first: number): DecodeTask => ({ files: files.slice(first, first + CHUNK), first, height, width, pixels: shared, maxDecodeBytes: options.maxDecodeBytes });
   const take = (first: number, r: DecodeReply) => {
     for (const f of r.failed) bad.set(f.index, f.reason);
     done += Math.min(CHUNK, files.length - first);
@@ -177,13 +182,28 @@ async function decodeFiles(files: string[], height: number, width: number, bad: 
   const pool = threads > 1 ? platform.decodePool<DecodeTask, DecodeReply>(threads) : undefined;
   if (!pool) {
     const { default: decode } = await import('./decode-worker.js');
-    for (const first of chunks) take(first, decode(task(first)));
+    for (const first of chunks) {
+      stopIfAborted(options.signal);
+      take(first, decode(task(first)));
+    }
   } else {
+    // Chunks go to the workers as they free up, so that a stop takes effect within one chunk.
+    let next = 0;
+    const worker = async () => {
+      while (next < chunks.length) {
+        stopIfAborted(options.signal);
+        const first = chunks[next++];
+        take(first, await pool.run(task(first)));
+      }
+    };
+    // A stop does not wait for the chunks under way: the pool is torn down.
+    const stopped = new Promise<never>((_, reject) => options.signal?.addEventListener('abort', () => reject(new AbortedError('simdnet: stopped while reading the images')), { once: true }));
     try {
-      await Promise.all(chunks.map(async (first) => take(first, await pool.run(task(first)))));
+      await Promise.race([Promise.all(Array.from({ length: threads }, worker)), stopped]);
     } finally {
       await pool.destroy();
     }
   }
+  stopIfAborted(options.signal);
   return new Uint8Array(shared);
 }

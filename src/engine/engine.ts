@@ -169,6 +169,15 @@ export class Engine {
   }
 
   private async run(mode: 'train' | 'predict' | 'statistics', batch: Batch, update: OptimizerUpdate | null, movingMomentum?: number): Promise<number> {
+    this.core.gate.enter();
+    try {
+      return await this.runStep(mode, batch, update, movingMomentum);
+    } finally {
+      this.core.gate.leave();
+    }
+  }
+
+  private async runStep(mode: 'train' | 'predict' | 'statistics', batch: Batch, update: OptimizerUpdate | null, movingMomentum?: number): Promise<number> {
     if (this.failed) throw new WorkerFailure('simdnet: this worker pool failed earlier and was shut down');
     if (mode === 'train' && (!this.core.grads || !this.core.loss)) throw new ArgumentError('compile the model before training it');
     const L = this.ensure(batch.rows);

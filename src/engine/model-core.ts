@@ -5,6 +5,7 @@ import type { Loss } from '../training/losses.js';
 import type { ModelConfig } from './graph-config.js';
 import type { Graph } from './graph.js';
 import type { ParamLayout } from './param-layout.js';
+import type { StepGate } from './step-gate.js';
 
 export interface ModelCore {
   readonly graph: Graph;
@@ -17,6 +18,7 @@ export interface ModelCore {
   loss?: Loss;                   // set by compile
   readonly inputSize: number;    // features per sample
   readonly outputSize: number;   // outputs per sample
+  readonly gate: StepGate;       // open between steps
 }
 
 // The non-trainable weights (batch norm's moving statistics), which a training forward pass

@@ -38,9 +38,8 @@ export interface TrainingState {
   settings?: TrainingSettings; // how the run trains (augmentation, schedule, ...), kept for --resume
 }
 
-// Caps on what a model file may declare, checked before any memory is taken.
-export const MAX_INPUT_VALUES = 2 ** 24;  // per sample: 2048 x 2048 x 4
-export const MAX_WEIGHTS = 2 ** 28;       // 1 GiB of float32
+export { MAX_INPUT_VALUES, MAX_WEIGHTS } from '../models/limits.js';
+import { MAX_INPUT_VALUES, MAX_WEIGHTS } from '../models/limits.js';
 
 const CHECKSUM = 'simdnet_crc32';
 
@@ -57,6 +56,18 @@ export async function saveModel(model: Model, path: string, training?: TrainingS
 export async function saveModel(model: Model, path: null, training?: TrainingState): Promise<Uint8Array>;
 export async function saveModel(model: Model, path?: string | null, training?: TrainingState): Promise<Uint8Array | void> {
   const w = await hdf5Writer();
+  // One whole step: wait for the one under way, then write without yielding (w.write fills the
+  // file before its first await), so no step starts while the weights are read.
+  await model.core.gate.idle();
+  // A diverged model is not saved over a good file (which loadModel would then refuse).
+  const rt = model.core.runtime;
+  for (const s of model.layout.ordered()) {
+    const bad = rt.k.first_non_finite(model.core.params + 4 * s.offset, s.weight.size);
+    if (bad >= 0) {
+      throw new ModelFileError(`simdnet: not writing ${path ?? 'the model file'}: weight "${s.weight.fullName}" holds a non-finite value ` +
+        `(${rt.f32(model.core.params + 4 * (s.offset + bad), 1)[0]}) at index ${bad}; training diverged (a smaller learning rate?)`);
+    }
+  }
   const bytes = await w.write(path ?? undefined, (f) => {
     try {
       writeModel(f, model, training);
@@ -176,6 +187,8 @@ function findWeights(graph: Graph, f: Hdf5File, skipMismatch = false): Weights {
 async function readWeightsInto(model: Model, w: Weights, f: Hdf5File): Promise<void> {
   const values: Record<string, Float32Array> = {};
   for (const [name, at] of w.found) values[name] = await readFloats(f, at, `weight "${name}"`, model.layout.byName.get(name)!.weight.size);
+  // Between two steps, if the model is training.
+  await model.core.gate.idle();
   model.setWeights(values);
 }
 

@@ -256,6 +256,8 @@ export function exportOnnx(model: Model, options: OnnxExportOptions = {}): Uint8
 
 // Writes the model as an ONNX file (through a temporary name).
 export async function saveOnnx(model: Model, path: string, options: OnnxExportOptions = {}): Promise<void> {
+  // The weights of one whole step (exportOnnx reads them without yielding).
+  await model.core.gate.idle();
   const bytes = exportOnnx(model, options);
   await platform.files.writeAtomically(path, (tmp) => platform.files.writeFile(tmp, bytes));
 }

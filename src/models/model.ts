@@ -2,6 +2,8 @@
 
 import { platform } from '#platform';
 import { ISOLATION_NOTE } from './isolation.js';
+import { StepGate } from '../engine/step-gate.js';
+import { MAX_INPUT_VALUES, MAX_WEIGHTS } from './limits.js';
 import { Engine, type Batch } from '../engine/engine.js';
 import { buildFromConfig, graphConfig, type ModelConfig } from '../engine/graph-config.js';
 import { Graph } from '../engine/graph.js';
@@ -125,7 +127,16 @@ export class Model {
   constructor(args: ModelArgs) {
     this.name = args.name ?? 'model';
     this.graph = new Graph(args.inputs, args.outputs);
+    const inputShape = this.graph.inputLayer.outputShape;
+    const values = inputShape.reduce((a, b) => a * b, 1);
+    if (values > MAX_INPUT_VALUES) {
+      throw new ArgumentError(`model "${this.name}" takes inputs of (${inputShape.join(', ')}), ${values.toLocaleString('en-US')} values per sample, ` +
+        `over the limit of ${MAX_INPUT_VALUES.toLocaleString('en-US')} (2048 x 2048 x 4)`);
+    }
     this.layout = new ParamLayout(this.graph);
+    if (this.layout.totalFloats > MAX_WEIGHTS) {
+      throw new ArgumentError(`model "${this.name}" has ${this.layout.totalFloats.toLocaleString('en-US')} weights, over the limit of ${MAX_WEIGHTS.toLocaleString('en-US')} (1 GiB of float32)`);
+    }
     // Each model owns its memory (unless given a runtime), so a dropped model frees all of it.
     const runtime = args.runtime ?? Runtime.create();
     const outShape = this.graph.outputLayer.outputShape;
@@ -142,7 +153,7 @@ export class Model {
     const inShape = this.graph.inputLayer.outputShape;
     this.core = {
       graph: this.graph, config: graphConfig(this.name, this.graph), layout: this.layout, runtime, params, grads: 0, slots: [],
-      inputSize: inShape.reduce((a, b) => a * b, 1), outputSize: outShape[0],
+      inputSize: inShape.reduce((a, b) => a * b, 1), outputSize: outShape[0], gate: new StepGate(),
     };
     if (args.initialize ?? true) {
       for (const s of this.layout.places) runtime.f32(params + 4 * s.offset, s.weight.size).set(s.weight.initializer.init(s.weight.fullName, s.weight.shape));
@@ -200,8 +211,18 @@ export class Model {
     return text;
   }
 
+  // Synchronous readers and writers of the weights cannot wait for a step under way (its worker
+  // threads write the weights meanwhile): they refuse, where a torn copy would be silently wrong.
+  private betweenSteps(what: string): void {
+    if (this.core.gate.busy) {
+      throw new ArgumentError(`${what}: a step of model "${this.name}" is under way (fit, evaluate or predict); call it from a ` +
+        'callback of fit or once that call has finished (saveModel, saveOnnx and loadWeights wait for the step by themselves)');
+    }
+  }
+
   // Every weight as a copy, keyed "layer/weight" (e.g. "conv1/kernel"), in Keras's order.
   getWeights(): Record<string, Tensor> {
+    this.betweenSteps('getWeights');
     const out: Record<string, Tensor> = {};
     for (const s of this.layout.ordered()) {
       out[s.weight.fullName] = new Tensor(this.core.runtime.download(this.core.params + 4 * s.offset, s.weight.size), [...s.weight.shape]);
@@ -211,6 +232,7 @@ export class Model {
 
   // Sets the named weights (any subset); names and sizes must match the model's.
   setWeights(weights: Record<string, Tensor | Float32Array>): void {
+    this.betweenSteps('setWeights');
     const staged: [number, Float32Array][] = [];
     for (const [name, value] of Object.entries(weights)) {
       const s = this.layout.byName.get(name);
@@ -230,6 +252,7 @@ export class Model {
   }
 
   compile(args: CompileArgs): void {
+    this.betweenSteps('compile');
     if (!args || typeof args !== 'object') throw new ArgumentError('compile takes {optimizer, loss, metrics}');
     const loss = getLoss(args.loss);
     const metrics = checkMetrics(args.metrics);
@@ -258,6 +281,7 @@ export class Model {
 
   // The optimizer's state vectors (e.g. Adam's m and v), keyed "slot/layer/weight".
   getOptimizerState(): Record<string, Float32Array> {
+    this.betweenSteps('getOptimizerState');
     const out: Record<string, Float32Array> = {};
     if (!this.optimizer) return out;
     for (const [k, name] of this.optimizer.slotNames.entries()) {
@@ -270,6 +294,7 @@ export class Model {
   }
 
   setOptimizerState(state: Record<string, Float32Array>, iterations: number): void {
+    this.betweenSteps('setOptimizerState');
     if (!this.optimizer) throw new ArgumentError('compile the model before restoring optimizer state');
     for (const [key, data] of Object.entries(state)) {
       const slash = key.indexOf('/');

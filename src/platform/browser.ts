@@ -38,6 +38,8 @@ const files: PathFiles = {
   isDirectory: (path) => noPaths(path)(),
   isFile: (path) => noPaths(path)(),
   list: (dir) => noPaths(dir)(),
+  realpath: (path) => noPaths(path)(),
+  walk: async (root) => noPaths(root)(),
   join: (...parts) => parts.join('/'),
   resolve: (...parts) => parts.join('/'),
   extension: (name) => { const dot = name.lastIndexOf('.'); return dot > 0 ? name.slice(dot) : ''; },

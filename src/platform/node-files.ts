@@ -4,8 +4,8 @@
 // removeStaleTemporaries clears), and an output folder is checked before any work is done.
 // The library reaches these through platform.files; the CLI, a Node program, imports them.
 
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, accessSync, constants, existsSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, accessSync, constants, existsSync } from 'node:fs';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FileError, SimdnetError } from '../errors.js';
 
@@ -160,4 +160,154 @@ export function packageRoot(): string {
     if (up === dir) throw new SimdnetError('simdnet: cannot find the package root (package.json named "simdnet")');
     dir = up;
   }
+}
+
+export interface WalkOptions {
+  /** File name endings to keep, lower case with the dot ('.jpg'). */
+  extensions: string[];
+  /** Follow symbolic links that lead outside `root` too. Default false: such a link is refused. */
+  followLinksOutside?: boolean;
+  /** Files at most. Default 1,000,000. */
+  maxFiles?: number;
+  /** Folder depth at most. Default 64. */
+  maxDepth?: number;
+  /** What messages call the root ("class folder"). */
+  what: string;
+  Kind: new (message: string) => FileError;
+}
+
+// Every file under `root` with one of the extensions, sorted by path, walking subfolders
+// asynchronously (so that Ctrl-C and SIGTERM are handled during a long walk). Symbolic links are
+// followed at most once per real path: a link to a folder already walked (itself, an ancestor)
+// adds nothing, and a file reached twice counts once. A link that leads outside `root` is refused,
+// naming it, unless followLinksOutside; too many files or folders too deep are refused too.
+export async function walkFiles(root: string, o: WalkOptions): Promise<string[]> {
+  const { readdir, realpath, stat } = await import('node:fs/promises');
+  const maxFiles = o.maxFiles ?? 1_000_000, maxDepth = o.maxDepth ?? 64;
+  const fail = (why: string) => new o.Kind(`simdnet: ${o.what} ${root}: ${why}`);
+  let top: string;
+  try {
+    top = await realpath(root);
+  } catch (err) {
+    throw fail((err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such folder' : (err as Error).message);
+  }
+  const inside = (real: string) => real === top || real.startsWith(top.endsWith(sep) ? top : top + sep);
+  const seen = new Set<string>([top]);
+  const out: string[] = [];
+  const walk = async (dir: string, depth: number): Promise<void> => {
+    if (depth > maxDepth) throw fail(`folders nest deeper than ${maxDepth} levels (at ${dir})`);
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      throw new o.Kind(`simdnet: cannot read folder ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue;
+      const path = join(dir, e.name);
+      let isDir = e.isDirectory(), isFile = e.isFile();
+      const wanted = (name: string) => { const dot = name.lastIndexOf('.'); return dot > 0 && o.extensions.includes(name.slice(dot).toLowerCase()); };
+      if (isFile && !wanted(e.name)) continue;
+      let real: string;
+      try {
+        real = await realpath(path);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        throw new o.Kind(`simdnet: ${path}: a symbolic link that ${code === 'ELOOP' ? 'loops' : code === 'ENOENT' ? 'leads nowhere' : `cannot be followed (${code})`}`);
+      }
+      if (e.isSymbolicLink()) {
+        if (!inside(real) && !o.followLinksOutside) {
+          throw new o.Kind(`simdnet: ${path}: a symbolic link that leads outside the ${o.what} ${root} (to ${real}); remove it, or allow links outside (--follow-links)`);
+        }
+        const st = await stat(real);
+        isDir = st.isDirectory();
+        isFile = st.isFile();
+      }
+      // Each real folder and file once, however many links lead to it.
+      if (!isDir && !isFile) continue;
+      if (seen.has(real)) continue;
+      seen.add(real);
+      if (isDir) {
+        await walk(path, depth + 1);
+        continue;
+      }
+      if (!wanted(e.name)) continue;
+      if (out.length >= maxFiles) throw fail(`holds more than ${maxFiles.toLocaleString('en-US')} image files`);
+      out.push(path);
+    }
+  };
+  await walk(root, 0);
+  return out;
+}
+
+const LOCK = '.simdnet.lock';
+
+// Locks a run folder for this process: an exclusively created lock file holding the process id.
+// A second run is refused at once, naming the process; the lock of a process that is gone is
+// taken over (`note` says so). Returns the release, which also runs if the process exits.
+export function lockRunFolder(dir: string, note: (s: string) => void): () => void {
+  const path = join(dir, LOCK);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      writeFileSync(path, `${process.pid}\n`, { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) {
+        throw new FileError(`simdnet: cannot lock the output folder ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+      let owner = NaN;
+      try {
+        owner = Number(readFileSync(path, 'utf8').trim());
+      } catch { /* removed meanwhile: try again */ }
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
+        throw new FileError(`simdnet: the output folder ${dir} is in use by another simdnet run (process ${owner}); wait for it, or choose another --out`);
+      }
+      note(`Taking over the lock of ${dir} from process ${Number.isInteger(owner) ? owner : '?'}, which is no longer running`);
+      rmSync(path, { force: true });
+    }
+  }
+  const release = () => {
+    try {
+      if (Number(readFileSync(path, 'utf8').trim()) === process.pid) rmSync(path, { force: true });
+    } catch { /* gone already */ }
+    process.off('exit', release);
+  };
+  process.on('exit', release);
+  return release;
+}
+
+// Why `out` cannot be written as an output of a command that reads `inputs`, or null if it can:
+// an output must be a new name or a regular file (not a folder, FIFO or device, which a rename
+// would replace), in an existing folder, and never one of the inputs (through links too).
+export function unwritableOutput(out: string, inputs: string[]): string | null {
+  const abs = resolve(out);
+  const parent = dirname(abs);
+  let st;
+  try {
+    st = statSync(parent);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? `its folder ${parent} does not exist` : code === 'ENOTDIR' ? `${parent} is not a folder` : `its folder: ${code}`;
+  }
+  if (!st.isDirectory()) return `${parent} is not a folder`;
+  let real: string | undefined;
+  try {
+    const target = statSync(abs);
+    if (target.isDirectory()) return 'a folder, not a file';
+    if (target.isFIFO()) return 'a named pipe; simdnet writes regular files only';
+    if (target.isCharacterDevice() || target.isBlockDevice()) return 'a device; simdnet writes regular files only';
+    if (!target.isFile()) return 'not a regular file';
+    real = realpathSync(abs);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+  }
+  if (real !== undefined) {
+    for (const i of inputs) {
+      let inReal: string | undefined;
+      try { inReal = realpathSync(i); } catch { /* not there: cannot be clobbered */ }
+      if (inReal === real) return `the same file as the input ${i}; writing it would destroy the input`;
+    }
+  }
+  return null;
 }

@@ -2,7 +2,7 @@
 // piscina worker pools, h5wasm's Node build, the environment for settings.
 
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, homedir, tmpdir } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
 import v8 from 'node:v8';
@@ -12,7 +12,7 @@ import h5wasm from 'h5wasm/node';
 import { Piscina } from 'piscina';
 import { PNG } from 'pngjs';
 import { SimdnetError } from '../errors.js';
-import { checkInputFile, packageRoot, readInputFile, writeAtomically } from './node-files.js';
+import { checkInputFile, packageRoot, readInputFile, walkFiles, writeAtomically } from './node-files.js';
 import type { Hdf5Writer, MessageWorker, PathFiles, Platform, WorkerPool } from './platform.js';
 
 // A worker script of the built package (dist/src/...), named in the error if it is missing.
@@ -50,6 +50,14 @@ const files: PathFiles = {
       throw new Kind(`simdnet: cannot read folder ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
   },
+  realpath: (path) => {
+    try {
+      return realpathSync(path);
+    } catch {
+      return undefined;
+    }
+  },
+  walk: walkFiles,
   join: (...parts) => join(...parts),
   resolve: (...parts) => resolve(...parts),
   extension: (name) => extname(name),

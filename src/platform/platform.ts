@@ -51,6 +51,11 @@ export interface PathFiles {
   isFile(path: string): boolean;
   // The names in a folder (unsorted), or a `Kind` error naming the folder.
   list(dir: string, Kind: FileErrorKind): string[];
+  // The real path (links resolved), or undefined if there is none.
+  realpath(path: string): string | undefined;
+  // Every file under root with one of the extensions, sorted; links followed once per real path,
+  // never outside root unless followLinksOutside; bounded in files and depth (node-files.ts).
+  walk(root: string, options: { extensions: string[]; followLinksOutside?: boolean; maxFiles?: number; maxDepth?: number; what: string; Kind: FileErrorKind }): Promise<string[]>;
   join(...parts: string[]): string;
   resolve(...parts: string[]): string;
   extension(name: string): string;

@@ -56,9 +56,16 @@ export function applyUpdate(k: KernelExports, u: OptimizerUpdate, from: UpdateVe
   }
 }
 
+// The kernels compute in float32: a value is checked as the float32 it becomes (1e300 would be
+// infinity there, 1e-50 zero).
 function checkRate(what: string, v: number, lo: number, hi: number, openLo = false): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (openLo && v === lo)) {
     throw new ArgumentError(`simdnet: optimizer ${what} must be a number in ${openLo ? '(' : '['}${lo}, ${hi}], got ${v}`);
+  }
+  const f = Math.fround(v);
+  if (!Number.isFinite(f) || (openLo && f === lo)) {
+    throw new ArgumentError(`simdnet: optimizer ${what} ${v} is ${Number.isFinite(f) ? 'too small' : 'too large'} for float32, in which the kernels compute ` +
+      '(from about 1.2e-38 to 3.4e38)');
   }
   return v;
 }

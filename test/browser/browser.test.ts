@@ -3,12 +3,12 @@
 // the CLI predicts there as in Node, a page without cross-origin isolation runs on one thread and
 // says so, and bad input gets the library's one-line message without breaking the page.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { convNet, loadModel, loadSigns, resNet50, setConvAlgorithm, setGemmBlocking, tensor, Adam, type GemmBlocking } from '../../src/index.js';
+import { clearSession, convNet, exportOnnx, loadModel, loadSigns, resNet50, setConvAlgorithm, setGemmBlocking, tensor, Adam, type GemmBlocking } from '../../src/index.js';
 import { decodeImage } from '../../src/data/images.js';
 import { expectClose } from '../helpers/assert.js';
 import { golden, sharedDir, signsDir } from '../helpers/goldens.js';
@@ -133,9 +133,13 @@ describe('in headless Chromium', () => {
     for (let i = 0; i < browser.length; i++) expect(Math.abs(browser[i] - node.data[i]), `probability ${i}`).toBeLessThan(1e-6);
   });
 
-  test('saveModel in the page returns the file\'s bytes, which load back there and in Node', async () => {
-    const r = await inPage<{ bytes: number[]; same: boolean }>(page, 'saveAndReload');
+  test('saveModel and exportOnnx in the page return the files\' bytes, which load in Node as Node\'s own; the profiler runs', async () => {
+    const r = await inPage<{ bytes: number[]; same: boolean; onnx: number[]; profiledLayers: string[]; profileMs: number }>(page, 'saveAndReload');
     expect(r.same).toBe(true);
+    clearSession();
+    expect(Uint8Array.from(r.onnx)).toEqual(new Uint8Array(exportOnnx(convNet({ seed: 5 }))));
+    expect(r.profiledLayers).toEqual(expect.arrayContaining(['W1', 'W2', 'fc']));
+    expect(r.profileMs).toBeGreaterThan(0);
     const file = join(runs, 'from-page.h5');
     writeFileSync(file, Uint8Array.from(r.bytes));
     const { model } = await loadModel(file);
@@ -227,5 +231,34 @@ describe('the demo page (web/index.html)', () => {
     await demo.waitForFunction(() => document.getElementById('error')!.textContent === '', { timeout: 30_000 });
     expect(demoErrors).toEqual([]);
     await demo.close();
+  });
+});
+
+describe('an app bundled by Vite', () => {
+  test('imports simdnet by name, gets the browser build with its workers, and trains on two of them as Node does', async () => {
+    // The app in a folder of its own, with the package linked in as npm would install it.
+    const app = join(session.pagesDir, 'vite-app');
+    mkdirSync(join(app, 'node_modules'), { recursive: true });
+    for (const f of ['index.html', 'main.js']) copyFileSync(resolve(import.meta.dirname, '../fixtures/vite-app', f), join(app, f));
+    symlinkSync(resolve(import.meta.dirname, '../..'), join(app, 'node_modules/simdnet'));
+    const { build } = await import('vite');
+    await build({ root: app, base: './', logLevel: 'silent', build: { outDir: join(app, 'dist'), emptyOutDir: true, chunkSizeWarningLimit: 10_000 }, worker: { format: 'es' } });
+    const assets = readdirSync(join(app, 'dist/assets'));
+    expect(assets.some((f) => f.startsWith('browser-engine-worker'))).toBe(true);
+    expect(assets.some((f) => f.startsWith('browser-hdf5-worker'))).toBe(true);
+    for (const f of assets) expect(readFileSync(join(app, 'dist/assets', f), 'utf8'), f).not.toMatch(/(?:from|import\()\s*["']node:/);
+    const { page: p, errors: appErrors } = await session.open('/tests/vite-app/dist/index.html');
+    const r = await p.evaluate(`window.run(${JSON.stringify({ settings: { SIMDNET_KERNELS: KERNELS }, conv: CONV, gemm: GEMM })})`) as { loss: number; info: Record<string, unknown>; name: string };
+    expect(r.info).toMatchObject({ platform: 'browser', threads: 2, sharedMemory: true });
+    expect(r.name).toBe('ConvNet');
+    // Node, the same step: the same loss to the bit (deterministic, kernels pinned as above).
+    const m = convNet({ seed: 1 });
+    m.compile({ optimizer: 'adam', loss: 'softmaxCrossEntropy' });
+    const x = tensor(Float32Array.from({ length: 8 * 64 * 64 * 3 }, (_, i) => (i % 97) / 97), [8, 64, 64, 3]);
+    const y = tensor(Float32Array.from({ length: 48 }, (_, i) => (i % 6 === Math.floor(i / 6) % 6 ? 1 : 0)), [8, 6]);
+    expect(r.loss).toBe((await m.trainOnBatch(x, y, { threads: 2, deterministic: true })).loss);
+    await m.dispose();
+    expect(appErrors).toEqual([]);
+    await p.close();
   });
 });

@@ -56,3 +56,38 @@ export function flipBitIn(file: Buffer, values: Float32Array, at = 5): Buffer {
   out[where + at] ^= 0x10;
   return out;
 }
+
+// A real JPEG (64x64) whose frame header is rewritten to claim width x height: a few KB that
+// would ask a decoder for width x height pixels.
+export function jpegClaiming(from: Buffer, width: number, height: number): Buffer {
+  const out = Buffer.from(from);
+  for (let at = 2; at + 9 < out.length;) {
+    const marker = out[at + 1];
+    const length = out.readUInt16BE(at + 2);
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      out.writeUInt16BE(height, at + 5);
+      out.writeUInt16BE(width, at + 7);
+      return out;
+    }
+    at += 2 + length;
+  }
+  throw new Error('no frame header');
+}
+
+// A model file in which the first value of `values` (a weight as saved) is replaced by `value`,
+// with the weight's stored checksum rewritten to match, so that only the value is wrong
+// (saveModel itself refuses to write a non-finite weight).
+export function replaceFirstValue(file: Buffer, values: Float32Array, value: number): Buffer {
+  const needle = Buffer.from(values.buffer, values.byteOffset, Math.min(values.byteLength, 64));
+  const where = file.indexOf(needle);
+  if (where < 0 || file.indexOf(needle, where + 1) >= 0) throw new Error('the values are not stored once, contiguously, in the file');
+  const changed = Float32Array.from(values);
+  changed[0] = value;
+  const out = Buffer.from(file);
+  out.writeFloatLE(value, where);
+  const before = Buffer.from(crc32(values), 'latin1'), after = Buffer.from(crc32(changed), 'latin1');
+  const at = out.indexOf(before);
+  if (at < 0 || out.indexOf(before, at + 1) >= 0) throw new Error('the checksum is not stored once in the file');
+  after.copy(out, at);
+  return out;
+}

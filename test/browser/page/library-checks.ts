@@ -70,14 +70,21 @@ export async function predictFile(modelPath: string, n: number, threads: number)
   return plain(p);
 }
 
-// saveModel with no path: the file's bytes, which loadModel reads back (and the CLI, from disk).
+// saveModel with no path: the file's bytes, which loadModel reads back (and the CLI, from disk);
+// exportOnnx's bytes; the profiler's per-layer times.
 export async function saveAndReload() {
+  // Layer names count up per session (input_1, input_2, ...): start from a fresh one, as Node's side does.
+  simdnet.clearSession();
   const model = simdnet.convNet({ seed: 5 });
   model.compile({ optimizer: 'adam', loss: 'softmaxCrossEntropy' });
   const bytes = await simdnet.saveModel(model);
   const { model: back } = await simdnet.loadModel(bytes);
   const same = Object.entries(model.getWeights()).every(([k, v]) => v.data.every((x, i) => x === back.getWeights()[k].data[i]));
-  return { bytes: Array.from(bytes), same };
+  const onnx = simdnet.exportOnnx(model);
+  const x = simdnet.tensor(new Float32Array(4 * 64 * 64 * 3).fill(0.25), [4, 64, 64, 3]);
+  const y = simdnet.tensor(Float32Array.from({ length: 24 }, (_, i) => (i % 6 === 0 ? 1 : 0)), [4, 6]);
+  const profile = await simdnet.profileTrainingStep(model, x, y, { warmupSteps: 1 });
+  return { bytes: Array.from(bytes), same, onnx: Array.from(onnx), profiledLayers: profile.layers.map((l) => l.layer), profileMs: profile.totalMs };
 }
 
 // The one-line message of a bad input, and the page still working after it.
