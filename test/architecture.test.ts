@@ -1,13 +1,13 @@
-// The folders of src/ import downward only: cli -> recipes (the tutorial's training runs) ->
+// The folders of src/ import downward only: cli -> serve (the prediction server) -> recipes (the tutorial's training runs) ->
 // models/data/io/report -> engine/training/layers -> kernels -> platform, with the root files
-// (tensor, errors, version) below everything and the entries above it: index.ts and browser.ts (the package's, for Node and for pages) and the
+// (tensor, errors, version) below everything and the entries above it: library.ts, index.ts and browser.ts (the package's, for Node and for pages) and the
 // worker scripts that each platform starts (platform/*-worker.ts). A folder may import itself and
 // any folder listed before it here.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { expect, test } from 'vitest';
 
-const tiers = ['(root)', 'platform', 'kernels', 'layers', 'training', 'engine', 'models', 'io', 'data', 'report', 'recipes', 'cli', '(entry)'];
+const tiers = ['(root)', 'platform', 'kernels', 'layers', 'training', 'engine', 'models', 'io', 'data', 'report', 'recipes', 'serve', 'cli', '(entry)'];
 const src = resolve(import.meta.dirname, '../src');
 
 function files(dir: string): string[] {
@@ -19,7 +19,7 @@ function files(dir: string): string[] {
 
 const tierOf = (file: string): string => {
   const rel = relative(src, file);
-  if (rel === 'index.ts' || rel === 'browser.ts' || /^platform\/[^/]+-worker\.ts$/.test(rel)) return '(entry)';
+  if (rel === 'index.ts' || rel === 'browser.ts' || rel === 'library.ts' || /^platform\/[^/]+-worker\.ts$/.test(rel)) return '(entry)';
   return rel.includes('/') ? rel.split('/')[0] : '(root)';
 };
 

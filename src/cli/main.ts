@@ -3,6 +3,7 @@
 
 import { evaluateCommand, evaluateHelp } from './evaluate.js';
 import { exportCommand, exportHelp } from './export.js';
+import { serveCommand, serveHelp } from './serve.js';
 import { UsageError } from './options.js';
 import { predictCommand, predictHelp } from './predict.js';
 import { reproduceCommand, reproduceHelp } from './reproduce.js';
@@ -16,6 +17,7 @@ const commands: Record<string, { run: (argv: string[], log: (s: string) => void)
   predict: { run: predictCommand, help: predictHelp, what: 'the sign shown in JPEG or PNG images' },
   summary: { run: summaryCommand, help: summaryHelp, what: 'Keras\'s summary table of a model' },
   export: { run: exportCommand, help: exportHelp, what: 'a saved model as ONNX, for ONNX Runtime and other runtimes' },
+  serve: { run: serveCommand, help: serveHelp, what: 'a saved model behind HTTP (Open Inference Protocol), batching requests' },
   reproduce: { run: reproduceCommand, help: reproduceHelp, what: 'the tutorial end to end, compared with the article (npm start)' },
 };
 

@@ -47,6 +47,8 @@ export interface EngineOptions {
   kernels?: KernelExports;
   /** Calling thread only: called before each layer runs. */
   trace?: (node: number, backward: boolean) => void;
+  /** Run one thread on a worker too, leaving the calling thread free. */
+  offMainThread?: boolean;
 }
 
 const DEFAULT_BARRIER_TIMEOUT_MS = 60_000;
@@ -82,7 +84,7 @@ export class Engine {
     this.deterministic = Boolean(options.shards);
     this.shards = options.shards || options.threads;
     this.snapshot = new NonTrainableSnapshot(core);
-    if (this.threads === 1) {
+    if (this.threads === 1 && !options.offMainThread) {
       this.inline = { k: options.kernels ?? core.runtime.k, graph: core.graph, layout: core.layout, executors: new Map(), trace: options.trace };
     }
   }

@@ -55,6 +55,12 @@ export interface RunArgs {
    * shard per thread, equal across thread counts up to float rounding.
    */
   deterministic?: boolean | number;
+  /**
+   * Run one thread's steps on a worker thread too, so that the calling thread stays free while
+   * they run (a server answering other requests). Default false: one thread runs on the calling
+   * thread.
+   */
+  offMainThread?: boolean;
 }
 
 export interface FitArgs extends RunArgs {
@@ -334,10 +340,11 @@ export class Model {
     const d = args.deterministic ?? false;
     if (typeof d !== 'boolean') positive('deterministic (shards)', d);
     const shards = d === true ? DEFAULT_DETERMINISTIC_SHARDS : d === false ? 0 : d;
-    const key = `${threads}:${shards}`;
+    const offMainThread = args.offMainThread ?? false;
+    const key = `${threads}:${shards}${offMainThread ? ':off' : ''}`;
     let e = this.engines.get(key);
     if (!e || e.failed) {
-      e = new Engine(this.core, { threads, shards });
+      e = new Engine(this.core, { threads, shards, offMainThread });
       this.engines.set(key, e);
     }
     return e;

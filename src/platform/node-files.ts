@@ -134,7 +134,11 @@ export function removeStaleTemporaries(dir: string): string[] {
 
 // Writes `path` through a temporary file in the same folder, renamed into place once complete;
 // removes the temporary on failure and names the file in the error.
+// The path must be a new name or a regular file (a rename would replace a FIFO or a device,
+// /dev/full say, with a file), in an existing folder.
 export async function writeAtomically(path: string, write: (tmp: string) => Promise<void> | void): Promise<void> {
+  const why = unwritableOutput(path, []);
+  if (why) throw new FileError(`simdnet: cannot write ${path}: ${why}`);
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   try {
     await write(tmp);
@@ -142,9 +146,23 @@ export async function writeAtomically(path: string, write: (tmp: string) => Prom
   } catch (err) {
     rmSync(tmp, { force: true });
     if (err instanceof SimdnetError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new FileError(`simdnet: cannot write ${path}: ${code === 'ENOSPC' ? 'the disk is full' : code ?? (err as Error).message.split('\n')[0]}`);
+    throw new FileError(`simdnet: cannot write ${path}: ${writeFailure(err)}`);
   }
+}
+
+const ERRNO: Record<number, string> = { 2: 'no such file or folder', 13: 'permission denied', 28: 'the disk is full', 30: 'a read-only file system', 122: 'the disk quota is exceeded' };
+
+// Why a write failed, in a few words: Node's error code, or the errno inside HDF5's diagnostic
+// stack (h5wasm reports a full disk as "errno = 28" deep in it), or its innermost message.
+export function writeFailure(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC') return 'the disk is full';
+  if (code) return code;
+  const text = err instanceof Error ? err.message : String(err);
+  const errno = /errno = (\d+)/.exec(text);
+  if (errno && ERRNO[Number(errno[1])]) return ERRNO[Number(errno[1])];
+  const minors = [...text.matchAll(/minor: (.*)/g)].map((m) => m[1].trim());
+  return minors.length ? minors[minors.length - 1] : text.split('\n')[0];
 }
 
 let root: string | undefined;

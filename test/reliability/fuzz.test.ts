@@ -10,6 +10,7 @@ import { loadSignsFile } from '../../src/data/signs.js';
 import { loadModel, saveModel } from '../../src/io/model-file.js';
 import { seededRandom } from '../../src/training/random.js';
 import { signsFile } from './crafted.js';
+import { sharedDir } from '../helpers/goldens.js';
 
 const work = mkdtempSync(join(tmpdir(), 'simdnet-fuzz-'));
 const CASES = 200;
@@ -83,4 +84,58 @@ test(`${CASES} corrupted copies of a SIGNS-layout file: each loads or is refused
   const r = await fuzz(readFileSync(path), 'signs', (p) => loadSignsFile(p, 'train_set'), 2);
   expect(r.refused).toBeGreaterThan(CASES / 4);
   expect(r.grewMiB).toBeLessThan(300);
+});
+
+// Class folders as a careless or hostile user leaves them: odd names, files that are not images
+// or are broken ones, and symbolic links of every kind (to the folder itself, its parent, the
+// root, another class, each other, nowhere). Each folder must load (bad images skipped and
+// listed, every loaded image a real one, none twice) or be refused with one simdnet line, within
+// 5 s.
+test('class folders: random names, files and links (seeded), each loaded exactly or refused in one line', async () => {
+  const { copyFileSync, mkdirSync, readdirSync, symlinkSync } = await import('node:fs');
+  const { loadImageFolder } = await import('../../src/data/image-folder.js');
+  const photos = join(sharedDir, 'data/signs/jpeg/test_signs');
+  const real = readdirSync(photos).sort().slice(0, 12).map((f) => join(photos, f));
+  const random = seededRandom(11);
+  const pick = <T>(a: T[]): T => a[Math.floor(random() * a.length)];
+  const names = ['a', 'b b', 'ü', '0', '.hidden', 'x.jpg', 'long'.repeat(30), '-dash', 'c'];
+  const outcomes = { loaded: 0, refused: 0 };
+  for (let i = 0; i < 40; i++) {
+    const root = join(work, `folders-${i}`);
+    const classes = Array.from({ length: 2 + Math.floor(random() * 3) }, () => pick(names)).filter((n, k, a) => a.indexOf(n) === k);
+    let genuine = 0;
+    for (const c of classes) {
+      const dir = join(root, c);
+      mkdirSync(dir, { recursive: true });
+      for (let k = Math.floor(random() * 5); k > 0; k--) {
+        const kind = random(), file = join(dir, `${pick(names)}-${k}${pick(['.jpg', '.png', '.JPG', '.txt', ''])}`);
+        if (kind < 0.5) copyFileSync(pick(real), file);
+        else if (kind < 0.7) writeFileSync(file, readFileSync(pick(real)).subarray(0, Math.floor(random() * 600)));
+        else writeFileSync(file, Buffer.from(Array.from({ length: 64 }, () => Math.floor(random() * 256))));
+      }
+      for (let k = random() < 0.3 ? 1 + Math.floor(random() * 2) : 0; k > 0; k--) {
+        const target = pick(['.', '.', '..', '/', join(root, pick(classes)), join(dir, 'loop-b'), join(work, 'nowhere')]);
+        try { symlinkSync(target, join(dir, k === 1 && target.endsWith('loop-b') ? 'loop-a' : `link-${k}`)); } catch { /* the name is taken */ }
+        if (target.endsWith('loop-b')) try { symlinkSync(join(dir, 'loop-a'), join(dir, 'loop-b')); } catch { /* taken */ }
+      }
+      genuine += readdirSync(dir).length;
+    }
+    const t0 = Date.now();
+    try {
+      const { images } = await loadImageFolder(root, { skipBadImages: true, threads: 1 });
+      outcomes.loaded++;
+      // Every image read is a file under its class folder, read once.
+      expect(new Set(images.files).size).toBe(images.size);
+      expect(images.size).toBeLessThanOrEqual(genuine);
+    } catch (err) {
+      outcomes.refused++;
+      expect(err, `folder set ${i}`).toBeInstanceOf(SimdnetError);
+      expect((err as Error).message).toMatch(/^simdnet: /);
+      expect((err as Error).message).not.toContain('\n');
+    }
+    expect(Date.now() - t0, `folder set ${i}`).toBeLessThan(5000);
+  }
+  console.log(`class folders: ${outcomes.loaded} loaded, ${outcomes.refused} refused`);
+  expect(outcomes.loaded).toBeGreaterThan(0);
+  expect(outcomes.refused).toBeGreaterThan(0);
 });

@@ -218,6 +218,27 @@ describe('run folders', () => {
   });
 });
 
+test('Ctrl-C after training, during the evaluations and the robustness suite, stops there and says what model.h5 holds', async () => {
+  const train = photoFolder('after-train', 2), test = photoFolder('after-test', 20);
+  const out = join(work, 'interrupted-after');
+  const child = spawn(process.execPath, [cli, 'train', '--model', 'resnet50', '--epochs', '1', '--batch-size', '6', '--threads', '2', '--data', train, '--test', test, '--out', out]);
+  let stdout = '', stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  // The epoch's line is printed when it ends; then come the evaluations (seconds for ResNet-50).
+  await new Promise<void>((done) => child.stdout.on('data', (d) => {
+    stdout += d;
+    if (/2\/2 \[=+\]/.test(stdout)) done();
+  }));
+  child.kill('SIGINT');
+  const t0 = Date.now();
+  const code = await new Promise((r) => child.once('exit', r));
+  expect(code, stderr).toBe(130);
+  expect(stderr).toMatch(/simdnet: interrupted after training; .*model\.h5 holds the trained model, but the history and the report were not written/);
+  expect(Date.now() - t0).toBeLessThan(10_000);
+  expect(existsSync(join(out, 'model.h5'))).toBe(true);
+  expect(existsSync(join(out, 'report.html'))).toBe(false);
+});
+
 describe('sizes checked before memory is taken', () => {
   test('a model builder asked for 100000x100000 images refuses at once', () => {
     const t0 = Date.now();
@@ -278,5 +299,25 @@ describe('predict over a folder', () => {
     expect(parsed.length).toBe(6 * 20 * 6);
     expect(parsed.map((p) => p.image)).toEqual([...parsed.map((p) => p.image)].sort());
     expect(new Set(parsed.map((p) => p.image)).size).toBe(parsed.length);
+  });
+});
+
+describe('library writes', () => {
+  test('saveModel to a FIFO or into a missing folder: refused before writing, the FIFO still a FIFO', async () => {
+    const { statSync } = await import('node:fs');
+    const fifo = join(work, 'model.fifo');
+    spawnSync('mkfifo', [fifo]);
+    const m = convNet({ seed: 1 });
+    await expect(saveModel(m, fifo)).rejects.toThrow(/^simdnet: cannot write .*model\.fifo: a named pipe; simdnet writes regular files only$/);
+    expect(statSync(fifo).isFIFO()).toBe(true);
+    await expect(saveModel(m, join(work, 'nowhere', 'm.h5'))).rejects.toThrow(/^simdnet: cannot write .*nowhere\/m\.h5: its folder .*nowhere does not exist$/);
+  });
+
+  test('a failed HDF5 write is named by its cause, not by the HDF5 diagnostic stack', async () => {
+    const { writeFailure } = await import('../../src/platform/node-files.js');
+    const diag = 'HDF5-DIAG: Error detected in HDF5 (2.0.0):\n  #000: H5Fint.c line 1 in H5F_flush(): low-level flush failed\n    major: Low-level I/O\n    minor: Write failed\n  #001: H5FDsec2.c line 2: file write failed: errno = 28, error message = \'No space left on device\'\n    major: Low-level I/O\n    minor: Write failed';
+    expect(writeFailure(new Error(diag))).toBe('the disk is full');
+    expect(writeFailure(new Error('HDF5-DIAG: Error detected\n    minor: Unable to open file'))).toBe('Unable to open file');
+    expect(writeFailure(Object.assign(new Error('x'), { code: 'ENOSPC' }))).toBe('the disk is full');
   });
 });
