@@ -139,3 +139,45 @@ test('class folders: random names, files and links (seeded), each loaded exactly
   expect(outcomes.loaded).toBeGreaterThan(0);
   expect(outcomes.refused).toBeGreaterThan(0);
 });
+
+// The prediction server under random requests (seeded): mutated JSON tensors, random bytes as
+// images, random methods and paths. Every request gets an answer (a 2xx, or a 4xx with one
+// simdnet line), the server never stops, and a good request still succeeds at the end.
+test('simdnet serve: 300 random requests, each answered, the server alive after', async () => {
+  const { serve, tensor } = await import('../../src/index.js');
+  const model = convNet({ seed: 3 });
+  const server = await serve(model, { port: 0, maxBatch: 4, maxDelayMs: 1, maxBodyBytes: 2 ** 20 });
+  const random = seededRandom(21);
+  const pick = <T>(a: T[]): T => a[Math.floor(random() * a.length)];
+  const good = JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 64, 64, 3], data: new Array(12288).fill(0.5) }] });
+  const statuses: Record<number, number> = {};
+  for (let i = 0; i < 300; i++) {
+    const path = pick(['/v2/models/ConvNet/infer', '/v2/models/ConvNet/classify', '/v2/models/ConvNet', '/v2/health/ready', '/v2/models/%ff/infer', '/v2/models/ConvNet/infer/', '/metrics?x=1', '/v2/models/ConvNet/versions/1/infer']);
+    const method = pick(['POST', 'POST', 'POST', 'GET', 'PUT', 'DELETE']);
+    let body: Uint8Array | string | undefined;
+    const kind = random();
+    if (kind < 0.4) {
+      // The good request with some characters changed, cut or repeated.
+      const chars = good.split('');
+      for (let k = 1 + Math.floor(random() * 6); k > 0; k--) chars[Math.floor(random() * chars.length)] = pick(['"', '[', ']', ',', '1e999', '-', 'NaN', '', '{', 'null']);
+      body = random() < 0.2 ? chars.join('').slice(0, Math.floor(random() * chars.length)) : chars.join('');
+    } else if (kind < 0.7) body = Uint8Array.from({ length: Math.floor(random() * 2000) }, () => Math.floor(random() * 256));
+    else if (kind < 0.8) body = JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [Math.floor(random() * 6) - 1, 64, 64, 3], data: pick([[], [[1]], 'x', null]) }] });
+    const r = await fetch(`${server.url}${path}`, { method, body: method === 'GET' ? undefined : body });
+    statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+    expect([200, 400, 404, 405, 413], `${method} ${path}`).toContain(r.status);
+    if (r.status !== 200 && path !== '/metrics?x=1') {
+      const { error } = await r.json();
+      expect(error).toMatch(/^simdnet: /);
+      expect(error).not.toContain('\n');
+    } else await r.arrayBuffer();
+  }
+  console.log('serve fuzz statuses:', statuses);
+  const ok = await fetch(`${server.url}/v2/models/ConvNet/infer`, { method: 'POST', body: good });
+  expect(ok.status).toBe(200);
+  const out = (await ok.json()).outputs[0].data;
+  const direct = (await model.predict(tensor(new Float32Array(12288).fill(0.5), [1, 64, 64, 3]), { threads: 1 })).data;
+  out.forEach((v: number, k: number) => expect(Math.abs(v - direct[k])).toBeLessThan(1e-6));
+  await server.close();
+  await model.dispose();
+});
