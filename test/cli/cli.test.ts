@@ -31,7 +31,8 @@ describe('train -> save -> evaluate -> predict -> resume', () => {
     expect(train.code, train.err).toBe(0);
     expect(train.out).toMatch(/Epoch 1\/2\n17\/17 \[=+\] - /);
     expect(train.out).toMatch(/Cost after epoch 0: \d\.\d{6}/);
-    expect(train.out).toMatch(/Test accuracy: +0\.\d+/);
+    // Two epochs of the tutorial's ConvNet learn something: above chance (1/6) on the test set.
+    expect(Number(/Test accuracy: +(0\.\d+)/.exec(train.out)?.[1])).toBeGreaterThan(0.25);
     for (const f of ['model.h5', 'history.json', 'history.csv', 'loss.svg', 'accuracy.svg', 'report.html']) expect(existsSync(join(out, f)), f).toBe(true);
     const history = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8'));
     expect(history.history.loss).toHaveLength(2);

@@ -116,10 +116,15 @@ describe('the command line on class folders', () => {
 
   test('train -> evaluate -> predict on SIGNS laid out as named class folders', () => {
     signsFolders(signs);
-    const t = run('train', '--model', 'convnet', '--epochs', '3', '--threads', '2', '--data', signs, '--out', run6, '--quiet');
+    // Seed 1: the tutorial's ConvNet at its rate 0.009 is fragile, and from seed 0 on this order of
+    // images it stays at chance for 15 epochs (seeds 1-3 reach 0.47-0.58 in 10; measured).
+    const t = run('train', '--model', 'convnet', '--epochs', '6', '--seed', '1', '--threads', '2', '--deterministic', '--data', signs, '--out', run6, '--quiet');
     expect(t.code, t.err).toBe(0);
     expect(t.out).toMatch(/train: 1080 images of 6 classes \(five, four, one, three, two, zero\)/);
-    expect(t.out).toMatch(/Test accuracy: +0\.\d+/);
+    // Learned from the folders' labels: well above chance (1/6) on the test folders.
+    const accuracy = Number(/Test accuracy: +(0\.\d+)/.exec(t.out)?.[1]);
+    console.log(`class folders, 6 epochs: test accuracy ${accuracy}`);
+    expect(accuracy).toBeGreaterThan(0.3);
     const e = run('evaluate', join(run6, 'model.h5'), '--data', signs, '--threads', '1');
     expect(e.code, e.err).toBe(0);
     expect(e.out).toMatch(/on the test set \(120 images\)/);

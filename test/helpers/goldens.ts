@@ -49,11 +49,14 @@ function caseOf(g: Group, name: string): GoldenCase {
   };
 }
 
-// Every case under a group, e.g. cases('conv2d').
-export async function cases(group: string): Promise<GoldenCase[]> {
+// Every case under a group, e.g. cases('conv2d'). A group that is missing or empty fails the
+// test file that asks for it: a family of generated tests must never silently become none.
+export async function cases(group: string, atLeast = 1): Promise<GoldenCase[]> {
   const f = await open();
-  const g = f.get(group) as Group;
-  return g.keys().map((k) => caseOf(g.get(k) as Group, `${group}/${k}`));
+  const g = f.get(group) as Group | null;
+  const found = g ? g.keys().map((k) => caseOf(g.get(k) as Group, `${group}/${k}`)) : [];
+  if (found.length < atLeast) throw new Error(`goldens: group "${group}" holds ${found.length} cases (expected at least ${atLeast}) in ${goldensPath}`);
+  return found;
 }
 
 // A group that is itself one case, e.g. golden('convnet').

@@ -132,6 +132,11 @@ describe('ONNX export, checked by ONNX Runtime', () => {
     const r = spawnSync(process.execPath, [cli, 'export', h5, '--out', onnxFile], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Wrote .*rps\.onnx: ConvNet, input \(batch, 64, 64, 3\) NHWC, output \(batch, 3\) logits, classes rock, paper, scissors/);
+    // The file the CLI wrote runs in ONNX Runtime and gives the model's outputs.
+    const x = tensor(Float32Array.from({ length: 2 * 64 * 64 * 3 }, (_, i) => (i % 255) / 255), [2, 64, 64, 3]);
+    const fromFile = await runOnnx(new Uint8Array(fs.readFileSync(onnxFile)), x);
+    const direct = (await m.predict(x, { threads: 1 })).data;
+    for (let i = 0; i < direct.length; i++) expect(Math.abs(fromFile[i] - direct[i]), `output ${i}`).toBeLessThan(1e-4);
     const noOut = spawnSync(process.execPath, [cli, 'export', h5], { encoding: 'utf8' });
     expect(noOut.status).toBe(2);
     expect(noOut.stderr).toMatch(/export needs --out FILE\.onnx/);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { Runtime } from '../../src/kernels/index.js';
-import { BatchNormalization, Conv2D, Dense, Flatten, input, Model, setConvAlgorithm, tensor } from '../../src/index.js';
+import { BatchNormalization, Conv2D, Dense, Flatten, input, Model, profileTrainingStep, setConvAlgorithm, tensor } from '../../src/index.js';
 import { randomArray } from '../helpers/assert.js';
 
 // The module keeps its cache and forced choice per process: each test loads it afresh (a copy
@@ -110,6 +110,13 @@ describe('a model trains the same by any algorithm', () => {
       const m = build();
       const losses = [(await m.trainOnBatch(x, y, { threads: 1 })).loss, (await m.trainOnBatch(x, y, { threads: 1 })).loss];
       const w = m.getWeights();
+      // The forced algorithm did run c1: the layer's choice, and the kernel that runs it (Winograd's
+      // driver serves both tiles; the choice tells them apart).
+      const prof = await profileTrainingStep(m, x, y, { warmupSteps: 1 });
+      expect(prof.layers.find((l) => l.layer === 'c1' && l.phase === 'forward')?.kernel, algorithm).toBe(algorithm);
+      const called = prof.kernels.map((k) => k.kernel);
+      const own = { im2col: 'conv2d_forward', winograd: 'conv2d_winograd_forward', winograd4x4: 'conv2d_winograd_forward', direct: 'conv2d_direct_forward' }[algorithm];
+      expect(called, algorithm).toContain(own);
       await m.dispose();
       return { losses, w };
     };

@@ -1,4 +1,4 @@
-import { describe, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { cases } from '../helpers/goldens.js';
 import { harness, fdCheck, type Harness } from '../helpers/harness.js';
 import { expectClose, randomArray } from '../helpers/assert.js';
@@ -81,4 +81,8 @@ describe('conv2d on awkward shapes', () => {
     fdCheck('dw', (q) => run(h, s, x, q, b, null).y, w, dy, g.dw!);
     fdCheck('db', (q) => run(h, s, x, w, q, null).y, b, dy, g.db!);
   });
+});
+
+test('a golden group that is missing fails its test file instead of generating no tests', async () => {
+  await expect(cases('no_such_group')).rejects.toThrow(/goldens: group "no_such_group" holds 0 cases \(expected at least 1\)/);
 });

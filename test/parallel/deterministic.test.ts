@@ -54,12 +54,12 @@ test('a batch smaller than the shard count, and a fit of uneven batches, are det
 });
 
 test('Dropout draws its masks per sample, not per worker: 1 and 2 workers give the same first-epoch loss', async () => {
-  const build = () => {
+  const build = (dropout = true) => {
     const x0 = input({ shape: [64, 64, 3] });
     let x = new Conv2D({ filters: 8, kernelSize: 4, padding: 'same', activation: 'relu', name: 'c1' }).apply(x0);
     x = new MaxPooling2D({ poolSize: 8, padding: 'same' }).apply(x);
     x = new Flatten().apply(x);
-    x = new Dropout({ rate: 0.5, name: 'drop' }).apply(x);
+    if (dropout) x = new Dropout({ rate: 0.5, name: 'drop' }).apply(x);
     const m = new Model({ inputs: x0, outputs: new Dense({ units: 6, name: 'fc' }).apply(x) });
     m.compile({ optimizer: 'adam', loss: 'softmaxCrossEntropy' });
     return m;
@@ -69,10 +69,32 @@ test('Dropout draws its masks per sample, not per worker: 1 and 2 workers give t
     const m = build();
     const h = await m.fit(data.train.x.slice(0, 256), data.train.y.slice(0, 256), { epochs: 1, batchSize: 64, verbose: 0, threads });
     losses.push(h.history.loss[0]);
-    // Inference is the identity: two predictions agree.
-    const p1 = await m.predict(data.test.x.slice(0, 8), { threads }), p2 = await m.predict(data.test.x.slice(0, 8), { threads });
-    expect(Array.from(p2.data)).toEqual(Array.from(p1.data));
+    // In inference Dropout is the identity: the same model without it, on the same weights, predicts the same.
+    const plain = build(false);
+    plain.setWeights(m.getWeights());
+    const p1 = await m.predict(data.test.x.slice(0, 8), { threads }), p2 = await plain.predict(data.test.x.slice(0, 8), { threads });
+    expect(Array.from(p1.data)).toEqual(Array.from(p2.data));
+    await plain.dispose();
     await m.dispose();
   }
   expect(Math.abs(losses[0] - losses[1])).toBeLessThan(1e-5);
+});
+
+test('deterministic mode holds for computeGradients, evaluate and predict too: the same bits on 1 and 3 threads', async () => {
+  const x = data.train.x.slice(0, 24), y = data.train.y.slice(0, 24);
+  const runs = [];
+  for (const threads of [1, 3]) {
+    const m = resNet50({ seed: 6 });
+    m.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+    const g = await m.computeGradients(x, y, { threads, deterministic: true });
+    const e = await m.evaluate(x, y, { threads, deterministic: true, batchSize: 12 });
+    const p = await m.predict(x, { threads, deterministic: true, batchSize: 12 });
+    runs.push({ g, e, p });
+    await m.dispose();
+  }
+  const [a, b] = runs;
+  expect(b.g.loss).toBe(a.g.loss);
+  for (const k of Object.keys(a.g.grads)) expect(bytes(b.g.grads[k]).compare(bytes(a.g.grads[k])), k).toBe(0);
+  expect(b.e).toEqual(a.e);
+  expect(bytes(b.p).compare(bytes(a.p))).toBe(0);
 });

@@ -100,6 +100,36 @@ describe('an interrupted run keeps its work', () => {
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain(runId);
   });
 
+  test('SIGTERM stops as Ctrl-C does: at a full epoch, exit 130, the folder unlocked', async () => {
+    const out = join(work, 'terminated');
+    const child = spawn(process.execPath, [cli, 'train', '--model', 'convnet', '--epochs', '60', '--threads', '1', '--data', signsDir, '--out', out, '--quiet']);
+    let err = '';
+    child.stderr.on('data', (d) => { err += d; });
+    const t0 = Date.now();
+    while (!existsSync(join(out, 'model.h5')) && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect(code, err).toBe(130);
+    expect(err).toMatch(/interrupted; .*model\.h5 holds the last full epoch: continue with --resume/);
+    expect(existsSync(join(out, '.simdnet.lock'))).toBe(false);
+    // --force replaces that run with a new one (another run id), where without it the folder is refused.
+    const refusedRun = run('train', '--model', 'convnet', '--epochs', '1', '--threads', '1', '--data', signsDir, '--out', out, '--quiet');
+    expect(refusedRun.code).toBe(2);
+    expect(refusedRun.err).toMatch(/already holds a run .*pass --force to replace it/);
+    await h5wasm.ready;
+    const runIdOf = () => {
+      const f = new h5wasm.File(join(out, 'model.h5'), 'r');
+      const id = JSON.parse(String(f.attrs.simdnet_training.value)).runId;
+      f.close();
+      return id;
+    };
+    const before = runIdOf();
+    const forced = run('train', '--model', 'convnet', '--epochs', '1', '--threads', '1', '--data', signsDir, '--out', out, '--quiet', '--force');
+    expect(forced.code, forced.err).toBe(0);
+    expect(runIdOf()).not.toBe(before);
+    expect(JSON.parse(readFileSync(join(out, 'history.json'), 'utf8')).runId).toBe(runIdOf());
+  });
+
   test('Ctrl-C stops at a full epoch saved in model.h5; --resume goes on from there', async () => {
     const out = join(work, 'interrupted');
     const child = spawn(process.execPath, [cli, 'train', '--model', 'convnet', '--epochs', '60', '--threads', '1', '--data', signsDir, '--out', out, '--quiet']);
