@@ -100,15 +100,22 @@ describe('an interrupted run keeps its work', () => {
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain(runId);
   });
 
-  test('SIGTERM stops as Ctrl-C does: at a full epoch, exit 130, the folder unlocked', async () => {
-    const out = join(work, 'terminated');
+  // Starts a long ConvNet run into `out`, sends `signal` once its first epoch is saved, and
+  // returns how the process ended.
+  async function interruptedRun(out: string, signal: NodeJS.Signals): Promise<{ code: number | null; err: string }> {
     const child = spawn(process.execPath, [cli, 'train', '--model', 'convnet', '--epochs', '60', '--threads', '1', '--data', signsDir, '--out', out, '--quiet']);
     let err = '';
     child.stderr.on('data', (d) => { err += d; });
     const t0 = Date.now();
     while (!existsSync(join(out, 'model.h5')) && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 50));
-    child.kill('SIGTERM');
+    child.kill(signal);
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    return { code, err };
+  }
+
+  test('SIGTERM stops as Ctrl-C does: at a full epoch, exit 130, the folder unlocked', async () => {
+    const out = join(work, 'terminated');
+    const { code, err } = await interruptedRun(out, 'SIGTERM');
     expect(code, err).toBe(130);
     expect(err).toMatch(/interrupted; .*model\.h5 holds the last full epoch: continue with --resume/);
     expect(existsSync(join(out, '.simdnet.lock'))).toBe(false);
@@ -132,13 +139,7 @@ describe('an interrupted run keeps its work', () => {
 
   test('Ctrl-C stops at a full epoch saved in model.h5; --resume goes on from there', async () => {
     const out = join(work, 'interrupted');
-    const child = spawn(process.execPath, [cli, 'train', '--model', 'convnet', '--epochs', '60', '--threads', '1', '--data', signsDir, '--out', out, '--quiet']);
-    let err = '';
-    child.stderr.on('data', (d) => { err += d; });
-    const t0 = Date.now();
-    while (!existsSync(join(out, 'model.h5')) && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 50));
-    child.kill('SIGINT');
-    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    const { code, err } = await interruptedRun(out, 'SIGINT');
     expect(code, err).toBe(130);
     expect(err).toMatch(/interrupted; .*model\.h5 holds the last full epoch: continue with --resume/);
     await h5wasm.ready;
