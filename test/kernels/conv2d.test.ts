@@ -77,12 +77,24 @@ describe('conv2d on awkward shapes', () => {
     expectClose(y, naiveConv(s, x, w, b), 1e-5, 'forward');
     const dy = randomArray(y.length, 14);
     const g = run(h, s, x, w, b, dy);
-    fdCheck('dx', (q) => run(h, s, q, w, b, null).y, x, dy, g.dx!);
-    fdCheck('dw', (q) => run(h, s, x, q, b, null).y, w, dy, g.dw!);
-    fdCheck('db', (q) => run(h, s, x, w, q, null).y, b, dy, g.db!);
+    // Linear in each of x, w and b: h = 1 is exact but for rounding, so the tolerance is tight.
+    fdCheck('dx', (q) => run(h, s, q, w, b, null).y, x, dy, g.dx!, { linear: true, shape: [s.N, s.H, s.W, s.C] });
+    fdCheck('dw', (q) => run(h, s, x, q, b, null).y, w, dy, g.dw!, { linear: true, shape: [s.KH, s.KW, s.C, s.F] });
+    fdCheck('db', (q) => run(h, s, x, w, q, null).y, b, dy, g.db!, { linear: true, shape: [s.F] });
   });
 });
 
 test('a golden group that is missing fails its test file instead of generating no tests', async () => {
   await expect(cases('no_such_group')).rejects.toThrow(/goldens: group "no_such_group" holds 0 cases \(expected at least 1\)/);
+});
+
+test('finite differences visit every channel and every border of an (N, H, W, C) tensor', async () => {
+  const { fdCoordinates } = await import('../helpers/harness.js');
+  const [N, H, W, C] = [2, 6, 5, 8];
+  const at = fdCoordinates(N * H * W * C, 24, [N, H, W, C]);
+  expect(new Set(at.map((i) => i % C)).size).toBe(C);
+  const rows = at.map((i) => Math.floor(i / (W * C)) % H), cols = at.map((i) => Math.floor(i / C) % W);
+  expect(rows).toContain(0); expect(rows).toContain(H - 1); expect(cols).toContain(0); expect(cols).toContain(W - 1);
+  // The stride it replaces, floor(480 / 24) = 20 elements over 8 channels, saw only channels 0 and 4.
+  expect(new Set(Array.from({ length: 24 }, (_, k) => (k * Math.floor((N * H * W * C) / 24)) % C)).size).toBe(2);
 });
