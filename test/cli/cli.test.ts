@@ -61,9 +61,11 @@ describe('train -> save -> evaluate -> predict -> resume', () => {
     expect(Object.keys(result.probabilities)).toEqual(['0', '1', '2', '3', '4', '5']);
     expect(Object.values(result.probabilities as Record<string, number>).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
     const { model } = await loadModel(join(out, 'model.h5'));
-    const logits = (await model.predict(loadImages([jpeg], 64, 64), { threads: 1 })).data;
-    const best = logits.indexOf(Math.max(...logits));
+    const probs = (await model.predictProbabilities(loadImages([jpeg], 64, 64), { threads: 1 })).data;
+    const best = probs.indexOf(Math.max(...probs));
     expect(result.class).toBe(String(best));
+    // Every probability as the model gives it, to the 4 decimals printed.
+    for (let k = 0; k < 6; k++) expect(Math.abs(result.probabilities[String(k)] - probs[k]), `class ${k}`).toBeLessThanOrEqual(5e-5 + 1e-7);
     const text = run('predict', join(out, 'model.h5'), jpeg);
     expect(text.out).toMatch(new RegExp(`: ${best} \\(\\d+\\.\\d%\\)`));
   });

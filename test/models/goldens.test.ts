@@ -139,3 +139,30 @@ describe('ResNet-50 against the PyTorch goldens', () => {
     }
   });
 });
+
+// Every weight's gradient, element by element, against PyTorch in float64 (test/fixtures/
+// resnet50-gradients: 48 seeded elements of each of the 161 gradients that batch norm does not
+// cancel, each with a tolerance derived from PyTorch's own float32 drift, not from simdnet's runs).
+describe('ResNet-50 gradients, element by element', () => {
+  test('every weight\'s sampled elements within its float32-derived tolerance', async () => {
+    const { readFileSync } = await import('node:fs');
+    const fixture = JSON.parse(readFileSync(new URL('../fixtures/resnet50-gradients/samples.json', import.meta.url), 'utf8')) as
+      { samples: Record<string, { size: number; cancelled?: boolean; at?: number[]; values?: number[]; tolerance?: number }> };
+    const g = await golden('resnet50');
+    const model = resNet50();
+    setGoldenWeights(model);
+    model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
+    const r = await model.computeGradients(tensor(g.get('x').data, g.get('x').shape), tensor(g.get('labels').data, g.get('labels').shape), { threads: 1 });
+    await model.dispose();
+    const held = Object.entries(fixture.samples).filter(([, s]) => !s.cancelled);
+    expect(held.length).toBeGreaterThan(150);
+    expect(Object.keys(fixture.samples).sort()).toEqual(Object.keys(r.grads).sort());
+    for (const [name, s] of held) {
+      const ours = r.grads[name].data;
+      expect(ours.length, name).toBe(s.size);
+      const scale = Math.max(...s.values!.map(Math.abs));
+      const worst = Math.max(...s.at!.map((i, k) => Math.abs(ours[i] - s.values![k])));
+      expect(worst / scale, `${name} (tolerance ${s.tolerance!.toExponential(2)})`).toBeLessThanOrEqual(s.tolerance!);
+    }
+  });
+});

@@ -198,7 +198,7 @@ describe('callbacks', () => {
     expect(es.bestEpoch).toBe(1);
     expect(Array.from(m.getWeights()['fc/kernel'].data)).toEqual(Array.from(bestWeights!['fc/kernel'].data));
   });
-  test('ModelCheckpoint with saveBestOnly writes only on improvement, atomically', async () => {
+  test('ModelCheckpoint with saveBestOnly writes only on improvement (through saveModel: a temporary, renamed)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'simdnet-ckpt-'));
     const m = convNet({ seed: 2 });
     m.compile({ optimizer: 'adam', loss: 'softmaxCrossEntropy', metrics: ['accuracy'] });
