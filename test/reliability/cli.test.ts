@@ -157,3 +157,52 @@ describe('an interrupted run keeps its work', () => {
     expect(history.runId).toBe(state.runId);
   });
 });
+
+describe('faults that cannot be made by a bad file alone', () => {
+  test('an HDF5 read that never returns is stopped at its deadline, naming the file', async () => {
+    const r = spawnSync(process.execPath, [cli, 'evaluate', model, '--data', signsDir], {
+      encoding: 'utf8', timeout: 60_000, env: { ...process.env, SIMDNET_TEST_FAULT: 'hdf5-hang' },
+    });
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^simdnet: .*model\.h5: reading its structure took longer than 4 s; the file is corrupt$/);
+  });
+
+  test('kill -9 in the middle of saves leaves the model file whole: it loads every time', async () => {
+    const file = join(work, 'killed', 'model.h5');
+    mkdirSync(join(work, 'killed'), { recursive: true });
+    const saver = `import { resNet50, saveModel } from ${JSON.stringify(resolve(root, 'dist/src/index.js'))};
+      const m = resNet50({ seed: 1 }); m.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
+      for (;;) { await saveModel(m, ${JSON.stringify(file)}); process.stdout.write('saved\\n'); }`;
+    for (let round = 0; round < 3; round++) {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', saver]);
+      let saves = 0;
+      await new Promise<void>((done) => child.stdout.on('data', (d) => { saves += String(d).split('saved').length - 1; if (saves >= 1) done(); }));
+      // Somewhere inside the next save (a ResNet-50 with Adam's state is 283 MB).
+      await new Promise((r) => setTimeout(r, 150 + 250 * round));
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      const { loadModel } = await import('../../src/io/model-file.js');
+      const { model: back } = await loadModel(file);
+      expect(back.name).toBe('ResNet50');
+      await back.dispose();
+    }
+    // What a kill leaves is a temporary beside it, which the next train into the folder removes.
+    expect(readdirSync(join(work, 'killed')).filter((f) => f !== 'model.h5').every((f) => /^\.model\.h5\.\d+\.tmp$/.test(f))).toBe(true);
+  });
+
+  test('--deterministic: the same losses and weights on 1 and 2 threads from the CLI', async () => {
+    const a = join(work, 'det1'), b = join(work, 'det2');
+    for (const [out, threads] of [[a, '1'], [b, '2']]) {
+      const r = run('train', '--model', 'convnet', '--epochs', '2', '--threads', threads, '--deterministic', '--data', signsDir, '--out', out, '--quiet');
+      expect(r.code, r.err).toBe(0);
+    }
+    const ha = JSON.parse(readFileSync(join(a, 'history.json'), 'utf8')).history, hb = JSON.parse(readFileSync(join(b, 'history.json'), 'utf8')).history;
+    expect(hb.loss).toEqual(ha.loss);
+    const { loadModel } = await import('../../src/io/model-file.js');
+    const [ma, mb] = [(await loadModel(join(a, 'model.h5'))).model, (await loadModel(join(b, 'model.h5'))).model];
+    const wa = ma.getWeights(), wb = mb.getWeights();
+    for (const k of Object.keys(wa)) expect(Array.from(wb[k].data), k).toEqual(Array.from(wa[k].data));
+    await ma.dispose();
+    await mb.dispose();
+  });
+});
