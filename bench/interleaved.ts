@@ -7,7 +7,7 @@
 // held against a plain training loop written inline in the same run. Writes
 // bench/results/interleaved.json.
 //
-//   npm run bench:interleaved [-- --pairs N] [-- --quick]
+//   npm run bench:interleaved [-- --pairs N] [-- --quick] [-- --only 0,2,5 (case numbers)]
 //   SIMDNET_PYTHON=/usr/bin/python3 picks the interpreter (default: python3, then /usr/bin/python3).
 
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -23,7 +23,7 @@ import { packageRoot } from '../src/platform/node-files.js';
 import { tensor } from '../src/tensor.js';
 import { machine, table, writeResults } from './report.js';
 
-interface Case { model: 'resnet50' | 'convnet'; mode: 'train' | 'predict'; batch: number; threads: number; steps: number }
+interface Case { model: 'resnet50' | 'convnet'; mode: 'train' | 'predict'; batch: number; threads: number; steps: number; size?: number }
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -35,7 +35,13 @@ const CASES: Case[] = [
   { model: 'resnet50', mode: 'predict', batch: 32, threads: 2, steps: 4 },
   { model: 'resnet50', mode: 'predict', batch: 32, threads: 1, steps: 2 },
   { model: 'convnet', mode: 'train', batch: 64, threads: 2, steps: 40 },
+  // One image at a time: what a user classifying a photo waits for (latency, not throughput).
+  { model: 'resnet50', mode: 'predict', batch: 1, threads: 2, steps: 20 },
+  { model: 'resnet50', mode: 'predict', batch: 1, threads: 1, steps: 20 },
+  { model: 'convnet', mode: 'predict', batch: 1, threads: 1, steps: 200 },
+  { model: 'resnet50', mode: 'predict', batch: 1, threads: 2, steps: 3, size: 224 },
 ];
+const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : undefined;
 const LAYOUTS = ['channels_last', 'nchw'] as const;
 
 function python(): string | undefined {
@@ -77,11 +83,12 @@ const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length
 const sum = (v: number[]) => v.reduce((a, b) => a + b, 0);
 
 function simdnetCase(c: Case): { model: Model; block: (n: number) => Promise<number> } {
-  const model = c.model === 'resnet50' ? resNet50() : convNet();
+  const size = c.size ?? 64;
+  const model = c.model === 'resnet50' ? resNet50({ inputShape: [size, size, 3] }) : convNet();
   model.compile({ optimizer: 'adam', loss: c.model === 'resnet50' ? 'categoricalCrossentropy' : 'softmaxCrossEntropy' });
   // A pool of distinct batches, cycled, as the PyTorch side has.
   const pool = Array.from({ length: 4 }, (_, b) => ({
-    x: tensor(Float32Array.from({ length: c.batch * 64 * 64 * 3 }, (_, i) => (((i + 7919 * b) * 2654435761) % 1000) / 1000), [c.batch, 64, 64, 3]),
+    x: tensor(Float32Array.from({ length: c.batch * size * size * 3 }, (_, i) => (((i + 7919 * b) * 2654435761) % 1000) / 1000), [c.batch, size, size, 3]),
     y: tensor(Float32Array.from({ length: c.batch * 6 }, (_, i) => (i % 6 === (Math.floor(i / 6) + b) % 6 ? 1 : 0)), [c.batch, 6]),
   }));
   let k = 0;
@@ -106,7 +113,7 @@ async function main(): Promise<void> {
   const info = runtimeInfo({ measurePeak: true });
   console.log(`simdnet on ${info.runtime}, kernels ${info.kernels}, SIMD peak ${info.simdPeakGflops} GFLOP/s per core; ${machine().cpu} (${machine().simd})`);
   const results = [];
-  for (const c of CASES) {
+  for (const c of CASES.filter((k, i) => !ONLY || ONLY.includes(String(i)))) {
     const workers = Object.fromEntries(LAYOUTS.map((layout) => [layout, new Worker(spawn(py, [join(packageRoot(), 'bench', 'pytorch_worker.py')]))])) as Record<typeof LAYOUTS[number], Worker>;
     const setups = await Promise.all(LAYOUTS.map((layout) => workers[layout].ask<{ warmup: number[]; torch: string }>({ setup: { ...c, layout } })));
     const s = simdnetCase(c);
@@ -138,17 +145,21 @@ async function main(): Promise<void> {
       stealPercent: after.total > before.total ? (100 * (after.steal - before.steal)) / (after.total - before.total) : 0,
       loadAverage: load,
     };
-    console.log(`${c.model} ${c.mode} batch ${c.batch}, ${c.threads} thread(s): simdnet / PyTorch (${best}) ${r.ratio.median.toFixed(2)} ` +
+    const ms = (rates: number[]) => (1000 / median(rates)).toFixed(1);
+    console.log(`${c.model}${c.size ? ` ${c.size}x${c.size}` : ''} ${c.mode} batch ${c.batch}, ${c.threads} thread(s): ` +
+      (c.batch === 1 ? `${ms(r.simdnetImagesPerSecond)} ms against ${ms(r.pytorchImagesPerSecond[best])} ms; ` : '') +
+      `simdnet / PyTorch (${best}) ${r.ratio.median.toFixed(2)} ` +
       `(${r.ratio.min.toFixed(2)}-${r.ratio.max.toFixed(2)}); steal ${r.stealPercent.toFixed(1)}%` +
       (r.workerVsPlainLoop === undefined ? '' : `; PyTorch worker / plain loop time ${r.workerVsPlainLoop.toFixed(2)}`));
     results.push(r);
   }
   console.log('\n' + table(['case', 'threads', 'simdnet images/s', 'PyTorch images/s (layout)', 'simdnet / PyTorch (median, range)', 'steal'], results.map((r) => [
-    `${r.model} ${r.mode} (batch ${r.batch})`, r.threads, median(r.simdnetImagesPerSecond),
+    `${r.model}${r.size ? ` ${r.size}px` : ''} ${r.mode} (batch ${r.batch})`, r.threads, median(r.simdnetImagesPerSecond),
     `${median(r.pytorchImagesPerSecond[r.pytorchLayout]).toFixed(1)} (${r.pytorchLayout})`,
     `${r.ratio.median.toFixed(2)} (${r.ratio.min.toFixed(2)}-${r.ratio.max.toFixed(2)})`, `${r.stealPercent.toFixed(1)}%`,
   ])));
-  const path = writeResults('interleaved.json', { machine: machine(), simdnet: info, results });
+  // A run of some cases only keeps its own file, beside the full run's.
+  const path = writeResults(ONLY ? `interleaved-cases-${ONLY.join('-')}.json` : 'interleaved.json', { machine: machine(), simdnet: info, results });
   console.log(`\nWrote ${path}`);
 }
 

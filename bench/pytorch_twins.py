@@ -38,14 +38,15 @@ class Bottleneck(nn.Module):
         return torch.relu(self.branch(x) + self.shortcut(x))
 
 
-def resnet50(classes=6):
+def resnet50(classes=6, size=64):
     layers = [nn.ZeroPad2d(3), nn.Conv2d(3, 64, 7, 2), nn.BatchNorm2d(64, eps=1e-3, momentum=0.01), nn.ReLU(), nn.MaxPool2d(3, 2)]
     cin = 64
     for filters, blocks, stride in [((64, 64, 256), 3, 1), ((128, 128, 512), 4, 2), ((256, 256, 1024), 6, 2), ((512, 512, 2048), 3, 2)]:
         layers.append(Bottleneck(cin, filters, stride, True))
         cin = filters[2]
         layers += [Bottleneck(cin, filters, 1, False) for _ in range(blocks - 1)]
-    layers += [nn.AvgPool2d(2), nn.Flatten(), nn.Linear(2048, classes)]
+    # The tutorial's 2x2 average pool after stage 5 (2x2 at 64 pixels, 7x7 at 224), then flatten.
+    layers += [nn.AvgPool2d(2), nn.Flatten(), nn.Linear(2048 * ((size // 32) // 2) ** 2, classes)]
     return nn.Sequential(*layers)
 
 

@@ -29,12 +29,12 @@ def setup(case):
     warnings.filterwarnings("ignore", message="Using padding='same'")
     torch.set_num_threads(case["threads"])
     torch.manual_seed(0)
-    model = resnet50() if case["model"] == "resnet50" else convnet()
+    model = resnet50(size=case.get("size", 64)) if case["model"] == "resnet50" else convnet()
     fmt = torch.channels_last if case.get("layout", "channels_last") == "channels_last" else torch.contiguous_format
     model = model.to(memory_format=fmt)
-    batch = case["batch"]
+    batch, size = case["batch"], case.get("size", 64)
     # Distinct batches, cycled: each step sees a new tensor, as a training loop's data loader gives.
-    pool = [torch.rand(batch, 3, 64, 64).contiguous(memory_format=fmt) for _ in range(8)]
+    pool = [torch.rand(batch, 3, size, size).contiguous(memory_format=fmt) for _ in range(8)]
     labels = [torch.randint(0, 6, (batch,)) for _ in range(8)]
     state = {"i": 0}
     if case["mode"] == "train":
