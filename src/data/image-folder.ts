@@ -17,7 +17,7 @@ import { decodeImageSource, resizeRgb } from './images.js';
 import { ImageSet } from './image-set.js';
 
 const files = platform.files;
-const extname = (name: string) => { const dot = name.lastIndexOf('.'); return dot > 0 ? name.slice(dot) : ''; };
+const extname = (name: string) => files.extension(name);
 const join = (...parts: string[]) => files.join(...parts);
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png'];

@@ -4,7 +4,7 @@
 
 import { platform } from '#platform';
 import { FileError, SimdnetError } from '../errors.js';
-import type { Hdf5Writer, MessageWorker } from '../platform/platform.js';
+import type { FileErrorKind, Hdf5Writer, MessageWorker } from '../platform/platform.js';
 import { isFileSource, sourceBytes, sourceName, type FileSource } from './file-source.js';
 import type { H5Entry, H5Request, H5RequestBody, H5Response } from './hdf5-protocol.js';
 
@@ -29,7 +29,6 @@ const MAX_HDF5_BYTES = 2 ** 31;
 const OPEN_DEADLINE_MS = 4_000;
 const readDeadline = (bytes: number) => 10_000 + bytes / (20 * 2 ** 20) * 1000;
 
-type FileErrorKind = new (message: string) => FileError;
 
 // The one reading worker, started on first use; replaced when a read overruns its deadline.
 class ReaderThread {
