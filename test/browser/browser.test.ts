@@ -192,7 +192,7 @@ describe('in headless Chromium', () => {
 });
 
 describe('the demo page (web/index.html)', () => {
-  test('loads, trains the ConvNet one epoch on SIGNS picked as files, classifies a photo, and downloads a model the CLI loads; no console error', async () => {
+  test('loads, trains the ConvNet on SIGNS picked as files, classifies a photo, downloads a model the CLI loads and loads one the CLI trained; no console error', async () => {
     // SIMDNET_DEMO_SCREENSHOT=docs/demo.png takes the README's picture (after 15 epochs).
     const shot = process.env.SIMDNET_DEMO_SCREENSHOT, epochs = shot ? 15 : 2;
     const { page: demo, errors: demoErrors } = await session.open('/web/index.html');
@@ -229,6 +229,42 @@ describe('the demo page (web/index.html)', () => {
     expect(await demo.$eval('#error', (e) => e.textContent)).toMatch(/^simdnet: broken\.h5: not a readable HDF5 file/);
     await upload('#photo', photo);
     await demo.waitForFunction(() => document.getElementById('error')!.textContent === '', { timeout: 30_000 });
+    // A model the CLI trained, loaded in the page, classifies the photo as the CLI predicts it.
+    const cliModel = join(runs, 'cli-convnet');
+    execFileSync(process.execPath, [resolve(import.meta.dirname, '../../dist/src/cli/main.js'), 'train', '--model', 'convnet', '--epochs', '3', '--seed', '1',
+      '--threads', '1', '--data', signsDir, '--out', cliModel, '--quiet']);
+    await upload('#loadH5', join(cliModel, 'model.h5'));
+    await demo.waitForFunction(() => document.getElementById('modelStatus')!.textContent!.startsWith('model.h5: ConvNet'), { timeout: 30_000 });
+    // The earlier model's answer cleared first, so that the new one is what is read.
+    await demo.$eval('#probs tbody', (e) => { e.innerHTML = ''; });
+    await upload('#photo', photo);
+    await demo.waitForFunction(() => document.querySelectorAll('#probs tr').length === 6, { timeout: 30_000 });
+    const shown = await demo.$$eval('#probs tr td:last-child', (tds) => tds.map((t) => Number(t.textContent)));
+    const cli = JSON.parse(execFileSync(process.execPath, [resolve(import.meta.dirname, '../../dist/src/cli/main.js'), 'predict', join(cliModel, 'model.h5'), photo, '--json'], { encoding: 'utf8' }));
+    shown.forEach((p, k) => expect(Math.abs(p - cli[0].probabilities[String(k)]), `class ${k}`).toBeLessThan(1e-3));
+    expect(demoErrors).toEqual([]);
+    await demo.close();
+  });
+
+  test('Stop ends training after the current batch; Resume goes on to the epochs asked for', async () => {
+    const { page: demo, errors: demoErrors } = await session.open('/web/index.html');
+    await demo.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
+    const upload = async (selector: string, ...files: string[]) => (await demo.$(selector) as unknown as { uploadFile(...f: string[]): Promise<void> }).uploadFile(...files);
+    await upload('#trainFile', join(signsDir, 'train_signs.h5'));
+    await upload('#testFile', join(signsDir, 'test_signs.h5'));
+    await demo.waitForFunction(() => document.getElementById('dataStatus')!.textContent!.startsWith('SIGNS: 1080'), { timeout: 60_000 });
+    await demo.$eval('#epochs', (e) => { (e as HTMLInputElement).value = '40'; });
+    await demo.click('#train');
+    await demo.waitForFunction(() => /^Epoch [2-9]/.test(document.getElementById('status')!.textContent!), { timeout: 60_000 });
+    await demo.click('#stop');
+    await demo.waitForFunction(() => document.getElementById('status')!.textContent!.startsWith('Stopped during epoch'), { timeout: 60_000 });
+    const stoppedAt = await demo.$eval('#status', (e) => Number(/epoch (\d+)/.exec(e.textContent!)![1]));
+    expect(stoppedAt).toBeLessThan(40);
+    expect(await demo.$eval('#resume', (e) => (e as HTMLButtonElement).disabled)).toBe(false);
+    await demo.click('#resume');
+    await demo.waitForFunction(() => document.getElementById('status')!.textContent!.startsWith('Trained 40 epochs'), { timeout: 300_000 });
+    // The chart holds one point per full epoch: the stopped epoch was trained again, not counted twice.
+    expect(await demo.$eval('#modelStatus', (e) => e.textContent)).toMatch(/40 epochs trained/);
     expect(demoErrors).toEqual([]);
     await demo.close();
   });
