@@ -206,7 +206,10 @@ describe('run folders', () => {
     const child = spawn(process.execPath, [cli, 'train', '--model', 'convnet', '--data', dir, '--out', out, '--threads', '1', '--quiet']);
     let err = '';
     child.stderr.on('data', (d) => { err += d; });
-    await new Promise((r) => setTimeout(r, 700));
+    // The lock is taken just before the signal handlers go in, in the same turn: once it is there,
+    // Ctrl-C is the run's to handle (a signal before would kill a process still starting).
+    for (let i = 0; i < 200 && !existsSync(join(out, '.simdnet.lock')); i++) await new Promise((r) => setTimeout(r, 25));
+    await new Promise((r) => setTimeout(r, 300));
     child.kill('SIGINT');
     const t0 = Date.now();
     const code = await new Promise((r) => child.once('exit', r));
