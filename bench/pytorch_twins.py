@@ -1,4 +1,4 @@
-"""The PyTorch twins of simdnet's benchmark models, timed the way bench/models.ts times simdnet.
+"""The PyTorch twins of simdnet's benchmark models (and their runner for bench/models.ts).
 
 The same ResNet-50 (the tutorial's: zero padding 3, conv1 7x7/2, bottleneck stages 3-4-6-3,
 2x2 average pool, 6-way classifier) and the same 3-layer ConvNet, on 64x64x3 inputs; Adam and
@@ -14,8 +14,6 @@ never installs anything.
 import json
 import resource
 import sys
-import time
-import warnings
 
 import torch
 from torch import nn
@@ -59,38 +57,13 @@ def convnet(classes=6):
 
 
 def run(case):
-    # PyTorch warns that an even kernel with padding="same" pads a copy of the input: as simdnet does.
-    warnings.filterwarnings("ignore", message="Using padding='same'")
-    torch.set_num_threads(case["threads"])
-    torch.manual_seed(0)
-    model = resnet50() if case["model"] == "resnet50" else convnet()
-    batch = case["batch"]
-    x = torch.rand(batch, 3, 64, 64)
-    y = torch.arange(batch) % 6
-    if case["mode"] == "train":
-        model.train()
-        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-        loss_fn = nn.CrossEntropyLoss()
+    """One case as bench/models.ts runs it: PyTorch as its users are told to (bench/pytorch_worker.py's
+    harness: channels_last unless case["layout"] says "nchw", warmed up until a step's time settles,
+    a fresh batch each step, inference_mode for predict), then `reps` steps timed one by one."""
+    from pytorch_worker import setup  # beside this file; it imports the models above
 
-        def step():
-            optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            optimizer.step()
-            return loss.item()
-    else:
-        model.eval()
-
-        def step():
-            with torch.no_grad():
-                return model(x).sum().item()
-
-    step()  # warm-up, as simdnet's first step plans and starts its workers
-    seconds = []
-    for _ in range(case["reps"]):
-        t0 = time.perf_counter()
-        step()
-        seconds.append(time.perf_counter() - t0)
+    timed, _ = setup(case)
+    seconds = timed(case["reps"])
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"system": "pytorch", **case, "seconds": seconds, "peakRssMiB": peak, "flopsPerImage": 0,
             "torch": torch.__version__, "torchThreads": torch.get_num_threads()}
