@@ -10,7 +10,7 @@ export interface BatchNormalizationArgs extends LayerArgs {
    * Weight of the old value in the moving averages: `moving = momentum * moving + (1 - momentum) * batch`.
    * Default 0.99, Keras's: the moving statistics then average over roughly the last 100 steps, so
    * they trail the weights while those still move fast; early in training, inference-mode
-   * accuracy can sit far below the training-mode figure (see the README's results).
+   * accuracy can sit far below the training-mode figure (docs/results.md).
    */
   momentum?: number;
   /** Added to the variance before its square root. Default 1e-3 (Keras's). */

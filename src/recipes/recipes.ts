@@ -62,7 +62,7 @@ export const recipes: Record<string, Recipe> = {
     // 0.61 test accuracy after 150 epochs; MILD_AUGMENTATION gave 0.742-0.850 over three seeds;
     // the schedule and label smoothing alone 0.892, with the same robustness (0.67). Standardizing
     // each image first raised both, in three seeds: test 0.908/0.850/0.825 -> 0.925/0.908/0.900
-    // (the README's table); robustness 0.675/0.631/0.554 over 13 shifts -> 0.708/0.699/0.698 over
+    // (docs/results.md); robustness 0.675/0.631/0.554 over 13 shifts -> 0.708/0.699/0.698 over
     // 14, the new cluttered background (0.30-0.41) among them (low contrast 0.57 -> 0.90-0.93).
     robust: {
       augment: false, schedule: 'cosine', warmupEpochs: 3, labelSmoothing: 0.1, weightDecay: 0, dropout: 0, standardizeImages: true,
