@@ -20,7 +20,7 @@ import { resNet50 } from '../src/models/resnet50.js';
 import type { Model } from '../src/models/model.js';
 import { runtimeInfo } from '../src/models/runtime-info.js';
 import { packageRoot } from '../src/platform/node-files.js';
-import { tensor } from '../src/tensor.js';
+import { syntheticBatch } from './synthetic-batch.js';
 import { machine, table, writeResults } from './report.js';
 
 interface Case { model: 'resnet50' | 'convnet'; mode: 'train' | 'predict'; batch: number; threads: number; steps: number; size?: number }
@@ -87,10 +87,7 @@ function simdnetCase(c: Case): { model: Model; block: (n: number) => Promise<num
   const model = c.model === 'resnet50' ? resNet50({ inputShape: [size, size, 3] }) : convNet();
   model.compile({ optimizer: 'adam', loss: c.model === 'resnet50' ? 'categoricalCrossentropy' : 'softmaxCrossEntropy' });
   // A pool of distinct batches, cycled, as the PyTorch side has.
-  const pool = Array.from({ length: 4 }, (_, b) => ({
-    x: tensor(Float32Array.from({ length: c.batch * size * size * 3 }, (_, i) => (((i + 7919 * b) * 2654435761) % 1000) / 1000), [c.batch, size, size, 3]),
-    y: tensor(Float32Array.from({ length: c.batch * 6 }, (_, i) => (i % 6 === (Math.floor(i / 6) + b) % 6 ? 1 : 0)), [c.batch, 6]),
-  }));
+  const pool = Array.from({ length: 4 }, (_, b) => syntheticBatch(c.batch, size, b));
   let k = 0;
   const step = async () => {
     const { x, y } = pool[k++ % pool.length];

@@ -52,13 +52,12 @@ async function runCase(c: Case): Promise<Result> {
   if (c.system === 'simdnet') {
     const { resNet50 } = await import('../src/models/resnet50.js');
     const { convNet } = await import('../src/models/convnet.js');
-    const { tensor } = await import('../src/tensor.js');
+    const { syntheticBatch } = await import('./synthetic-batch.js');
     const { flopsPerSample } = await import('./flops.js');
     const model = c.model === 'resnet50' ? resNet50() : convNet();
     model.compile({ optimizer: 'adam', loss: c.model === 'resnet50' ? 'categoricalCrossentropy' : 'softmaxCrossEntropy' });
     flopsPerImage = flopsPerSample(model, c.mode === 'train');
-    const x = tensor(Float32Array.from({ length: c.batch * 64 * 64 * 3 }, (_, i) => ((i * 2654435761) % 1000) / 1000), [c.batch, 64, 64, 3]);
-    const y = tensor(Float32Array.from({ length: c.batch * 6 }, (_, i) => (i % 6 === Math.floor(i / 6) % 6 ? 1 : 0)), [c.batch, 6]);
+    const { x, y } = syntheticBatch(c.batch);
     const run = { threads: c.threads, deterministic: c.deterministic };
     const step = () => (c.mode === 'train' ? model.trainOnBatch(x, y, run) : model.predict(x, { ...run, batchSize: c.batch }));
     await step(); // warm-up: plans, worker start-up

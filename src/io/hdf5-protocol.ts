@@ -26,9 +26,4 @@ export interface H5Response {
   value?: unknown;
 }
 
-// The innermost cause of an HDF5 error, e.g. "File has been truncated".
-export function hdf5Reason(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  const minors = [...text.matchAll(/minor: (.*)/g)].map((m) => m[1].trim());
-  return minors.length ? minors[minors.length - 1] : text.split('\n')[0];
-}
+export { hdf5Reason } from '../platform/hdf5-reason.js';

@@ -8,6 +8,7 @@ import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, r
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FileError, SimdnetError } from '../errors.js';
+import { hdf5Reason } from './hdf5-reason.js';
 
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
 
@@ -150,19 +151,11 @@ export async function writeAtomically(path: string, write: (tmp: string) => Prom
   }
 }
 
-const ERRNO: Record<number, string> = { 2: 'no such file or folder', 13: 'permission denied', 28: 'the disk is full', 30: 'a read-only file system', 122: 'the disk quota is exceeded' };
-
-// Why a write failed, in a few words: Node's error code, or the errno inside HDF5's diagnostic
-// stack (h5wasm reports a full disk as "errno = 28" deep in it), or its innermost message.
+// Why a write failed, in a few words: Node's error code, or what HDF5's diagnostic stack says.
 export function writeFailure(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ENOSPC') return 'the disk is full';
-  if (code) return code;
-  const text = err instanceof Error ? err.message : String(err);
-  const errno = /errno = (\d+)/.exec(text);
-  if (errno && ERRNO[Number(errno[1])]) return ERRNO[Number(errno[1])];
-  const minors = [...text.matchAll(/minor: (.*)/g)].map((m) => m[1].trim());
-  return minors.length ? minors[minors.length - 1] : text.split('\n')[0];
+  return code ?? hdf5Reason(err);
 }
 
 let root: string | undefined;
