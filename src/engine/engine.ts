@@ -84,7 +84,8 @@ export class Engine {
     this.deterministic = Boolean(options.shards);
     this.shards = options.shards || options.threads;
     this.snapshot = new NonTrainableSnapshot(core);
-    if (this.threads === 1 && !options.offMainThread) {
+    // Off the main thread only where workers can share the memory (not in a page without isolation).
+    if (this.threads === 1 && !(options.offMainThread && platform.canShareMemory())) {
       this.inline = { k: options.kernels ?? core.runtime.k, graph: core.graph, layout: core.layout, executors: new Map(), trace: options.trace };
     }
   }
