@@ -152,3 +152,67 @@ export function scale_in_place(x: usize, n: i32, s: f32): void {
     store<f32>(x + o, load<f32>(x + o) * s);
   }
 }
+
+// Keras's ReLU with its options, i < n:
+// y = x >= maxValue ? maxValue : x > threshold ? x : slope · (x - threshold)
+// (maxValue = +Infinity: no ceiling). ReLU6 is maxValue 6.
+export function relu_clipped_forward(x: usize, y: usize, n: i32, maxValue: f32, slope: f32, threshold: f32): void {
+  const top = f32x4.splat(maxValue), t = f32x4.splat(threshold), s = f32x4.splat(slope);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const v = v128.load(x + o);
+    const below = f32x4.mul(s, f32x4.sub(v, t));
+    const r = v128.bitselect(v, below, f32x4.gt(v, t));
+    v128.store(y + o, v128.bitselect(top, r, f32x4.ge(v, top)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const v = load<f32>(x + o);
+    store<f32>(y + o, v >= maxValue ? maxValue : v > threshold ? v : slope * (v - threshold));
+  }
+}
+
+// dx[i] = dy[i] · ReLU'(x[i]): 0 at or above maxValue, 1 between threshold and it, slope below,
+// i < n. At the kinks it takes the side PyTorch takes (relu6's gradient is 0 at 0 and at 6).
+export function relu_clipped_backward(x: usize, dy: usize, dx: usize, n: i32, maxValue: f32, slope: f32, threshold: f32): void {
+  const top = f32x4.splat(maxValue), t = f32x4.splat(threshold), s = f32x4.splat(slope), z = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const v = v128.load(x + o), d = v128.load(dy + o);
+    const r = v128.bitselect(d, f32x4.mul(d, s), f32x4.gt(v, t));
+    v128.store(dx + o, v128.bitselect(z, r, f32x4.ge(v, top)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const v = load<f32>(x + o), d = load<f32>(dy + o);
+    store<f32>(dx + o, v >= maxValue ? 0 : v > threshold ? d : d * slope);
+  }
+}
+
+// y[i] = x[i] · scale + offset, i < n   (Keras's Rescaling)
+export function scale_shift(x: usize, y: usize, n: i32, scale: f32, offset: f32): void {
+  const s = f32x4.splat(scale), b = f32x4.splat(offset);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(y + o, f32x4.add(f32x4.mul(v128.load(x + o), s), b));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(y + o, load<f32>(x + o) * scale + offset);
+  }
+}
+
+// Copies `count` channels of every row: dst [rows, dstC] at channel dstAt <- src [rows, srcC] at
+// channel srcAt. Concatenation one way, its gradient's split the other.
+export function copy_channels(src: usize, srcC: i32, srcAt: i32, dst: usize, dstC: i32, dstAt: i32, rows: i32, count: i32): void {
+  const bytes = <usize>count << 2;
+  let s = src + (<usize>srcAt << 2), d = dst + (<usize>dstAt << 2);
+  for (let r = 0; r < rows; r++) {
+    memory.copy(d, s, bytes);
+    s += <usize>srcC << 2;
+    d += <usize>dstC << 2;
+  }
+}

@@ -15,6 +15,9 @@ export {
   winograd4x4_output_transform_adjoint, winograd4x4_kernel_transform_adjoint,
 } from "./winograd-f4";
 export { winograd_scratch_bytes } from "./winograd-planes";
+export {
+  depthwise_conv2d_forward, depthwise_conv2d_backward_input, depthwise_conv2d_backward_kernel, repeat_channels, sum_channel_groups,
+} from "./depthwise";
 export { conv2d_direct_forward, conv2d_direct_backward_kernel, conv2d_direct_scratch_bytes } from "./conv-direct";
 export { dense_forward, dense_backward } from "./dense";
 export {
@@ -28,6 +31,7 @@ export {
 } from "./batchnorm";
 export {
   add_to, add, relu_forward, relu_backward, bias_add, col_sum, zero, copy, add_to_f64, first_non_finite, bytes_to_unit_floats,
+  relu_clipped_forward, relu_clipped_backward, scale_shift, copy_channels,
 } from "./elementwise";
 export { softmax_forward, softmax_backward, softmax_xent } from "./loss";
 export { adam_update, sgd_update } from "./optimizer";

@@ -12,6 +12,7 @@ export { Model, type ModelArgs, type CompileArgs, type FitArgs, type EvaluateArg
 export type { ModelConfig } from './engine/graph-config.js';
 export { convNet, type ConvNetArgs } from './models/convnet.js';
 export { resNet50, identityBlock, convolutionalBlock, type ResNet50Args } from './models/resnet50.js';
+export { mobileNetV2, invertedResidualBlock, makeDivisible, type MobileNetV2Args } from './models/mobilenetv2.js';
 export { Adam, SGD, optimizers, type Optimizer } from './training/optimizers.js';
 export { CategoricalCrossentropy, losses, type Loss, type CategoricalCrossentropyArgs } from './training/losses.js';
 export { History, type Callback, type Logs } from './training/callbacks.js';

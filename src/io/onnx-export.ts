@@ -111,7 +111,71 @@ registerOnnxExporter('Activation', (ctx) => {
   if (l.activation === 'linear') return { name: ctx.node('Identity', [x.name]), rank: x.rank };
   return activate(ctx, x, l.activation);
 });
-registerOnnxExporter('ReLU', (ctx) => ({ name: ctx.node('Relu', [ctx.inputs[0].name]), rank: ctx.inputs[0].rank }));
+// Keras's ReLU: Relu, Clip for a ceiling (ReLU6), and in primitives with a slope or threshold.
+registerOnnxExporter('ReLU', (ctx) => {
+  const l = ctx.layer as Any;
+  const x = ctx.inputs[0];
+  const maxValue = l.maxValue as number | null, slope = l.negativeSlope as number, threshold = l.threshold as number;
+  const scalar = (name: string, v: number) => ctx.constant(name, [], Float32Array.of(v));
+  if (slope === 0 && threshold === 0) {
+    if (maxValue === null) return { name: ctx.node('Relu', [x.name]), rank: x.rank };
+    return { name: ctx.node('Clip', [x.name, scalar('min', 0), scalar('max', maxValue)]), rank: x.rank };
+  }
+  // x > threshold ? min(x, maxValue) : slope * (x - threshold); x >= maxValue gives maxValue either way.
+  const above = ctx.node('Greater', [x.name, scalar('threshold', threshold)]);
+  const below = ctx.node('Mul', [ctx.node('Sub', [x.name, scalar('threshold_', threshold)]), scalar('slope', slope)]);
+  const top = maxValue === null ? x.name : ctx.node('Min', [x.name, scalar('max', maxValue)]);
+  return { name: ctx.node('Where', [above, top, below]), rank: x.rank };
+});
+
+// Keras's depthwise kernel (kh, kw, C, M) as ONNX's grouped one (C·M, 1, kh, kw): output channel c·M + m.
+function depthwiseKernel(ctx: OnnxContext, name: string): { w: Float32Array; dims: number[] } {
+  const [kh, kw, C, M] = (ctx.layer.weights.find((w) => w.name === name)!.shape);
+  const k = ctx.weight(name), w = new Float32Array(k.length);
+  for (let a = 0; a < kh; a++) for (let b = 0; b < kw; b++) for (let o = 0; o < C * M; o++) w[(o * kh + a) * kw + b] = k[(a * kw + b) * C * M + o];
+  return { w, dims: [C * M, 1, kh, kw] };
+}
+
+function depthwiseConv(ctx: OnnxContext, x: Value, bias: string | undefined): string {
+  const l = ctx.layer as Any;
+  const { w, dims } = depthwiseKernel(ctx, 'depthwise_kernel');
+  const reach = (l.kernelSize - 1) * l.dilationRate + 1;
+  const inputs = [x.name, ctx.constant('depthwise_kernel', dims, w)];
+  if (bias) inputs.push(bias);
+  return ctx.node('Conv', inputs, {
+    group: dims[0] / l.depthMultiplier, kernel_shape: [l.kernelSize, l.kernelSize], strides: [l.strides, l.strides],
+    dilations: [l.dilationRate, l.dilationRate], pads: pads(l as Layer, reach, l.strides, l.padding),
+  });
+}
+
+registerOnnxExporter('DepthwiseConv2D', (ctx) => {
+  const l = ctx.layer as Any;
+  const x = requireImage(ctx);
+  const bias = l.useBias ? ctx.constant('bias', [l.outputShape[2]], ctx.weight('bias')) : undefined;
+  return activate(ctx, { name: depthwiseConv(ctx, x, bias), rank: 4 }, l.activation);
+});
+
+registerOnnxExporter('SeparableConv2D', (ctx) => {
+  const l = ctx.layer as Any;
+  const x = requireImage(ctx);
+  const mid = depthwiseConv(ctx, x, undefined);
+  const [, , CM, F] = l.weights[1].shape as number[];
+  const k = ctx.weight('pointwise_kernel'), w = new Float32Array(k.length);
+  for (let c = 0; c < CM; c++) for (let f = 0; f < F; f++) w[f * CM + c] = k[c * F + f];
+  const inputs = [mid, ctx.constant('pointwise_kernel', [F, CM, 1, 1], w)];
+  if (l.useBias) inputs.push(ctx.constant('bias', [F], ctx.weight('bias')));
+  return activate(ctx, { name: ctx.node('Conv', inputs, { kernel_shape: [1, 1] }), rank: 4 }, l.activation);
+});
+
+registerOnnxExporter('Rescaling', (ctx) => {
+  const l = ctx.layer as Any;
+  const x = ctx.inputs[0];
+  const y = ctx.node('Add', [ctx.node('Mul', [x.name, ctx.constant('scale', [], Float32Array.of(l.scale))]), ctx.constant('offset', [], Float32Array.of(l.offset))]);
+  return { name: y, rank: x.rank };
+});
+
+// The channels: axis 1 in NCHW and in (N, C).
+registerOnnxExporter('Concatenate', (ctx) => ({ name: ctx.node('Concat', ctx.inputs.map((v) => v.name), { axis: 1 }), rank: ctx.inputs[0].rank }));
 
 registerOnnxExporter('Add', (ctx) => {
   let sum = ctx.node('Add', [ctx.inputs[0].name, ctx.inputs[1].name]);

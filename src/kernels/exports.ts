@@ -52,6 +52,14 @@ export interface KernelExports {
     KW: number, F: number, stride: number, padT: number, padL: number, OH: number, OW: number, scratch: Ptr): void;
   conv2d_direct_backward_kernel(x: Ptr, dy: Ptr, dw: Ptr, db: Ptr, N: number, H: number, W: number, C: number, KH: number,
     KW: number, F: number, stride: number, padT: number, padL: number, OH: number, OW: number, accumulate: Bool, scratch: Ptr): void;
+  depthwise_conv2d_forward(x: Ptr, w: Ptr, b: Ptr, y: Ptr, N: number, H: number, W: number, C: number, KH: number, KW: number,
+    stride: number, dilation: number, padT: number, padL: number, OH: number, OW: number): void;
+  depthwise_conv2d_backward_input(dy: Ptr, w: Ptr, dx: Ptr, N: number, H: number, W: number, C: number, KH: number, KW: number,
+    stride: number, dilation: number, padT: number, padL: number, OH: number, OW: number): void;
+  depthwise_conv2d_backward_kernel(x: Ptr, dy: Ptr, dw: Ptr, db: Ptr, N: number, H: number, W: number, C: number, KH: number, KW: number,
+    stride: number, dilation: number, padT: number, padL: number, OH: number, OW: number, accumulate: Bool): void;
+  repeat_channels(x: Ptr, y: Ptr, rows: number, C: number, M: number): void;
+  sum_channel_groups(x: Ptr, y: Ptr, rows: number, C: number, M: number): void;
   dense_forward(x: Ptr, w: Ptr, b: Ptr, y: Ptr, N: number, I: number, O: number, ws: Ptr): void;
   dense_backward(x: Ptr, w: Ptr, dy: Ptr, dx: Ptr, dw: Ptr, db: Ptr, N: number, I: number, O: number,
     accumulate: Bool, ws: Ptr): void;
@@ -93,6 +101,10 @@ export interface KernelExports {
   copy(dst: Ptr, src: Ptr, n: number): void;
   first_non_finite(x: Ptr, n: number): number;
   bytes_to_unit_floats(x: Ptr, y: Ptr, n: number): void;
+  relu_clipped_forward(x: Ptr, y: Ptr, n: number, maxValue: number, slope: number, threshold: number): void;
+  relu_clipped_backward(x: Ptr, dy: Ptr, dx: Ptr, n: number, maxValue: number, slope: number, threshold: number): void;
+  scale_shift(x: Ptr, y: Ptr, n: number, scale: number, offset: number): void;
+  copy_channels(src: Ptr, srcC: number, srcAt: number, dst: Ptr, dstC: number, dstAt: number, rows: number, count: number): void;
 
   softmax_forward(logits: Ptr, probs: Ptr, N: number, K: number): void;
   softmax_backward(y: Ptr, dy: Ptr, dx: Ptr, N: number, K: number): void;

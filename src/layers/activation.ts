@@ -1,3 +1,4 @@
+import { ArgumentError, describe } from '../errors.js';
 import { checkActivation, type ActivationName } from './activation-functions.js';
 import { expectInputs, Layer, sizeOf, type LayerArgs, type LayerBuffers, type Shape, type StepContext } from './layer.js';
 import { registerLayer } from './registry.js';
@@ -52,12 +53,57 @@ export class Activation extends Layer {
   }
 }
 
+export interface ReLUArgs extends LayerArgs {
+  /** The ceiling of the output (6 for ReLU6), or null for none. Default null. */
+  maxValue?: number | null;
+  /** The slope below the threshold (a leaky ReLU). Default 0. */
+  negativeSlope?: number;
+  /** Values above it pass; below it the output is `negativeSlope * (x - threshold)`. Default 0. */
+  threshold?: number;
+}
+
+// Keras's ReLU layer: y = min(x, maxValue) above `threshold`, negativeSlope · (x - threshold)
+// below. With its defaults it is Activation('relu') (and folds into the layer that reads it).
 export class ReLU extends Activation {
   static override readonly className = 'ReLU';
-  constructor(args: LayerArgs = {}) {
+  readonly maxValue: number | null;
+  readonly negativeSlope: number;
+  readonly threshold: number;
+
+  constructor(args: ReLUArgs = {}) {
     super({ activation: 'relu', name: args.name, trainable: args.trainable });
+    const finite = (what: string, v: unknown, min: number) => {
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
+        throw new ArgumentError(`layer "${this.name}": ${what} must be a number of at least ${min}, got ${describe(v)}`);
+      }
+      return v;
+    };
+    this.maxValue = args.maxValue === undefined || args.maxValue === null ? null : finite('maxValue', args.maxValue, 0);
+    this.negativeSlope = finite('negativeSlope', args.negativeSlope ?? 0, 0);
+    this.threshold = finite('threshold', args.threshold ?? 0, -Infinity);
   }
-  override getConfig(): Record<string, unknown> { return { name: this.name }; }
+
+  // Anything but a plain max(x, 0) runs the clipped kernels, from the input.
+  private get plain(): boolean { return this.maxValue === null && this.negativeSlope === 0 && this.threshold === 0; }
+
+  override getConfig(): Record<string, unknown> {
+    return this.plain ? { name: this.name } : { name: this.name, maxValue: this.maxValue, negativeSlope: this.negativeSlope, threshold: this.threshold };
+  }
+  override get outputActivation(): ActivationName { return this.plain ? 'relu' : 'linear'; }
+  override needsInputsForBackward(): boolean { return !this.plain; }
+  override needsOutputForBackward(): boolean { return this.plain; }
+  override computesOnlyRelu(): boolean { return this.plain; }
+
+  override forward(ctx: StepContext, b: LayerBuffers): void {
+    if (this.plain) return super.forward(ctx, b);
+    ctx.k.relu_clipped_forward(b.inputs[0], b.output, ctx.rows * sizeOf(this.outputShape), this.maxValue ?? Infinity, this.negativeSlope, this.threshold);
+  }
+
+  override backward(ctx: StepContext, b: LayerBuffers): void {
+    if (this.plain) return super.backward(ctx, b);
+    if (!b.dInputs[0]) return;
+    ctx.k.relu_clipped_backward(b.inputs[0], b.dOutput, b.dInputs[0], ctx.rows * sizeOf(this.outputShape), this.maxValue ?? Infinity, this.negativeSlope, this.threshold);
+  }
 }
 registerLayer(Activation);
 registerLayer(ReLU);

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import * as ort from 'onnxruntime-web';
 import {
-  Activation, Add, AveragePooling2D, BatchNormalization, Conv2D, convNet, Dense, Dropout, exportOnnx, Flatten, GlobalAveragePooling2D,
+  Activation, Add, Concatenate, DepthwiseConv2D, mobileNetV2, Rescaling, SeparableConv2D, AveragePooling2D, BatchNormalization, Conv2D, convNet, Dense, Dropout, exportOnnx, Flatten, GlobalAveragePooling2D,
   GlobalMaxPooling2D, input, Layer, LayerNormalization, MaxPooling2D, Model, registerOnnxExporter, ReLU, resNet50, saveOnnx, tensor, ZeroPadding2D, type LayerBuffers, type StepContext, type Tensor,
 } from '../../src/index.js';
 import { loadSigns } from '../../src/data/signs.js';
@@ -117,6 +117,34 @@ describe('ONNX export, checked by ONNX Runtime', () => {
     expect(m.getWeights()['ln_rows/gamma'].data.some((g) => Math.abs(g - 1) > 1e-3)).toBe(true);
     await expectSame(m, xs);
     await expectSame(m, xs, 18); // ReduceMean's axes as an input
+  });
+
+  test('MobileNetV2 (alpha 0.35, 64x64) after a few steps: depthwise as grouped Conv, ReLU6 as Clip', async () => {
+    const m = mobileNetV2({ alpha: 0.35, inputShape: [64, 64, 3], seed: 4 });
+    m.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
+    for (let s = 0; s < 2; s++) await m.trainOnBatch(data.train.x.slice(8 * s, 8 * s + 8), data.train.y.slice(8 * s, 8 * s + 8), { threads: 2 });
+    await expectSame(m, data.test.x.slice(0, 8));
+    await m.dispose();
+  });
+
+  test('the new layers\' every option: depth multiplier, dilation, separable, leaky and thresholded ReLU, rescaling, concatenation', async () => {
+    const x0 = input({ shape: [9, 8, 3] });
+    const r = new Rescaling({ scale: 2, offset: -1 }).apply(x0);
+    const a = new DepthwiseConv2D({ kernelSize: 3, padding: 'same', depthMultiplier: 2, dilationRate: 2, name: 'dw_dilated' }).apply(r);
+    const b = new DepthwiseConv2D({ kernelSize: 2, strides: 2, padding: 'same', activation: 'relu', name: 'dw_even' }).apply(r);
+    const c = new SeparableConv2D({ filters: 5, kernelSize: 3, strides: 2, padding: 'same', depthMultiplier: 2, name: 'sep' }).apply(a);
+    let y = new Concatenate().apply([b, c]);
+    y = new ReLU({ maxValue: 6, negativeSlope: 0.1, threshold: 0.2 }).apply(y);
+    const p = new ReLU({ negativeSlope: 0.3 }).apply(new SeparableConv2D({ filters: 4, kernelSize: 1, useBias: false, name: 'sep_1x1' }).apply(y));
+    const q = new ReLU({ maxValue: 6 }).apply(y);
+    const v = new Concatenate().apply([new GlobalAveragePooling2D().apply(p), new GlobalMaxPooling2D().apply(q)]);
+    const out = new Dense({ units: 3, activation: 'softmax', name: 'out' }).apply(v);
+    const m = new Model({ inputs: x0, outputs: out, name: 'mobilenet_layers' });
+    m.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
+    const xs = tensor(randomArray(6 * 9 * 8 * 3, 5).map((t) => t + 0.5), [6, 9, 8, 3]);
+    const ys = tensor(Float32Array.from({ length: 18 }, (_, i) => (i % 3 === Math.floor(i / 3) % 3 ? 1 : 0)), [6, 3]);
+    await m.fit(xs, ys, { epochs: 3, batchSize: 3, verbose: 0, threads: 1 });
+    await expectSame(m, xs);
   });
 
   test('the class names travel in metadata_props; the CLI writes the file; a layer without an ONNX form is refused by name', async () => {
