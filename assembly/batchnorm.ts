@@ -89,19 +89,30 @@ export function bn_update_moving(
   }
 }
 
-// y [M,C] = (x - movingMean) / sqrt(movingVar + eps) * gamma + beta
+// y [M,C] = (x - movingMean) · k + beta, k [C] = gamma / sqrt(movingVar + eps), written to `coef`
+// first. Sub, mul and add stay separate operations (no fused multiply-add), so every value is the
+// one a scalar loop gives, on every build.
 export function bn_inference_forward(
   x: usize, M: i32, C: i32, gamma: usize, beta: usize, movingMean: usize, movingVar: usize,
-  eps: f32, y: usize,
+  eps: f32, y: usize, coef: usize,
 ): void {
+  for (let c = 0; c < C; c++) {
+    const o = <usize>c << 2;
+    store<f32>(coef + o, load<f32>(gamma + o) / Mathf.sqrt(load<f32>(movingVar + o) + eps));
+  }
   const rowBytes = <usize>C << 2;
   let xr = x;
   let yr = y;
   for (let m = 0; m < M; m++) {
-    for (let c = 0; c < C; c++) {
+    let c = 0;
+    for (; c + 4 <= C; c += 4) {
       const o = <usize>c << 2;
-      const k = load<f32>(gamma + o) / Mathf.sqrt(load<f32>(movingVar + o) + eps);
-      store<f32>(yr + o, (load<f32>(xr + o) - load<f32>(movingMean + o)) * k + load<f32>(beta + o));
+      const centred = f32x4.sub(v128.load(xr + o), v128.load(movingMean + o));
+      v128.store(yr + o, f32x4.add(f32x4.mul(centred, v128.load(coef + o)), v128.load(beta + o)));
+    }
+    for (; c < C; c++) {
+      const o = <usize>c << 2;
+      store<f32>(yr + o, (load<f32>(xr + o) - load<f32>(movingMean + o)) * load<f32>(coef + o) + load<f32>(beta + o));
     }
     xr += rowBytes;
     yr += rowBytes;

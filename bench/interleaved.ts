@@ -17,13 +17,14 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { convNet } from '../src/models/convnet.js';
 import { resNet50 } from '../src/models/resnet50.js';
+import { mobileNetV2 } from '../src/models/mobilenetv2.js';
 import type { Model } from '../src/models/model.js';
 import { runtimeInfo } from '../src/models/runtime-info.js';
 import { packageRoot } from '../src/platform/node-files.js';
 import { syntheticBatch } from './synthetic-batch.js';
 import { machine, table, writeResults } from './report.js';
 
-interface Case { model: 'resnet50' | 'convnet'; mode: 'train' | 'predict'; batch: number; threads: number; steps: number; size?: number }
+interface Case { model: 'resnet50' | 'convnet' | 'mobilenetv2'; mode: 'train' | 'predict'; batch: number; threads: number; steps: number; size?: number; alpha?: number }
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -40,6 +41,11 @@ const CASES: Case[] = [
   { model: 'resnet50', mode: 'predict', batch: 1, threads: 1, steps: 20 },
   { model: 'convnet', mode: 'predict', batch: 1, threads: 1, steps: 200 },
   { model: 'resnet50', mode: 'predict', batch: 1, threads: 2, steps: 3, size: 224 },
+  // MobileNetV2 (alpha 1.0) at 96x96, as the MobileNetV2 issue measures it.
+  { model: 'mobilenetv2', mode: 'train', batch: 32, threads: 2, steps: 2, size: 96 },
+  { model: 'mobilenetv2', mode: 'train', batch: 32, threads: 1, steps: 1, size: 96 },
+  { model: 'mobilenetv2', mode: 'predict', batch: 32, threads: 2, steps: 4, size: 96 },
+  { model: 'mobilenetv2', mode: 'predict', batch: 32, threads: 1, steps: 2, size: 96 },
 ];
 const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : undefined;
 const LAYOUTS = ['channels_last', 'nchw'] as const;
@@ -84,8 +90,9 @@ const sum = (v: number[]) => v.reduce((a, b) => a + b, 0);
 
 function simdnetCase(c: Case): { model: Model; block: (n: number) => Promise<number> } {
   const size = c.size ?? 64;
-  const model = c.model === 'resnet50' ? resNet50({ inputShape: [size, size, 3] }) : convNet();
-  model.compile({ optimizer: 'adam', loss: c.model === 'resnet50' ? 'categoricalCrossentropy' : 'softmaxCrossEntropy' });
+  const model = c.model === 'resnet50' ? resNet50({ inputShape: [size, size, 3] })
+    : c.model === 'mobilenetv2' ? mobileNetV2({ inputShape: [size, size, 3], alpha: c.alpha }) : convNet();
+  model.compile({ optimizer: 'adam', loss: c.model === 'convnet' ? 'softmaxCrossEntropy' : 'categoricalCrossentropy' });
   // A pool of distinct batches, cycled, as the PyTorch side has.
   const pool = Array.from({ length: 4 }, (_, b) => syntheticBatch(c.batch, size, b));
   let k = 0;

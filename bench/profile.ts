@@ -1,10 +1,11 @@
-// A per-layer and per-kernel profile of one ResNet-50 training step (one thread, batch 32), to
-// pick the next optimization from data. Writes bench/results/profile.json.
+// A per-layer and per-kernel profile of one training step (one thread, batch 32; ResNet-50 by
+// default), to pick the next optimization from data. Writes bench/results/profile-MODEL.json.
 //
-//   npm run bench:profile [-- --batch N] [-- --model convnet]
+//   npm run bench:profile [-- --batch N] [-- --model convnet|mobilenetv2] [-- --size 96]
 
 import { resNet50 } from '../src/models/resnet50.js';
 import { convNet } from '../src/models/convnet.js';
+import { mobileNetV2 } from '../src/models/mobilenetv2.js';
 import { tensor } from '../src/tensor.js';
 import { profileTrainingStep } from '../src/models/profiler.js';
 import { table, writeResults, machine } from './report.js';
@@ -13,13 +14,16 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const batchAt = argv.indexOf('--batch');
   const batch = batchAt >= 0 ? Number(argv[batchAt + 1]) : 32;
-  const which = argv.includes('convnet') ? 'convnet' : 'resnet50';
-  const model = which === 'convnet' ? convNet() : resNet50();
+  const which = argv.includes('convnet') ? 'convnet' : argv.includes('mobilenetv2') ? 'mobilenetv2' : 'resnet50';
+  const sizeAt = argv.indexOf('--size');
+  const size = sizeAt >= 0 ? Number(argv[sizeAt + 1]) : which === 'mobilenetv2' ? 96 : 64;
+  const shape = [size, size, 3];
+  const model = which === 'convnet' ? convNet({ inputShape: shape }) : which === 'mobilenetv2' ? mobileNetV2({ inputShape: shape }) : resNet50({ inputShape: shape });
   model.compile({ optimizer: 'adam', loss: which === 'convnet' ? 'softmaxCrossEntropy' : 'categoricalCrossentropy' });
-  const x = tensor(Float32Array.from({ length: batch * 64 * 64 * 3 }, (_, i) => ((i * 2654435761) % 1000) / 1000), [batch, 64, 64, 3]);
+  const x = tensor(Float32Array.from({ length: batch * size * size * 3 }, (_, i) => ((i * 2654435761) % 1000) / 1000), [batch, size, size, 3]);
   const y = tensor(Float32Array.from({ length: batch * 6 }, (_, i) => (i % 6 === Math.floor(i / 6) % 6 ? 1 : 0)), [batch, 6]);
   const p = await profileTrainingStep(model, x, y);
-  console.log(`${which} training step, batch ${batch}, one thread, ${model.core.runtime.variant} kernels: ${p.totalMs.toFixed(0)} ms`);
+  console.log(`${which} ${size}x${size} training step, batch ${batch}, one thread, ${model.core.runtime.variant} kernels: ${p.totalMs.toFixed(0)} ms`);
 
   const byType = new Map<string, { ms: number; layers: number }>();
   for (const l of p.layers) {

@@ -48,6 +48,51 @@ def resnet50(classes=6, size=64):
     return nn.Sequential(*layers)
 
 
+def make_divisible(v, divisor=8):
+    rounded = max(divisor, int(v + divisor / 2) // divisor * divisor)
+    return rounded + divisor if rounded < 0.9 * v else rounded
+
+
+class InvertedResidual(nn.Module):
+    """MobileNetV2's block as Keras builds it: expand 1x1 (not in block 0), depthwise 3x3
+    (stride 2 pads one row/column more at the end, as Keras's correct_pad and "valid" do),
+    project 1x1, the input added back when the shapes agree."""
+
+    def __init__(self, cin, filters, stride, expansion, alpha):
+        super().__init__()
+        cout = make_divisible(int(filters * alpha), 8)
+        mid = cin * expansion
+        bn = lambda c: nn.BatchNorm2d(c, eps=1e-3, momentum=0.001)
+        layers = [nn.Conv2d(cin, mid, 1, bias=False), bn(mid), nn.ReLU6()] if expansion != 1 else []
+        pad = (0, 1, 0, 1) if stride == 2 else (1, 1, 1, 1)
+        layers += [nn.ZeroPad2d(pad), nn.Conv2d(mid, mid, 3, stride, groups=mid, bias=False), bn(mid), nn.ReLU6(),
+                   nn.Conv2d(mid, cout, 1, bias=False), bn(cout)]
+        self.body = nn.Sequential(*layers)
+        self.residual = cin == cout and stride == 1
+        self.cout = cout
+
+    def forward(self, x):
+        y = self.body(x)
+        return x + y if self.residual else y
+
+
+def mobilenetv2(classes=6, alpha=1.0):
+    """Keras applications' MobileNetV2 (torchvision is not needed)."""
+    first = make_divisible(32 * alpha, 8)
+    layers = [nn.ZeroPad2d((0, 1, 0, 1)), nn.Conv2d(3, first, 3, 2, bias=False), nn.BatchNorm2d(first, eps=1e-3, momentum=0.001), nn.ReLU6()]
+    cin = first
+    for filters, stride, expansion in [(16, 1, 1), (24, 2, 6), (24, 1, 6), (32, 2, 6), (32, 1, 6), (32, 1, 6), (64, 2, 6), (64, 1, 6),
+                                       (64, 1, 6), (64, 1, 6), (96, 1, 6), (96, 1, 6), (96, 1, 6), (160, 2, 6), (160, 1, 6), (160, 1, 6),
+                                       (320, 1, 6)]:
+        block = InvertedResidual(cin, filters, stride, expansion, alpha)
+        layers.append(block)
+        cin = block.cout
+    last = make_divisible(1280 * alpha, 8) if alpha > 1.0 else 1280
+    layers += [nn.Conv2d(cin, last, 1, bias=False), nn.BatchNorm2d(last, eps=1e-3, momentum=0.001), nn.ReLU6(),
+               nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(last, classes)]
+    return nn.Sequential(*layers)
+
+
 def convnet(classes=6):
     return nn.Sequential(
         nn.Conv2d(3, 8, 4, padding="same", bias=False), nn.ReLU(), nn.MaxPool2d(8, 8),

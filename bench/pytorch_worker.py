@@ -22,14 +22,22 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from pytorch_twins import convnet, resnet50  # noqa: E402
+from pytorch_twins import convnet, mobilenetv2, resnet50  # noqa: E402
+
+
+def build(case):
+    if case["model"] == "resnet50":
+        return resnet50(size=case.get("size", 64))
+    if case["model"] == "mobilenetv2":
+        return mobilenetv2(alpha=case.get("alpha", 1.0))
+    return convnet()
 
 
 def setup(case):
     warnings.filterwarnings("ignore", message="Using padding='same'")
     torch.set_num_threads(case["threads"])
     torch.manual_seed(0)
-    model = resnet50(size=case.get("size", 64)) if case["model"] == "resnet50" else convnet()
+    model = build(case)
     fmt = torch.channels_last if case.get("layout", "channels_last") == "channels_last" else torch.contiguous_format
     model = model.to(memory_format=fmt)
     batch, size = case["batch"], case.get("size", 64)
@@ -74,9 +82,10 @@ def setup(case):
 def plain_loop(case, n):
     """The same training written inline, as a tutorial writes it: the reference for `steps`."""
     torch.set_num_threads(case["threads"])
-    model = (resnet50() if case["model"] == "resnet50" else convnet()).to(memory_format=torch.channels_last)
+    model = build(case).to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    xs = [torch.rand(case["batch"], 3, 64, 64).contiguous(memory_format=torch.channels_last) for _ in range(4)]
+    size = case.get("size", 64)
+    xs = [torch.rand(case["batch"], 3, size, size).contiguous(memory_format=torch.channels_last) for _ in range(4)]
     ys = [torch.randint(0, 6, (case["batch"],)) for _ in range(4)]
     out = []
     for k in range(4 + n):

@@ -22,7 +22,7 @@ export interface DataOptions {
   data?: string;            // SIGNS folder, a folder of class folders, or one with train/ and test/
   test?: string;            // a folder of class folders to test on
   validationSplit?: number; // fraction of the training images held out for validation
-  imageSize?: number;       // for image folders (default 64)
+  imageSize?: number;       // images resized to this (default: image folders 64, SIGNS as stored)
   skipBadImages?: boolean;
   classNames?: string[];    // label with these (a trained model's classes)
   seed?: number;            // shuffles the images before the validation split
@@ -53,6 +53,14 @@ async function folder(dir: string, o: DataOptions, what: string): Promise<ImageS
   return images;
 }
 
+// SIGNS's 64x64 images at the size asked for (bilinear, as image folders are resized).
+function resized(set: ImageSet, o: DataOptions): ImageSet {
+  const size = o.imageSize ?? set.height;
+  if (size === set.height && size === set.width) return set;
+  o.log(`SIGNS images resized from ${set.height}x${set.width} to ${size}x${size}`);
+  return set.resized(size, size);
+}
+
 export async function loadTrainingData(o: DataOptions): Promise<TrainingData> {
   const v = o.validationSplit;
   // Checked before any image is decoded.
@@ -60,9 +68,8 @@ export async function loadTrainingData(o: DataOptions): Promise<TrainingData> {
   let data: TrainingData;
   // A --data that is not there: the SIGNS search says where it looked.
   if (o.data === undefined || isSignsDir(o.data) || !existsSync(o.data)) {
-    if (o.imageSize !== undefined && o.imageSize !== 64) throw new UsageError(`images of ${o.imageSize}x${o.imageSize} asked for (--image-size, or the size a resumed model was trained at), but the SIGNS images are 64x64; that size applies to image folders`);
     const signs = await loadSigns(o.data === undefined ? undefined : o.data);
-    data = { train: signs.train, test: signs.test, source: `SIGNS (${findSignsDir(o.data)})` };
+    data = { train: resized(signs.train, o), test: resized(signs.test, o), source: `SIGNS (${findSignsDir(o.data)})` };
     if (o.test !== undefined) data.test = await folder(o.test, { ...o, classNames: signs.train.classNames }, 'test');
   } else {
     if (!isDir(o.data)) throw new DataFileError(`simdnet: --data ${o.data}: not a folder`);
@@ -88,7 +95,7 @@ export async function loadTrainingData(o: DataOptions): Promise<TrainingData> {
 // The images `evaluate` scores a model on: a SIGNS split, or a folder of class folders (or its
 // test/ folder), labeled with the model's classes.
 export async function loadEvaluationData(o: DataOptions & { split: 'train' | 'test' }): Promise<ImageSet> {
-  if (o.data === undefined || isSignsDir(o.data) || !existsSync(o.data)) return (await loadSigns(o.data))[o.split];
+  if (o.data === undefined || isSignsDir(o.data) || !existsSync(o.data)) return resized((await loadSigns(o.data))[o.split], o);
   const dir = isDir(join(o.data, o.split)) ? join(o.data, o.split) : o.data;
   return folder(dir, o, o.split);
 }

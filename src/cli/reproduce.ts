@@ -53,7 +53,7 @@ export async function reproduceCommand(argv: string[], log: (s: string) => void)
   // figure is Keras's running accuracy over the last epoch (training mode).
   const header = ['model', 'train acc: ours / article', 'test acc: ours / article', 's per epoch: ours / article'];
   const rowsText = rows.map(([name, o]) => {
-    const a = recipes[name].article;
+    const a = recipes[name].article!;
     const ours = name === 'resnet50' ? o.history.accuracy[o.history.accuracy.length - 1] : o.train.accuracy;
     return [name, `${ours.toFixed(3)} / ${a.trainAccuracy.toFixed(3)}`, `${o.test!.accuracy.toFixed(3)} / ${a.testAccuracy.toFixed(3)}`,
       `${o.secondsPerEpoch.toFixed(1)} / ${a.secondsPerEpoch ?? '-'}`];

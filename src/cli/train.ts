@@ -19,10 +19,10 @@ import { recipe } from './recipe-choice.js';
 import { robustness, type Robustness } from './robustness.js';
 import { floatOption, IMAGE_MEMORY_HELP, imageMemoryOption, intOption, parse, threadsOption, UsageError } from './options.js';
 
-export const trainHelp = `Usage: simdnet train --model convnet|resnet50 [options]
+export const trainHelp = `Usage: simdnet train --model convnet|resnet50|mobilenetv2 [options]
        simdnet train --resume MODEL.h5 [options]
 
-Trains a model of the tutorial on SIGNS or on your own images, with a progress bar per epoch,
+Trains a model of the tutorial, or MobileNetV2, on SIGNS or on your own images, with a progress bar per epoch,
 then saves into --out: model.h5 (Keras layout, with the optimizer state and the class names),
 history.json, history.csv, loss.svg, accuracy.svg and report.html.
 
@@ -31,12 +31,14 @@ class names are the folder names, sorted), or DIR/train and DIR/test each laid o
 model's classifier gets as many outputs as there are classes.
 
 Options:
-  --model NAME       convnet (3-layer ConvNet) or resnet50
+  --model NAME       convnet (3-layer ConvNet), resnet50 or mobilenetv2 (Keras applications')
+  --alpha X          mobilenetv2: the width multiplier (1.0; Keras offers 0.35 to 1.4)
   --recipe NAME      tutorial (the article's settings, the default) or robust: each image
                      standardized, warm-up + cosine schedule, label smoothing 0.1, 10% of the
                      training images held out to pick the best epoch; for ResNet-50 also
                      augmentation, AdamW, dropout before the classifier and precise batch norm
-                     (30 epochs of minibatch 16); the ConvNet keeps its 100 epochs
+                     (30 epochs of minibatch 16), and so for MobileNetV2; the ConvNet keeps
+                     its 100 epochs
   --standardize      standardize each image (zero mean, unit variance) before the first layer
   --augment          random flips, rotations, zooms, shifts, colour jitter and erasing
   --schedule NAME    none or cosine (warm-up, then cosine decay to 0)
@@ -45,16 +47,18 @@ Options:
   --dropout X        a Dropout of rate X before the classifier (0)
   --precise-bn       recompute batch-norm statistics after each epoch (~512 images) and at
                      the end (every training batch)
-  --epochs N         total epochs (convnet 100, resnet50 20); with --resume, the total to reach
-  --batch-size N     minibatch size (convnet 64, resnet50 32)
-  --lr X             learning rate (convnet 0.009, resnet50 0.001; robust resnet50 0.002)
+  --epochs N         total epochs (convnet 100, resnet50 and mobilenetv2 20); with --resume,
+                     the total to reach
+  --batch-size N     minibatch size (convnet 64, resnet50 and mobilenetv2 32)
+  --lr X             learning rate (convnet 0.009, others 0.001; robust resnet50 and
+                     mobilenetv2 0.002)
   --seed N           seed of the initial weights and of the shuffling (0)
   --threads N        worker threads (default: the cores, up to 8)
   --deterministic    the same bits whatever --threads (each batch cut into 4 shards)
   --data DIR         SIGNS folder (train_signs.h5, test_signs.h5) or image folder (default: SIGNS)
   --test DIR         folder of class folders to test on (default: DIR/test, or SIGNS's test set)
   --validation-split X  hold out this fraction of the training images (shuffled) for validation
-  --image-size N     image folders: resize every image to N x N (64)
+  --image-size N     resize every image to N x N (64; SIGNS's are 64 x 64)
   --skip-bad-images  image folders: skip (and list) files that cannot be decoded
   --follow-links     image folders: follow symbolic links that lead outside a class folder
                      (refused otherwise; a link is followed once per real path either way)
@@ -83,6 +87,7 @@ export interface TrainOptions {
   settings?: Settings;       // the tutorial's (default) or the robust recipe's, with any flags applied
   initialWeights?: string;   // a model file whose matching weights the new model starts from
   freezeUntil?: string;      // the last layer kept frozen
+  alpha?: number;            // MobileNetV2's width multiplier
   outDir: string;
   resume?: LoadedModel & { path: string };
   force?: boolean;           // replace a run already in outDir
@@ -113,7 +118,7 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
   if (o.resume) {
     model = o.resume.model;
     past = o.resume.training;
-    if (model.name !== o.recipe.modelName) {
+    if (!o.recipe.builds(model.name)) {
       throw new ArgumentError(`simdnet: ${o.resume.path} holds a ${model.name} model, not ${o.recipe.name} (a model file from a different architecture)`);
     }
     if (!past || !model.optimizer) throw new ArgumentError(`simdnet: ${o.resume.path} holds no training state to resume from (saved without an optimizer)`);
@@ -122,7 +127,9 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
       throw new ArgumentError(`simdnet: ${o.resume.path} was trained on classes ${model.classNames.join(', ')}; the data has ${o.data.train.classNames.join(', ')}`);
     }
   } else {
-    model = o.recipe.build(o.seed, { classes: o.data.train.classes, imageSize: o.data.train.height, dropout: settings.dropout, standardizeImages: settings.standardizeImages });
+    model = o.recipe.build(o.seed, {
+      classes: o.data.train.classes, imageSize: o.data.train.height, dropout: settings.dropout, standardizeImages: settings.standardizeImages, alpha: o.alpha,
+    });
     if (o.freezeUntil !== undefined) model = frozenUntil(model, o.freezeUntil);
     model.classNames = o.data.train.classNames;
     if (o.initialWeights !== undefined) {
@@ -306,7 +313,7 @@ export async function trainCommand(argv: string[], log: (s: string) => void): Pr
     'skip-bad-images': { type: 'boolean' }, 'initial-weights': { type: 'string' }, 'freeze-until': { type: 'string' },
     recipe: { type: 'string' }, augment: { type: 'boolean' }, schedule: { type: 'string' }, 'label-smoothing': { type: 'string' },
     'weight-decay': { type: 'string' }, dropout: { type: 'string' }, 'precise-bn': { type: 'boolean' },
-    standardize: { type: 'boolean' }, 'follow-links': { type: 'boolean' }, 'max-image-memory': { type: 'string' },
+    standardize: { type: 'boolean' }, 'follow-links': { type: 'boolean' }, 'max-image-memory': { type: 'string' }, alpha: { type: 'string' },
   }, 'train');
   if (flags.help) return log(trainHelp);
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}" (see "simdnet train --help")`);
@@ -321,6 +328,9 @@ export async function trainCommand(argv: string[], log: (s: string) => void): Pr
   if (validationSplit !== undefined && !(validationSplit < 1)) throw new UsageError(`--validation-split must be between 0 and 1, got ${validationSplit}`);
   const imageSize = values['image-size'] === undefined ? undefined : intOption(values['image-size'], 'image-size', 64, 8, 1024);
   if (values.model !== undefined) recipe(values.model);
+  const alpha = values.alpha === undefined ? undefined : floatOption(values.alpha, 'alpha', 1);
+  if (alpha !== undefined && !(alpha > 0 && alpha <= 4)) throw new UsageError(`--alpha must be above 0 and at most 4, got ${values.alpha}`);
+  if (alpha !== undefined && (values.model === undefined || recipe(values.model).name !== 'mobilenetv2')) throw new UsageError('--alpha is MobileNetV2\'s width multiplier: it goes with --model mobilenetv2');
   if (values.resume && (values['initial-weights'] || values['freeze-until'])) throw new UsageError('--initial-weights and --freeze-until start a new run; they do not go with --resume');
   const resume = values.resume ? { ...(await loadModel(values.resume)), path: values.resume } : undefined;
   if (resume && !resume.training) throw new ArgumentError(`simdnet: ${values.resume} holds no training state to resume from`);
@@ -355,7 +365,7 @@ export async function trainCommand(argv: string[], log: (s: string) => void): Pr
       }, (err: unknown) => {
         throw err instanceof AbortedError ? new InterruptedError(join(outDir, 'model.h5'), 'data') : err;
       }),
-      initialWeights: values['initial-weights'], freezeUntil: values['freeze-until'],
+      initialWeights: values['initial-weights'], freezeUntil: values['freeze-until'], alpha,
       outDir, resume, force: flags.force, signal: stop.signal, quiet: flags.quiet, log,
     });
   } finally {

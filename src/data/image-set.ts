@@ -6,6 +6,7 @@ import { ArgumentError } from '../errors.js';
 import { unitFloatsFromBytes } from '../kernels/unit-floats.js';
 import { Tensor } from '../tensor.js';
 import type { Dataset, ReadContext } from '../training/dataset.js';
+import { resizeRgb } from './images.js';
 import { augmentImage, checkAugmentation, type AugmentationOptions } from './augmentation.js';
 
 export class ImageSet implements Dataset {
@@ -85,6 +86,18 @@ export class ImageSet implements Dataset {
       labels[i] = this.labels[indices[i]];
     }
     return new ImageSet(pixels, [indices.length, ...this.sampleShape], labels, this.classNames, this.files && Array.from(indices, (i) => this.files![i]));
+  }
+
+  // The images resized to height x width (bilinear, as image folders and predicted photos are).
+  resized(height: number, width: number): ImageSet {
+    const [H, W, C] = this.sampleShape;
+    if (C !== 3) throw new ArgumentError(`only RGB images can be resized; these have ${C} channels`);
+    const out = new Uint8Array(this.size * height * width * 3);
+    for (let i = 0; i < this.size; i++) {
+      const img = { height: H, width: W, data: this.pixels.subarray(i * H * W * 3, (i + 1) * H * W * 3) };
+      out.set(resizeRgb(img, height, width), i * height * width * 3);
+    }
+    return new ImageSet(out, [this.size, height, width, 3], this.labels, this.classNames, this.files);
   }
 
   // The same images, augmented when fit reads them for training (evaluation reads them as they are).

@@ -84,7 +84,7 @@ export interface KernelExports {
   bn_forward_normalize(x: Ptr, M: number, C: number, mean: Ptr, invstd: Ptr, gamma: Ptr, beta: Ptr, y: Ptr): void;
   bn_update_moving(mean: Ptr, variance: Ptr, movingMean: Ptr, movingVar: Ptr, C: number, momentum: number): void;
   bn_inference_forward(x: Ptr, M: number, C: number, gamma: Ptr, beta: Ptr, movingMean: Ptr, movingVar: Ptr,
-    eps: number, y: Ptr): void;
+    eps: number, y: Ptr, coef: Ptr): void;
   bn_backward_sums(dy: Ptr, x: Ptr, mean: Ptr, invstd: Ptr, M: number, C: number, sumDy: Ptr, sumDyXhat: Ptr): void;
   bn_backward_dx(dy: Ptr, x: Ptr, mean: Ptr, invstd: Ptr, gamma: Ptr, sumDy: Ptr, sumDyXhat: Ptr, count: number,
     M: number, C: number, coef: Ptr, dx: Ptr): void;

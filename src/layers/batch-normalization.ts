@@ -96,7 +96,7 @@ export class BatchNormalization extends Layer {
     const C = this.channels, M = ctx.rows * this.rowsPerSample();
     const [gamma, beta, movingMean, movingVar] = b.weights;
     if (!this.batchStatistics(ctx)) {
-      ctx.k.bn_inference_forward(b.inputs[0], M, C, gamma, beta, movingMean, movingVar, this.epsilon, b.output);
+      ctx.k.bn_inference_forward(b.inputs[0], M, C, gamma, beta, movingMean, movingVar, this.epsilon, b.output, ctx.scratch);
       return;
     }
     const mean = b.state, invstd = mean + 4 * C, variance = invstd + 4 * C;
@@ -114,9 +114,9 @@ export class BatchNormalization extends Layer {
       // y = (x - mean) * gamma / sqrt(var + eps) + beta with fixed statistics: dx = dy * gamma /
       // sqrt(var + eps), the inference kernel applied to dy with zero mean and offset.
       if (!b.dInputs[0]) return;
-      const zeros = ctx.scratch;
+      const zeros = ctx.scratch, coef = zeros + 4 * C;
       ctx.k.zero(zeros, C);
-      ctx.k.bn_inference_forward(b.dOutput, M, C, b.weights[0], zeros, zeros, b.weights[3], this.epsilon, b.dInputs[0]);
+      ctx.k.bn_inference_forward(b.dOutput, M, C, b.weights[0], zeros, zeros, b.weights[3], this.epsilon, b.dInputs[0], coef);
       return;
     }
     const mean = b.state, invstd = mean + 4 * C;

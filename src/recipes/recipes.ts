@@ -1,8 +1,9 @@
-// The two models of the tutorial with the settings it trains them with (the CLI's --model and
-// --recipe, and a page's demo).
+// The two models of the tutorial with the settings it trains them with, and MobileNetV2 (the CLI's
+// --model and --recipe, and a page's demo).
 
 import { convNet } from '../models/convnet.js';
 import { resNet50 } from '../models/resnet50.js';
+import { mobileNetV2 } from '../models/mobilenetv2.js';
 import type { Model } from '../models/model.js';
 import type { TutorialModelArgs } from '../models/tutorial-model-args.js';
 import { Adam, AdamW } from '../training/optimizers.js';
@@ -12,9 +13,10 @@ import { MILD_AUGMENTATION, type AugmentationOptions } from '../data/augmentatio
 import type { TrainingSettings } from '../training/settings.js';
 
 export interface Recipe {
-  name: 'convnet' | 'resnet50';
+  name: 'convnet' | 'resnet50' | 'mobilenetv2';
   title: string;
-  modelName: string; // the Model's name, as saved in files
+  // Whether a model file's model (by its name) is this recipe's architecture (--resume).
+  builds(modelName: string): boolean;
   // The model for `classes` classes of images of `imageSize` (SIGNS: 6 and 64).
   build(seed: number, shape?: ModelShape): Model;
   epochs: number;
@@ -22,8 +24,8 @@ export interface Recipe {
   learningRate: number;
   adamEpsilon: number;
   loss: LossSpec;
-  // What the article reports, for the comparison table.
-  article: { trainAccuracy: number; testAccuracy: number; secondsPerEpoch?: number };
+  // What the article reports, for the comparison table (its two models).
+  article?: { trainAccuracy: number; testAccuracy: number; secondsPerEpoch?: number };
   // The robust recipe's settings for this model.
   robust: Settings;
 }
@@ -43,17 +45,17 @@ const ROBUST_RESNET_AUGMENTATION: AugmentationOptions = {
   ...MILD_AUGMENTATION, rotation: 0.05, zoom: 0.2, translation: 0.1, noise: 0.1, grayscale: 0.2, background: 0.3,
 };
 
-interface ModelShape { classes?: number; imageSize?: number; dropout?: number; standardizeImages?: boolean }
+interface ModelShape { classes?: number; imageSize?: number; dropout?: number; standardizeImages?: boolean; alpha?: number }
 
 // A recipe's `build` from the model's function: square RGB images of `imageSize`.
-const builder = (make: (args: TutorialModelArgs) => Model) => (seed: number, shape: ModelShape = {}): Model => make({
+const builder = (make: (args: TutorialModelArgs & { alpha?: number }) => Model) => (seed: number, shape: ModelShape = {}): Model => make({
   seed, classes: shape.classes, inputShape: shape.imageSize === undefined ? undefined : [shape.imageSize, shape.imageSize, 3],
-  dropout: shape.dropout, standardizeImages: shape.standardizeImages,
+  dropout: shape.dropout, standardizeImages: shape.standardizeImages, alpha: shape.alpha,
 });
 
 export const recipes: Record<string, Recipe> = {
   convnet: {
-    name: 'convnet', title: '3-layer ConvNet (part 1)', modelName: 'ConvNet', build: builder(convNet),
+    name: 'convnet', title: '3-layer ConvNet (part 1)', builds: (n) => n === 'ConvNet', build: builder(convNet),
     // TensorFlow 1's AdamOptimizer, which the tutorial used: epsilon 1e-8.
     epochs: 100, batchSize: 64, learningRate: 0.009, adamEpsilon: 1e-8, loss: 'softmaxCrossEntropy',
     article: { trainAccuracy: 0.894444, testAccuracy: 0.841667 },
@@ -70,7 +72,7 @@ export const recipes: Record<string, Recipe> = {
     },
   },
   resnet50: {
-    name: 'resnet50', title: 'ResNet-50 (part 2)', modelName: 'ResNet50', build: builder(resNet50),
+    name: 'resnet50', title: 'ResNet-50 (part 2)', builds: (n) => n === 'ResNet50', build: builder(resNet50),
     epochs: 20, batchSize: 32, learningRate: 0.001, adamEpsilon: 1e-7, loss: 'categoricalCrossentropy',
     // The article's last epoch ran at 0.9556 training accuracy (Keras's running, training-mode figure).
     article: { trainAccuracy: 0.9556, testAccuracy: 0.891667, secondsPerEpoch: 140 },
@@ -87,6 +89,17 @@ export const recipes: Record<string, Recipe> = {
     // over six runs (two builds, three seeds each; median 0.958 and 0.975), robustness
     // 0.885-0.933, its training accuracy on augmented batches still 0.90-0.92 at epoch 30. Twice
     // again (0.002), three seeds: test 0.975 / 0.983 / 0.967, robustness 0.949 / 0.960 / 0.933.
+    robust: {
+      augment: true, augmentation: ROBUST_RESNET_AUGMENTATION, schedule: 'cosine', warmupEpochs: 2, labelSmoothing: 0.1, weightDecay: 0.01, dropout: 0.2,
+      standardizeImages: true, preciseBn: true, validationSplit: 0.1, epochs: 30, learningRate: 0.002, batchSize: 16,
+    },
+  },
+  mobilenetv2: {
+    name: 'mobilenetv2', title: 'MobileNetV2', builds: (n) => /^mobilenetv2_/.test(n), build: builder(mobileNetV2),
+    // Not in the tutorial: ResNet-50's settings (Adam 0.001, batch 32, 20 epochs).
+    epochs: 20, batchSize: 32, learningRate: 0.001, adamEpsilon: 1e-7, loss: 'categoricalCrossentropy',
+    // ResNet-50's robust recipe. Precise batch norm matters more here: Keras's momentum 0.999
+    // leaves half of the initial moving statistics in place after 700 steps.
     robust: {
       augment: true, augmentation: ROBUST_RESNET_AUGMENTATION, schedule: 'cosine', warmupEpochs: 2, labelSmoothing: 0.1, weightDecay: 0.01, dropout: 0.2,
       standardizeImages: true, preciseBn: true, validationSplit: 0.1, epochs: 30, learningRate: 0.002, batchSize: 16,

@@ -19,6 +19,13 @@ function run(...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
+function expectFailure(r: ReturnType<typeof run>, pattern: RegExp, outDir?: string) {
+  expect(r.code, r.out).not.toBe(0);
+  expect(r.err).toMatch(pattern);
+  expect(r.err).not.toMatch(/\n\s+at /); // no stack trace
+  if (outDir) expect(existsSync(join(outDir, 'model.h5'))).toBe(false);
+}
+
 describe('train -> save -> evaluate -> predict -> resume', () => {
   const out = join(work, 'run'), resumed = join(work, 'resumed'), straight = join(work, 'straight');
   let train: ReturnType<typeof run>;
@@ -100,6 +107,37 @@ describe('reproduce (npm start), shortened', () => {
   }, 480_000);
 });
 
+describe('MobileNetV2 from the command line', () => {
+  test('train --model mobilenetv2 --alpha 0.35 --image-size 40 on SIGNS (resized), then evaluate, predict and export it', () => {
+    const o = join(work, 'mobilenet');
+    const t = run('train', '--model', 'mobilenetv2', '--alpha', '0.35', '--image-size', '40', '--epochs', '1', '--threads', '2', '--data', signsDir, '--out', o, '--quiet');
+    expect(t.code, t.err).toBe(0);
+    expect(t.out).toContain('SIGNS images resized from 64x64 to 40x40');
+    const e = run('evaluate', join(o, 'model.h5'), '--data', signsDir);
+    expect(e.code, e.err).toBe(0);
+    expect(e.out).toMatch(/accuracy/);
+    const p = run('predict', join(o, 'model.h5'), jpeg);
+    expect(p.code, p.err).toBe(0);
+    expect(p.out).toMatch(/[0-5]/);
+    const x = run('export', join(o, 'model.h5'), '--out', join(o, 'model.onnx'));
+    expect(x.code, x.err).toBe(0);
+    expect(existsSync(join(o, 'model.onnx'))).toBe(true);
+    const s = run('summary', join(o, 'model.h5'));
+    expect(s.out).toMatch(/Model: "mobilenetv2_0\.35_40"/);
+    expect(s.out).toContain('block_16_depthwise (DepthwiseCon');
+  }, 480_000);
+
+  test('summary at Keras\'s size, and --alpha refused where it means nothing', () => {
+    const r = run('summary', '--model', 'mobilenetv2', '--image-size', '224', '--classes', '1000');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('Total params: 3,538,984');
+    expect(r.out).toContain('Non-trainable params: 34,112');
+    expectFailure(run('train', '--model', 'convnet', '--alpha', '0.5'), /--alpha is MobileNetV2's width multiplier: it goes with --model mobilenetv2/);
+    expectFailure(run('train', '--model', 'mobilenetv2', '--alpha', 'wide'), /--alpha must be a number, got "wide"/);
+    expectFailure(run('summary', '--model', 'mobilenetv2', '--alpha', '5'), /--alpha must be above 0 and at most 4, got 5|alpha must be a number in \(0, 4\]/);
+  });
+});
+
 describe('summary and help', () => {
   test('summary of a named model and of a saved one', () => {
     const r = run('summary', '--model', 'resnet50');
@@ -130,13 +168,6 @@ describe('bad input: a clear message naming the file or flag, a non-zero exit, n
       f.create_dataset({ name: 'list_classes', data: BigInt64Array.from([0n, 1n, 2n, 3n, 4n, 5n]), shape: [6], dtype: '<q' });
       f.close();
     }
-  }
-
-  function expectFailure(r: ReturnType<typeof run>, pattern: RegExp, outDir?: string) {
-    expect(r.code, r.out).not.toBe(0);
-    expect(r.err).toMatch(pattern);
-    expect(r.err).not.toMatch(/\n\s+at /); // no stack trace
-    if (outDir) expect(existsSync(join(outDir, 'model.h5'))).toBe(false);
   }
 
   test('missing data folder: says where it looked', () => {
@@ -183,7 +214,7 @@ describe('bad input: a clear message naming the file or flag, a non-zero exit, n
   });
 
   test('an unknown model, a missing model file, a model file of another architecture', () => {
-    expectFailure(run('train', '--model', 'vgg16'), /unknown model "vgg16" \(expected convnet or resnet50\)/);
+    expectFailure(run('train', '--model', 'vgg16'), /unknown model "vgg16" \(expected convnet, resnet50 or mobilenetv2\)/);
     expectFailure(run('evaluate', join(work, 'nothing.h5')), /nothing\.h5: no such file/);
     const o = join(work, 'bad-arch');
     expectFailure(run('train', '--model', 'resnet50', '--resume', join(work, 'run', 'model.h5'), '--epochs', '5', '--data', signsDir, '--out', o),

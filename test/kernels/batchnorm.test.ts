@@ -28,7 +28,7 @@ function runBn(h: Harness, x: Float32Array, C: number, gamma: Float32Array, beta
   k.bn_update_moving(mean, variance, pmm, pmv, C, momentum);
   const out: BnResult = { y: h.get(py, x.length), mm: h.get(pmm, C), mv: h.get(pmv, C), yInfer: new Float32Array() };
   const pyi = h.alloc(x.length);
-  k.bn_inference_forward(px, M, C, pg, pb, h.up(mm0), h.up(mv0), eps, pyi);
+  k.bn_inference_forward(px, M, C, pg, pb, h.up(mm0), h.up(mv0), eps, pyi, h.alloc(C));
   out.yInfer = h.get(pyi, x.length);
   if (dy) {
     const pdy = h.up(dy), pdx = h.alloc(x.length), coef = h.alloc(3 * C), dg = h.alloc(C), db = h.alloc(C);
