@@ -8,29 +8,33 @@ export class SimdnetError extends Error {
   }
 }
 
-// A bad argument, option, layer setting or model config: the call can never succeed as made.
+/** A bad argument, option, layer setting or model config: the call can never succeed as made. */
 export class ArgumentError extends SimdnetError {}
 
-// A file that is missing, unreadable, too large or not what it claims to be.
+/** A file that is missing, unreadable, too large or not what it claims to be. */
 export class FileError extends SimdnetError {}
 
-// A data file or image (SIGNS HDF5, an image folder, a photo).
+/** A data file or image (SIGNS HDF5, an image folder, a photo). */
 export class DataFileError extends FileError {}
 
-// A model file (HDF5 in Keras's layout).
+/** A model file (HDF5 in Keras's layout). */
 export class ModelFileError extends FileError {}
 
-// A worker thread died or timed out during a step. `stepApplied` says whether the step's update
-// was completed (the model is as after the step) or not applied at all (as before it).
+/**
+ * A worker thread died or timed out during a step. `stepApplied` says whether the step's update
+ * was completed (the model is as after the step) or not applied at all (as before it).
+ */
 export class WorkerFailure extends SimdnetError {
   constructor(message: string, readonly stepApplied = false) {
     super(message);
   }
 }
 
-// A training step whose loss is NaN or infinite: no update was applied and the moving statistics
-// were restored.
-// A call stopped by its AbortSignal (Ctrl-C in the CLI) before it finished.
+/**
+ * A training step whose loss is NaN or infinite: no update was applied and the moving statistics
+ * were restored.
+ * A call stopped by its AbortSignal (Ctrl-C in the CLI) before it finished.
+ */
 export class AbortedError extends SimdnetError {}
 
 export class NonFiniteLossError extends SimdnetError {
@@ -40,10 +44,10 @@ export class NonFiniteLossError extends SimdnetError {
   }
 }
 
-// A model output that is NaN or infinite: weights or inputs out of the range float32 can carry.
+/** A model output that is NaN or infinite: weights or inputs out of the range float32 can carry. */
 export class NonFiniteOutputError extends SimdnetError {}
 
-// JSON.stringify writes NaN and Infinity as null; error messages must show what was passed.
+/** JSON.stringify writes NaN and Infinity as null; error messages must show what was passed. */
 export function describe(v: unknown): string {
   if (typeof v === 'number') return String(v);
   if (typeof v === 'string') return JSON.stringify(v);

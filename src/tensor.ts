@@ -21,7 +21,7 @@ export class Tensor {
   get size(): number { return this.data.length; }
   get rank(): number { return this.shape.length; }
 
-  // Rows [start, end) along the first axis, sharing memory.
+  /** Rows [start, end) along the first axis, sharing memory. */
   slice(start: number, end: number): Tensor {
     const row = this.data.length / (this.shape[0] || 1);
     return new Tensor(this.data.subarray(start * row, end * row), [end - start, ...this.shape.slice(1)]);

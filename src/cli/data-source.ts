@@ -92,8 +92,10 @@ export async function loadTrainingData(o: DataOptions): Promise<TrainingData> {
   return data;
 }
 
-// The images `evaluate` scores a model on: a SIGNS split, or a folder of class folders (or its
-// test/ folder), labeled with the model's classes.
+/**
+ * The images `evaluate` scores a model on: a SIGNS split, or a folder of class folders (or its
+ * test/ folder), labeled with the model's classes.
+ */
 export async function loadEvaluationData(o: DataOptions & { split: 'train' | 'test' }): Promise<ImageSet> {
   if (o.data === undefined || isSignsDir(o.data) || !existsSync(o.data)) return resized((await loadSigns(o.data))[o.split], o);
   const dir = isDir(join(o.data, o.split)) ? join(o.data, o.split) : o.data;

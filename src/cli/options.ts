@@ -5,7 +5,7 @@ import { ArgumentError } from '../errors.js';
 import { MAX_THREADS } from '../models/model.js';
 import { parseArgs } from 'node:util';
 
-// A bad command line: exits with status 2.
+/** A bad command line: exits with status 2. */
 export class UsageError extends ArgumentError {}
 
 export type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
@@ -37,7 +37,7 @@ export function parse(argv: string[], options: OptionSpec, command: string): Par
   return { values, flags, positionals: r.positionals };
 }
 
-// A whole number in decimal digits ("0x10" and "1e3" are refused, not read as 16 and 1000).
+/** A whole number in decimal digits ("0x10" and "1e3" are refused, not read as 16 and 1000). */
 export function intOption(v: string | undefined, flag: string, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   if (v === undefined) return fallback;
   if (!/^\s*-?\d+\s*$/.test(v)) throw new UsageError(`--${flag} must be a whole number, got "${v}"`);
@@ -61,7 +61,7 @@ export function floatOption(v: string | undefined, flag: string, fallback: numbe
   return n;
 }
 
-// --max-image-memory MB: what decoding one image may take (judged from its header), in bytes.
+/** --max-image-memory MB: what decoding one image may take (judged from its header), in bytes. */
 export const imageMemoryOption = (v: string | undefined): number => intOption(v, 'max-image-memory', 256, 16, 4096) * 2 ** 20;
 
 export const IMAGE_MEMORY_HELP = '  --max-image-memory MB  what decoding one image may take, judged from its header before\n' +

@@ -276,8 +276,10 @@ function startRun(outDir: string, resumePath: string | undefined, force: boolean
   for (const f of present) rmSync(join(outDir, f), { force: true });
 }
 
-// The same model with `last` and every layer before it frozen (built again from its config,
-// since a weight's trainability decides where it lives), keeping its weights.
+/**
+ * The same model with `last` and every layer before it frozen (built again from its config,
+ * since a weight's trainability decides where it lives), keeping its weights.
+ */
 export function frozenUntil(model: Model, last: string): Model {
   const cfg = model.getConfig();
   const at = cfg.config.layers.findIndex((l) => l.name === last);
@@ -291,9 +293,9 @@ export function frozenUntil(model: Model, last: string): Model {
   return frozen;
 }
 
-// Training stopped by a signal: model.h5 holds the last full epoch.
+/** Training stopped by a signal: model.h5 holds the last full epoch. */
 export class InterruptedError extends SimdnetError {
-  // `stage`: where the run was when it stopped, which decides what the model file holds.
+  /** `stage`: where the run was when it stopped, which decides what the model file holds. */
   constructor(readonly modelFile: string, stage: 'data' | 'training' | 'after') {
     super(stage === 'data'
       ? 'simdnet: interrupted while reading the images, before training began; nothing was written'

@@ -38,13 +38,13 @@ export interface AugmentationOptions {
   probability?: number;
 }
 
-// The robust recipe's augmentation: the shifts a photo from another camera brings.
+/** The robust recipe's augmentation: the shifts a photo from another camera brings. */
 export const ROBUST_AUGMENTATION: AugmentationOptions = {
   flip: 'horizontal', rotation: 0.06, zoom: 0.25, translation: 0.15, brightness: 0.35, contrast: 0.35,
   saturation: 0.4, hue: 0.04, erasing: 0.3, probability: 1,
 };
 
-// For small networks: the same kinds of shift, smaller.
+/** For small networks: the same kinds of shift, smaller. */
 export const MILD_AUGMENTATION: AugmentationOptions = {
   flip: 'horizontal', rotation: 0.03, zoom: 0.1, translation: 0.08, brightness: 0.2, contrast: 0.2, saturation: 0.2, hue: 0.02, erasing: 0, probability: 1,
 };
@@ -70,9 +70,11 @@ function draws(seed: number, epoch: number, image: number): () => number {
 
 export interface Warp { flip?: boolean; angle?: number; scale?: number; tx?: number; ty?: number }
 
-// dst (float32 in [0, 1]) = src (uint8, H x W x 3) flipped, rotated by `angle` (radians), scaled
-// by `scale` and shifted by (tx, ty) pixels about the centre; bilinear, with the nearest edge
-// pixel outside the image (Keras's fill_mode "nearest").
+/**
+ * dst (float32 in [0, 1]) = src (uint8, H x W x 3) flipped, rotated by `angle` (radians), scaled
+ * by `scale` and shifted by (tx, ty) pixels about the centre; bilinear, with the nearest edge
+ * pixel outside the image (Keras's fill_mode "nearest").
+ */
 export function warp(src: Uint8Array, H: number, W: number, dst: Float32Array, w: Warp): void {
   const scale = w.scale ?? 1, angle = w.angle ?? 0, tx = w.tx ?? 0, ty = w.ty ?? 0;
   // The inverse map from output to input pixel: x_in = c + R^-1 S^-1 (x_out - c - t), flipped.
@@ -94,7 +96,7 @@ export function warp(src: Uint8Array, H: number, W: number, dst: Float32Array, w
   }
 }
 
-// Writes image `src` (uint8, H x W x 3) augmented into `dst` as float32 in [0, 1].
+/** Writes image `src` (uint8, H x W x 3) augmented into `dst` as float32 in [0, 1]. */
 export function augmentImage(src: Uint8Array, H: number, W: number, dst: Float32Array, a: AugmentationOptions, seed: number, epoch: number, image: number): void {
   const u = draws(seed, epoch, image);
   const sym = (r: number) => (2 * u() - 1) * r;

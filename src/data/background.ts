@@ -32,8 +32,10 @@ export function handBox(src: Uint8Array, H: number, W: number, margin = 2): Box 
   return { top: Math.max(0, top - margin), left: Math.max(0, left - margin), bottom: Math.min(H, bottom + margin), right: Math.min(W, right + margin) };
 }
 
-// `src` with every pixel outside `box` replaced by clutter: a random base colour under 8-23
-// random shapes (rectangles, discs, bars), each a random colour; `u` draws uniforms in [0, 1).
+/**
+ * `src` with every pixel outside `box` replaced by clutter: a random base colour under 8-23
+ * random shapes (rectangles, discs, bars), each a random colour; `u` draws uniforms in [0, 1).
+ */
 export function withClutter(src: Uint8Array, H: number, W: number, box: Box, u: () => number): Uint8Array {
   const out = src.slice();
   const colour = () => [Math.floor(256 * u()), Math.floor(256 * u()), Math.floor(256 * u())];

@@ -48,10 +48,12 @@ export interface LoadedImageFolder {
 
 const isDir = (p: string) => files.isDirectory(p);
 
-// The class folders of `dir`, sorted, with their image files; throws naming what is missing.
-// Each class folder is walked by the one folder walker (platform.files.walk): links followed
-// once per real path and never out of the class folder; a class folder that is a link must stay
-// inside `dir`. Unless followLinksOutside.
+/**
+ * The class folders of `dir`, sorted, with their image files; throws naming what is missing.
+ * Each class folder is walked by the one folder walker (platform.files.walk): links followed
+ * once per real path and never out of the class folder; a class folder that is a link must stay
+ * inside `dir`. Unless followLinksOutside.
+ */
 export async function listClassFolders(dir: string, followLinksOutside = false): Promise<{ className: string; files: string[] }[]> {
   if (!files.exists(dir)) throw new DataFileError(`simdnet: image folder ${dir}: no such folder`);
   if (!isDir(dir)) throw new DataFileError(`simdnet: image folder ${dir}: not a folder`);
@@ -75,8 +77,10 @@ export async function listClassFolders(dir: string, followLinksOutside = false):
   return out;
 }
 
-// The class folders of a page's folder pick (webkitRelativePath "DIR/<class>/.../<file>"), as
-// listClassFolders gives them for a path.
+/**
+ * The class folders of a page's folder pick (webkitRelativePath "DIR/<class>/.../<file>"), as
+ * listClassFolders gives them for a path.
+ */
 export function classFoldersOfFiles(picked: ArrayLike<File>): { className: string; files: File[] }[] {
   const byClass = new Map<string, File[]>();
   let loose = 0;

@@ -52,7 +52,7 @@ export class ImageSet implements Dataset {
     }
   }
 
-  // Image i as float32 in [0, 1].
+  /** Image i as float32 in [0, 1]. */
   image(i: number): Float32Array {
     const row = this.sampleShape.reduce((a, b) => a * b, 1);
     const out = new Float32Array(row);
@@ -60,7 +60,7 @@ export class ImageSet implements Dataset {
     return out;
   }
 
-  // The whole set's inputs as one float32 tensor (made on first use, then kept).
+  /** The whole set's inputs as one float32 tensor (made on first use, then kept). */
   get x(): Tensor {
     if (!this.cachedX) {
       const out = new Float32Array(this.pixels.length);
@@ -70,13 +70,13 @@ export class ImageSet implements Dataset {
     return this.cachedX;
   }
 
-  // The labels one-hot, (N, classes).
+  /** The labels one-hot, (N, classes). */
   get y(): Tensor {
     this.cachedY ??= oneHot(this.labels, this.classes);
     return this.cachedY;
   }
 
-  // The images at `indices`, copied, in that order.
+  /** The images at `indices`, copied, in that order. */
   subset(indices: ArrayLike<number>): ImageSet {
     const row = this.sampleShape.reduce((a, b) => a * b, 1);
     const pixels = new Uint8Array(indices.length * row);
@@ -88,7 +88,7 @@ export class ImageSet implements Dataset {
     return new ImageSet(pixels, [indices.length, ...this.sampleShape], labels, this.classNames, this.files && Array.from(indices, (i) => this.files![i]));
   }
 
-  // The images resized to height x width (bilinear, as image folders and predicted photos are).
+  /** The images resized to height x width (bilinear, as image folders and predicted photos are). */
   resized(height: number, width: number): ImageSet {
     const [H, W, C] = this.sampleShape;
     if (C !== 3) throw new ArgumentError(`only RGB images can be resized; these have ${C} channels`);
@@ -100,12 +100,12 @@ export class ImageSet implements Dataset {
     return new ImageSet(out, [this.size, height, width, 3], this.labels, this.classNames, this.files);
   }
 
-  // The same images, augmented when fit reads them for training (evaluation reads them as they are).
+  /** The same images, augmented when fit reads them for training (evaluation reads them as they are). */
   augment(options: AugmentationOptions): Dataset {
     return new AugmentedImages(this, checkAugmentation(options));
   }
 
-  // Images [start, end), sharing memory.
+  /** Images [start, end), sharing memory. */
   slice(start: number, end: number): ImageSet {
     const row = this.sampleShape.reduce((a, b) => a * b, 1);
     return new ImageSet(this.pixels.subarray(start * row, end * row), [end - start, ...this.sampleShape], this.labels.subarray(start, end),

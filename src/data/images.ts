@@ -12,8 +12,10 @@ import { Tensor } from '../tensor.js';
 
 export interface RgbImage { width: number; height: number; data: Uint8Array } // RGB, row-major
 
-// Decoding limits: a 64x64 model needs nothing near these; they refuse absurd files before any
-// work (a 69-byte PNG can claim 30000x30000 pixels).
+/**
+ * Decoding limits: a 64x64 model needs nothing near these; they refuse absurd files before any
+ * work (a 69-byte PNG can claim 30000x30000 pixels).
+ */
 export const MAX_IMAGE_PIXELS = 50_000_000;
 export const MAX_IMAGE_BYTES = 64 * 2 ** 20;
 /** What decoding one image may take, by default: 256 MiB (a 1,116-byte JPEG can declare 7000x7000). */
@@ -134,9 +136,11 @@ function rgbaToRgb(rgba: Uint8Array | Uint8ClampedArray, pixels: number): Uint8A
   return out;
 }
 
-// Bilinear resize to height x width, pixel centres aligned (as TensorFlow's half_pixel_centers),
-// rounded to uint8. The same size is a copy. Training sets and predicted images go through this
-// one path, so a photo predicted on is the input a model trained on it saw.
+/**
+ * Bilinear resize to height x width, pixel centres aligned (as TensorFlow's half_pixel_centers),
+ * rounded to uint8. The same size is a copy. Training sets and predicted images go through this
+ * one path, so a photo predicted on is the input a model trained on it saw.
+ */
 export function resizeRgb(img: RgbImage, height: number, width: number): Uint8Array {
   if (img.height === height && img.width === width) return img.data.slice();
   const out = new Uint8Array(height * width * 3);
@@ -164,7 +168,7 @@ function checkSize(height: number, width: number, what: string): void {
   }
 }
 
-// Images as one (N, height, width, 3) tensor in [0, 1].
+/** Images as one (N, height, width, 3) tensor in [0, 1]. */
 export function loadImages(paths: string[], height: number, width: number, maxDecodeBytes = DEFAULT_DECODE_BUDGET): Tensor {
   checkSize(height, width, 'loadImages');
   const data = new Float32Array(paths.length * height * width * 3);

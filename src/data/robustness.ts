@@ -111,7 +111,7 @@ export const ROBUSTNESS_SHIFTS: Shift[] = [
   clutteredBackground,
 ];
 
-// The set with one shift applied to every image.
+/** The set with one shift applied to every image. */
 export function shifted(set: ImageSet, shift: Shift): ImageSet {
   const [H, W, C] = set.sampleShape;
   const row = H * W * C;

@@ -10,11 +10,11 @@ import { Hdf5File } from '../io/hdf5.js';
 const { join, resolve, exists: existsSync } = platform.files;
 
 export const SIGNS_CLASSES = 6;
-// Classes a data file may imply by its largest label.
+/** Classes a data file may imply by its largest label. */
 export const MAX_CLASSES = 10_000;
 export const SIGNS_FILES = ['train_signs.h5', 'test_signs.h5'];
 
-// Kept for programs written against the first API: the sets are ImageSets (x, y, labels).
+/** Kept for programs written against the first API: the sets are ImageSets (x, y, labels). */
 export type LabeledImages = ImageSet;
 
 export interface SignsData {
@@ -24,11 +24,13 @@ export interface SignsData {
   dir: string;
 }
 
-// SIGNS's classes are the number of fingers shown.
+/** SIGNS's classes are the number of fingers shown. */
 export const SIGNS_CLASS_NAMES = ['0', '1', '2', '3', '4', '5'];
 
-// Where the SIGNS files are: --data, then SIMDNET_DATA, then ./data/signs, then ../shared/data/signs
-// (from the working directory, then from the package). Throws, listing the places it looked.
+/**
+ * Where the SIGNS files are: --data, then SIMDNET_DATA, then ./data/signs, then ../shared/data/signs
+ * (from the working directory, then from the package). Throws, listing the places it looked.
+ */
 export function findSignsDir(explicit?: string): string {
   const candidates: string[] = [];
   if (explicit !== undefined) candidates.push(resolve(explicit));
@@ -76,12 +78,14 @@ function toInts(v: unknown, path: string, name: string, classes: number): Int32A
   throw new DataFileError(`simdnet: ${path}: "${name}" must hold integers`);
 }
 
-// What a data file may declare: 2^31 pixel bytes (a 64x64 dataset of 170,000 images).
+/** What a data file may declare: 2^31 pixel bytes (a 64x64 dataset of 170,000 images). */
 export const MAX_DATASET_BYTES = 2 ** 31;
 
-// One split of a SIGNS-layout file: `{prefix}_x` uint8 (N, height, width, 3), `{prefix}_y` int
-// (N,), and optionally `list_classes` (one entry per class). The class count is `classes` when
-// given, else list_classes's length, else the largest label + 1.
+/**
+ * One split of a SIGNS-layout file: `{prefix}_x` uint8 (N, height, width, 3), `{prefix}_y` int
+ * (N,), and optionally `list_classes` (one entry per class). The class count is `classes` when
+ * given, else list_classes's length, else the largest label + 1.
+ */
 export async function loadSignsFile(source: FileSource, prefix: 'train_set' | 'test_set', classes?: number): Promise<ImageSet> {
   const f = await Hdf5File.open(source, DataFileError, `the ${prefix.replace('_set', '')} file`);
   const path = f.path;

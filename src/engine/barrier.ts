@@ -12,7 +12,7 @@ export class BarrierError extends Error {}
 export class Barrier {
   constructor(private readonly words: Int32Array, private readonly parties: number) {}
 
-  // Blocks until all parties arrive. `what` names the place for errors.
+  /** Blocks until all parties arrive. `what` names the place for errors. */
   arrive(timeoutMs: number, what: string): void {
     const w = this.words;
     if (Atomics.load(w, ABORTED)) throw new BarrierError(`aborted before ${what}`);
@@ -33,7 +33,7 @@ export class Barrier {
     }
   }
 
-  // Called from any thread: wakes every waiter, which then throws.
+  /** Called from any thread: wakes every waiter, which then throws. */
   static abort(words: Int32Array): void {
     Atomics.store(words, ABORTED, 1);
     Atomics.notify(words, GENERATION);

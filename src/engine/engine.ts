@@ -27,9 +27,11 @@ export interface Batch {
   y?: Float32Array;     // rows x classes (training)
   rows: number;
   step?: number;        // the training step's number (seeds Dropout); 0 if not given
-  // When given, x is checked for NaN and infinity on its copy in the shared memory, before any
-  // thread starts (one pass, where a check beforehand would copy the batch once more), and the
-  // first one found (its index in x) is reported by throwing what this returns.
+  /**
+   * When given, x is checked for NaN and infinity on its copy in the shared memory, before any
+   * thread starts (one pass, where a check beforehand would copy the batch once more), and the
+   * first one found (its index in x) is reported by throwing what this returns.
+   */
   rejectNonFinite?: (index: number) => Error;
 }
 
@@ -71,7 +73,7 @@ export class Engine {
   readonly shards: number;
   readonly deterministic: boolean;
   pool?: WorkerPool<StepTask, StepReply>;
-  // Set once a worker died: the pool is gone and the model must make a new engine.
+  /** Set once a worker died: the pool is gone and the model must make a new engine. */
   failed = false;
   private readonly id = uniqueId();
   private layout?: EngineLayout;
@@ -276,31 +278,35 @@ export class Engine {
     return 'in the update';
   }
 
-  // Per layer name, the kernel its layer chose for the current layout (Layer.chooseKernel).
+  /** Per layer name, the kernel its layer chose for the current layout (Layer.chooseKernel). */
   get kernelChoices(): Readonly<Record<string, string>> {
     return this.layout?.kernels ?? {};
   }
 
-  // Forward and backward over the batch, then applies `update` to the trainable parameters; with
-  // a null update, leaves the batch's gradient in the model's gradient vector instead.
+  /**
+   * Forward and backward over the batch, then applies `update` to the trainable parameters; with
+   * a null update, leaves the batch's gradient in the model's gradient vector instead.
+   */
   async trainStep(batch: Batch, update: OptimizerUpdate | null): Promise<TrainResult> {
     const loss = await this.run('train', batch, update);
     return { loss, outputs: this.core.runtime.download(this.layout!.batchOut, batch.rows * this.core.outputSize) };
   }
 
-  // A training-mode forward pass that only updates the moving statistics of batch norm, with
-  // `movingMomentum` in place of each layer's momentum (precise batch norm).
+  /**
+   * A training-mode forward pass that only updates the moving statistics of batch norm, with
+   * `movingMomentum` in place of each layer's momentum (precise batch norm).
+   */
   async statisticsStep(batch: Batch, movingMomentum: number): Promise<void> {
     await this.run('statistics', batch, null, movingMomentum);
   }
 
-  // Inference-mode forward; returns the outputs.
+  /** Inference-mode forward; returns the outputs. */
   async predictStep(batch: Batch): Promise<Float32Array> {
     await this.run('predict', batch, null);
     return this.core.runtime.download(this.layout!.batchOut, batch.rows * this.core.outputSize);
   }
 
-  // Stops the workers and frees the engine's memory; the model stays usable.
+  /** Stops the workers and frees the engine's memory; the model stays usable. */
   async dispose(): Promise<void> {
     this.freeLayout();
     await this.pool?.destroy();

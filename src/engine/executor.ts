@@ -57,30 +57,30 @@ export class Executor {
     }));
   }
 
-  // The step number changes every step; the rest of the position is fixed per executor.
+  /** The step number changes every step; the rest of the position is fixed per executor. */
   set step(step: number) { this.ctx.step = step; }
   set movingMomentum(m: number | undefined) { this.ctx.movingMomentum = m; }
 
   get inputPtr(): number { return this.buffers[this.graph.inputNode].output; }
   get outputPtr(): number { return this.buffers[this.graph.outputNode].output; }
-  // Where the loss writes the gradient of the model output (or of its logits).
+  /** Where the loss writes the gradient of the model output (or of its logits). */
   get outputGradPtr(): number { return this.buffers[this.graph.outputNode].dOutput; }
-  // The logits of a softmax output layer, or 0 when the output is not a softmax.
+  /** The logits of a softmax output layer, or 0 when the output is not a softmax. */
   get logitsPtr(): number { return this.graph.outputLayer.logitsOf(this.buffers[this.graph.outputNode]); }
 
-  // A folded ReLU (Graph.foldedRelus) runs nothing: its reader applies it.
+  /** A folded ReLU (Graph.foldedRelus) runs nothing: its reader applies it. */
   forwardNode(i: number): Work {
     if (this.folded[i]) return asWork(undefined);
     return asWork(this.graph.nodes[i].layer.forward(this.ctx, this.buffers[i]));
   }
 
-  // Before the first backwardNode: `gradIsLogits` when the loss wrote the logits' gradient.
+  /** Before the first backwardNode: `gradIsLogits` when the loss wrote the logits' gradient. */
   startBackward(gradIsLogits: boolean): void {
     this.written = new Array<boolean>(this.graph.nodes.length).fill(false);
     this.buffers[this.graph.outputNode].gradIsLogits = gradIsLogits;
   }
 
-  // Whether node i computes a gradient at all.
+  /** Whether node i computes a gradient at all. */
   hasBackward(i: number): boolean {
     return this.buffers[i].dOutput !== 0;
   }

@@ -38,7 +38,7 @@ export function graphConfig(name: string, graph: Graph): ModelConfig {
   };
 }
 
-// Rebuilds the layers of a config and connects them; returns the input and output tensors.
+/** Rebuilds the layers of a config and connects them; returns the input and output tensors. */
 export function buildFromConfig(cfg: ModelConfig): { name: string; input: SymbolicTensor; output: SymbolicTensor } {
   if (!cfg || cfg.className !== 'Model' || !Array.isArray(cfg.config?.layers)) {
     throw new ArgumentError('not a simdnet model config (expected {className: "Model", config: {layers: [...]}})');

@@ -67,10 +67,12 @@ export class Graph {
     this.outputNode = index.get(output.sourceLayer)!;
   }
 
-  // foldedRelu[j]: node j is a ReLU that its only reader applies itself (Layer.foldsInputRelu),
-  // so a step skips it and its output and gradient share its input's buffers. Only where no
-  // other layer, and not the loss, sees either tensor: j and its input have one reader each and
-  // neither is the model output.
+  /**
+   * foldedRelu[j]: node j is a ReLU that its only reader applies itself (Layer.foldsInputRelu),
+   * so a step skips it and its output and gradient share its input's buffers. Only where no
+   * other layer, and not the loss, sees either tensor: j and its input have one reader each and
+   * neither is the model output.
+   */
   foldedRelus(): boolean[] {
     return this.nodes.map((n, j) => {
       if (!n.layer.computesOnlyRelu() || n.consumers.length !== 1 || n.inputs.length !== 1 || j === this.outputNode) return false;
@@ -86,8 +88,10 @@ export class Graph {
   get inputLayer(): Layer { return this.nodes[this.inputNode].layer; }
   get outputLayer(): Layer { return this.nodes[this.outputNode].layer; }
 
-  // needsGrad[i]: some layer at or upstream of node i has trainable weights, so the gradient of
-  // node i's output is worth computing. (The first convolution need not compute a dx.)
+  /**
+   * needsGrad[i]: some layer at or upstream of node i has trainable weights, so the gradient of
+   * node i's output is worth computing. (The first convolution need not compute a dx.)
+   */
   needsGrad(): boolean[] {
     const out: boolean[] = [];
     for (const [i, n] of this.nodes.entries()) {

@@ -21,8 +21,10 @@ export interface ModelCore {
   readonly gate: StepGate;       // open between steps
 }
 
-// The non-trainable weights (batch norm's moving statistics), which a training forward pass
-// changes: saved before each step into one reused buffer, restored when the step is abandoned.
+/**
+ * The non-trainable weights (batch norm's moving statistics), which a training forward pass
+ * changes: saved before each step into one reused buffer, restored when the step is abandoned.
+ */
 export class NonTrainableSnapshot {
   private readonly saved: Float32Array;
   private readonly at: number;

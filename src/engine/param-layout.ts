@@ -20,7 +20,7 @@ export class ParamLayout {
   readonly byName = new Map<string, WeightPlace>();
   readonly trainableFloats: number; // length of the gradient and optimizer-state vectors
   readonly totalFloats: number;
-  // placeOf[node][k]: the place of weight k of node's layer
+  /** placeOf[node][k]: the place of weight k of node's layer */
   readonly placeOf: WeightPlace[][];
 
   constructor(graph: Graph) {
@@ -44,7 +44,7 @@ export class ParamLayout {
     this.totalFloats = offset;
   }
 
-  // Weights in the model's layer order with each layer's weights in its own order (Keras's order).
+  /** Weights in the model's layer order with each layer's weights in its own order (Keras's order). */
   ordered(): WeightPlace[] {
     return this.placeOf.flat();
   }

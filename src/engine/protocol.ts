@@ -7,8 +7,10 @@ import type { GemmBlocking } from '../kernels/gemm-blocking.js';
 import type { OptimizerUpdate } from '../training/optimizers.js';
 import type { ModelConfig } from './graph-config.js';
 
-// Where everything is, for batches of up to `capacity` rows; fixed until the engine lays out
-// memory again (a larger batch), which gives it a new id.
+/**
+ * Where everything is, for batches of up to `capacity` rows; fixed until the engine lays out
+ * memory again (a larger batch), which gives it a new id.
+ */
 export interface EngineLayout {
   engineId: string;
   layoutId: string;
@@ -56,8 +58,10 @@ export interface StepReply {
   loss: number;                // the whole batch's loss (training), identical on every thread
 }
 
-// Where a thread is, in its progress word: a node's forward (node), its backward (nodes + node),
-// or one of the phases after the layers.
+/**
+ * Where a thread is, in its progress word: a node's forward (node), its backward (nodes + node),
+ * or one of the phases after the layers.
+ */
 export const StepProgress = {
   notStarted: -1,
   loss: (nodes: number) => 2 * nodes,

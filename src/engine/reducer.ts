@@ -9,7 +9,7 @@ import type { SumRequest } from '../layers/layer.js';
 import type { Barrier } from './barrier.js';
 
 export class ShardReducer {
-  // Set by the shard step, so that a timeout names the layer.
+  /** Set by the shard step, so that a timeout names the layer. */
   where = '';
 
   constructor(
@@ -21,7 +21,7 @@ export class ShardReducer {
     private readonly timeoutMs: number,
   ) {}
 
-  // requests[i] comes from this thread's shard firstShard + i; all name the same reduction.
+  /** requests[i] comes from this thread's shard firstShard + i; all name the same reduction. */
   combine(requests: SumRequest[]): void {
     const { reduction, C } = requests[0];
     const width = this.widths[reduction];

@@ -29,22 +29,24 @@ import { ShardReducer } from './reducer.js';
 import { paramSlice, shardsOf, shardsOfThread } from './sharding.js';
 import { planStep } from './step-plan.js';
 
-// What one thread keeps between steps: its kernels, the model's graph and its executors.
+/** What one thread keeps between steps: its kernels, the model's graph and its executors. */
 export interface ShardThread {
   readonly k: KernelExports;
   readonly graph: Graph;
   readonly layout: ParamLayout;
   readonly executors: Map<string, Executor>;
-  // Called before each layer runs (the profiler's timer).
+  /** Called before each layer runs (the profiler's timer). */
   readonly trace?: (node: number, backward: boolean) => void;
 }
 
-// Floats per update chunk; a thread's staging area holds a chunk of the parameters, of each of
-// (at most two) state vectors and of the summed gradient, which together stay in L2.
+/**
+ * Floats per update chunk; a thread's staging area holds a chunk of the parameters, of each of
+ * (at most two) state vectors and of the summed gradient, which together stay in L2.
+ */
 export const UPDATE_CHUNK = 8192;
 export const STAGED_VECTORS = 4;
 
-// A shard's loss scratch: the probabilities (rows x K floats), then the loss as two float64.
+/** A shard's loss scratch: the probabilities (rows x K floats), then the loss as two float64. */
 export function lossScratchBytes(rows: number, K: number): number {
   return lossOffset(rows, K) + 16;
 }
@@ -170,11 +172,13 @@ function reduceGradients(k: KernelExports, L: EngineLayout, shards: number, from
   return dst;
 }
 
-// Applies the update to thread t's slice of a step of `shards` shards, from where its progress
-// word says it stopped: 2c + 1 means chunk c is computed in the staging area but maybe not all
-// copied back, 2c + 2 that chunk c is done. Summing a chunk's gradients or copying back a staged
-// chunk again is harmless, so the main thread can call this for a thread that died and the slice
-// ends exactly as if the thread had finished.
+/**
+ * Applies the update to thread t's slice of a step of `shards` shards, from where its progress
+ * word says it stopped: 2c + 1 means chunk c is computed in the staging area but maybe not all
+ * copied back, 2c + 2 that chunk c is done. Summing a chunk's gradients or copying back a staged
+ * chunk again is harmless, so the main thread can call this for a thread that died and the slice
+ * ends exactly as if the thread had finished.
+ */
 export function updateSlice(k: KernelExports, u: OptimizerUpdate, L: EngineLayout, shards: number, t: number, threads: number): void {
   const updates = new Int32Array(L.memory.buffer, L.updateProgress, L.threads);
   const [s0, s1] = paramSlice(L.trainableFloats, t, threads);

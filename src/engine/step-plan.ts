@@ -16,8 +16,10 @@ export interface StepPlan {
   readonly activation: number[]; // per node output
   readonly gradient: number[];   // per node output, -1 where no gradient is computed
   readonly state: number[];      // per node, -1 where the layer keeps none
-  // gradTemps[k]: where input k of a layer writes its gradient when that tensor already holds
-  // the gradient from another consumer (which then adds it): one per input position.
+  /**
+   * gradTemps[k]: where input k of a layer writes its gradient when that tensor already holds
+   * the gradient from another consumer (which then adds it): one per input position.
+   */
   readonly gradTemps: number[];
   readonly scratch: number;
   readonly firstReduction: number[]; // per node: the first of the step's reductions it may request

@@ -7,7 +7,7 @@ import type { FileErrorKind } from '../platform/platform.js';
 
 export type FileSource = string | Uint8Array | ArrayBuffer | Blob;
 
-// What messages call the file: its path, a File's name, or `fallback`.
+/** What messages call the file: its path, a File's name, or `fallback`. */
 export function sourceName(src: FileSource, fallback: string): string {
   if (typeof src === 'string') return src;
   const name = (src as { name?: unknown }).name;
@@ -20,7 +20,7 @@ export function isFileSource(v: unknown): v is FileSource {
 
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
 
-// The whole file, at most maxBytes, or a `Kind` error naming it.
+/** The whole file, at most maxBytes, or a `Kind` error naming it. */
 export async function sourceBytes(src: FileSource, maxBytes: number, what: string, Kind: FileErrorKind = FileError, fallback = 'the given bytes'): Promise<Uint8Array> {
   if (typeof src === 'string') return platform.files.readInputFile(src, maxBytes, what, Kind);
   if (!isFileSource(src)) throw new ArgumentError(`${what}: expected a path, bytes (ArrayBuffer or Uint8Array), a Blob or a File; got ${Object.prototype.toString.call(src)}`);

@@ -8,8 +8,10 @@ import { hdf5Reason as reason, type H5Entry, type H5Request, type H5Response } f
 
 type H5 = typeof h5wasmModule;
 
-// Where a file given as bytes is put for HDF5 to open: a temporary file (Node) or the module's
-// in-memory file system (a page).
+/**
+ * Where a file given as bytes is put for HDF5 to open: a temporary file (Node) or the module's
+ * in-memory file system (a page).
+ */
 export interface BytesStore {
   put(bytes: Uint8Array): string;
   drop(path: string): void;
@@ -43,7 +45,7 @@ function snapshot(h5: H5, f: H5File): Record<string, H5Entry> {
   return out;
 }
 
-// The request handler of one reader thread.
+/** The request handler of one reader thread. */
 export function hdf5Reader(ready: Promise<H5>, store: BytesStore): (r: H5Request) => Promise<H5Response> {
   const files = new Map<number, { f: H5File; stored?: string }>();
   let next = 1;
@@ -90,7 +92,7 @@ export function hdf5Reader(ready: Promise<H5>, store: BytesStore): (r: H5Request
   };
 }
 
-// The buffer a reply can hand over instead of copying: a typed array that owns its buffer.
+/** The buffer a reply can hand over instead of copying: a typed array that owns its buffer. */
 export function transferable(res: H5Response): ArrayBuffer[] {
   const v = res.value as { buffer?: ArrayBuffer; byteOffset?: number; byteLength?: number } | undefined;
   const owns = v?.buffer instanceof ArrayBuffer && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength;

@@ -13,9 +13,11 @@ export { hdf5Reason } from './hdf5-protocol.js';
 
 let writer: Promise<Hdf5Writer> | undefined;
 
-// h5wasm for writing, on the calling thread. HDF5 prints a diagnostic stack for every failure;
-// the platform turns it into exceptions, which callers summarize (hdf5Reason) into one line
-// that names the file.
+/**
+ * h5wasm for writing, on the calling thread. HDF5 prints a diagnostic stack for every failure;
+ * the platform turns it into exceptions, which callers summarize (hdf5Reason) into one line
+ * that names the file.
+ */
 export function hdf5Writer(): Promise<Hdf5Writer> {
   return (writer ??= platform.hdf5Writer());
 }
@@ -76,14 +78,18 @@ class ReaderThread {
 
 const reader = new ReaderThread();
 
-// An HDF5 file open for reading: its whole structure (groups, datasets, shapes, attributes) read
-// once; dataset values read on demand.
+/**
+ * An HDF5 file open for reading: its whole structure (groups, datasets, shapes, attributes) read
+ * once; dataset values read on demand.
+ */
 export class Hdf5File {
   private constructor(readonly path: string, readonly size: number, private readonly handle: number, private readonly entries: Record<string, H5Entry>,
     private readonly Kind: FileErrorKind) {}
 
-  // `source`: a path (Node), or the file's bytes (ArrayBuffer, Uint8Array, Blob or File);
-  // `name` is what messages call bytes without a name of their own.
+  /**
+   * `source`: a path (Node), or the file's bytes (ArrayBuffer, Uint8Array, Blob or File);
+   * `name` is what messages call bytes without a name of their own.
+   */
   static async open(source: FileSource, Kind: FileErrorKind = FileError, name = 'the HDF5 bytes'): Promise<Hdf5File> {
     let body: H5RequestBody, size: number, transfer: ArrayBuffer[] = [];
     const path = sourceName(source, name);
@@ -110,7 +116,7 @@ export class Hdf5File {
     return Object.hasOwn(this.entries, path) ? this.entries[path] : undefined;
   }
 
-  // The dataset at `path`, or an error naming the file and what it has instead.
+  /** The dataset at `path`, or an error naming the file and what it has instead. */
   dataset(path: string): H5Entry {
     const e = this.entry(path);
     if (!e || e.kind !== 'dataset') {
@@ -125,7 +131,7 @@ export class Hdf5File {
     return e && Object.hasOwn(e.attrs, name) ? e.attrs[name] : undefined;
   }
 
-  // The values of a dataset: a typed array (BigInt64Array for int64), or a scalar.
+  /** The values of a dataset: a typed array (BigInt64Array for int64), or a scalar. */
   async read(path: string): Promise<unknown> {
     const e = this.dataset(path);
     const bytes = (e.shape ?? []).reduce((a, b) => a * b, 1) * (e.size ?? 8);

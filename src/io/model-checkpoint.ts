@@ -21,7 +21,7 @@ export class ModelCheckpoint implements Callback {
   bestEpoch = -1;
   readonly monitor: string;
 
-  // `path` may hold {epoch} (1-based), as Keras's filepath does.
+  /** `path` may hold {epoch} (1-based), as Keras's filepath does. */
   constructor(readonly path: string, private readonly args: ModelCheckpointArgs = {}) {
     if (typeof path !== 'string' || path === '') throw new ArgumentError('ModelCheckpoint needs a file path');
     this.monitor = args.monitor ?? 'val_loss';

@@ -27,7 +27,7 @@ import type { FileSource } from './file-source.js';
 import { hdf5Reason, Hdf5File, hdf5Writer } from './hdf5.js';
 import { fromKerasConfig, toKerasConfig } from './keras-config.js';
 
-// What a training run needs to continue where it stopped.
+/** What a training run needs to continue where it stopped. */
 export interface TrainingState {
   epochsDone: number;
   history: Record<string, number[]>;
@@ -293,8 +293,10 @@ export interface LoadWeightsOptions {
   skipMismatch?: boolean;
 }
 
-// Loads the weights of a model file into an existing model; returns the names of the weights it
-// left as they were (byName with skipMismatch, or layers the file does not have).
+/**
+ * Loads the weights of a model file into an existing model; returns the names of the weights it
+ * left as they were (byName with skipMismatch, or layers the file does not have).
+ */
 export async function loadWeights(model: Model, source: FileSource, options: LoadWeightsOptions = {}): Promise<string[]> {
   const f = await Hdf5File.open(source, ModelFileError, 'the model bytes');
   const path = f.path;

@@ -20,15 +20,15 @@ type AttributeProto = onnxProto.onnx.IAttributeProto;
 // A value in the exported graph: its name and whether it is an image (NCHW) or a vector (N, C).
 interface Value { name: string; rank: 2 | 4 }
 
-// What one layer's exporter can use: its inputs, the model's weights, and a way to add nodes.
+/** What one layer's exporter can use: its inputs, the model's weights, and a way to add nodes. */
 export interface OnnxContext {
   readonly layer: Layer;
   readonly inputs: Value[];
   readonly opset: number;
   weight(name: string): Float32Array;
-  // Adds an initializer (constant) and returns its name.
+  /** Adds an initializer (constant) and returns its name. */
   constant(name: string, dims: number[], values: Float32Array | BigInt64Array): string;
-  // Adds a node; returns its output's name.
+  /** Adds a node; returns its output's name. */
   node(opType: string, inputs: string[], attributes?: Record<string, number | number[] | string>, output?: string): string;
 }
 
@@ -36,7 +36,7 @@ export type LayerExporter = (ctx: OnnxContext) => Value;
 
 const exporters = new Map<string, LayerExporter>();
 
-// How a layer class is written in ONNX; a layer written outside simdnet registers its own.
+/** How a layer class is written in ONNX; a layer written outside simdnet registers its own. */
 export function registerOnnxExporter(className: string, exporter: LayerExporter): void {
   exporters.set(className, exporter);
 }
@@ -255,7 +255,7 @@ export interface OnnxExportOptions {
   opset?: number;
 }
 
-// The model as an ONNX ModelProto's bytes.
+/** The model as an ONNX ModelProto's bytes. */
 export function exportOnnx(model: Model, options: OnnxExportOptions = {}): Uint8Array {
   const opset = options.opset ?? 13;
   if (!Number.isInteger(opset) || opset < 13) throw new ArgumentError(`opset must be a whole number of 13 or more, got ${opset}`);
@@ -318,7 +318,7 @@ export function exportOnnx(model: Model, options: OnnxExportOptions = {}): Uint8
   return onnx.ModelProto.encode(proto).finish();
 }
 
-// Writes the model as an ONNX file (through a temporary name).
+/** Writes the model as an ONNX file (through a temporary name). */
 export async function saveOnnx(model: Model, path: string, options: OnnxExportOptions = {}): Promise<void> {
   // The weights of one whole step (exportOnnx reads them without yielding).
   await model.core.gate.idle();

@@ -21,7 +21,7 @@ export class Arena {
     this.top = up(base);
   }
 
-  // Byte offset of a new block of `bytes` bytes, aligned to 64 bytes, growing memory as needed.
+  /** Byte offset of a new block of `bytes` bytes, aligned to 64 bytes, growing memory as needed. */
   alloc(bytes: number): number {
     if (!Number.isInteger(bytes) || bytes < 0) throw new ArgumentError(`bad allocation size ${bytes}`);
     const size = up(Math.max(bytes, 1));
@@ -52,7 +52,7 @@ export class Arena {
     return this.alloc(n * 4);
   }
 
-  // Returns a block to the arena; freeing 0 does nothing.
+  /** Returns a block to the arena; freeing 0 does nothing. */
   free(ptr: number): void {
     if (ptr === 0) return;
     const size = this.sizes.get(ptr);
@@ -78,8 +78,10 @@ export class Arena {
     }
   }
 
-  // A point to free back to: freeSince(mark()) frees every block allocated after it that is
-  // still live (scratch buffers of a test or benchmark).
+  /**
+   * A point to free back to: freeSince(mark()) frees every block allocated after it that is
+   * still live (scratch buffers of a test or benchmark).
+   */
   mark(): number {
     return this.top;
   }
@@ -88,14 +90,14 @@ export class Arena {
     for (const ptr of [...this.sizes.keys()]) if (ptr >= mark) this.free(ptr);
   }
 
-  // Bytes in live blocks.
+  /** Bytes in live blocks. */
   get liveBytes(): number {
     let s = 0;
     for (const n of this.sizes.values()) s += n;
     return s;
   }
 
-  // The end of the highest block: the memory the arena needs.
+  /** The end of the highest block: the memory the arena needs. */
   get used(): number {
     return this.top;
   }

@@ -20,7 +20,7 @@ export type ConvAlgorithm = 'im2col' | 'winograd' | 'winograd4x4' | 'direct';
 export type ConvAlgorithmChoice = ConvAlgorithm | 'auto';
 const CHOICES: readonly ConvAlgorithmChoice[] = ['auto', 'im2col', 'winograd', 'winograd4x4', 'direct'];
 
-// One convolution pass's geometry (Keras layouts; padding as explicit top/left amounts).
+/** One convolution pass's geometry (Keras layouts; padding as explicit top/left amounts). */
 export interface ConvGeometry {
   N: number; H: number; W: number; C: number; F: number; KH: number; KW: number;
   stride: number; padT: number; padL: number; OH: number; OW: number;
@@ -34,14 +34,16 @@ export function winograd4x4Applies(g: ConvGeometry): boolean {
   return winogradApplies(g) && Math.min(g.OH, g.OW) >= 4;
 }
 
-// The output tile of a Winograd algorithm: F(2x2, 3x3) or F(4x4, 3x3).
+/** The output tile of a Winograd algorithm: F(2x2, 3x3) or F(4x4, 3x3). */
 export function winogradTile(algorithm: 'winograd' | 'winograd4x4'): number {
   return algorithm === 'winograd4x4' ? 4 : 2;
 }
 
-// A window of at most 64 cells (kh, kw, c), whose im2col copy would dwarf its GEMM, or of at most
-// four input channels (a first layer on images: ResNet-50's conv1, 7x7x3, measured 20% faster
-// forward and 10% faster to the kernel than im2col), and filters in fours (the vector width).
+/**
+ * A window of at most 64 cells (kh, kw, c), whose im2col copy would dwarf its GEMM, or of at most
+ * four input channels (a first layer on images: ResNet-50's conv1, 7x7x3, measured 20% faster
+ * forward and 10% faster to the kernel than im2col), and filters in fours (the vector width).
+ */
 export function directApplies(g: ConvGeometry): boolean {
   return (g.KH * g.KW * g.C <= 64 || g.C <= 4) && g.F % 4 === 0;
 }
@@ -81,8 +83,10 @@ interface Measured { algorithm: ConvAlgorithm; ms: Partial<Record<ConvAlgorithm,
 const shapeKey = (g: ConvGeometry) =>
   `${g.N}x${g.H}x${g.W}x${g.C} k${g.KH}x${g.KW}/${g.stride} ->${g.F} pad ${g.padT},${g.padL} out ${g.OH}x${g.OW}`;
 
-// The algorithm for a convolution of geometry `g` on this machine: im2col unless another one
-// applies and measured at least 5% faster over the three passes of a training step.
+/**
+ * The algorithm for a convolution of geometry `g` on this machine: im2col unless another one
+ * applies and measured at least 5% faster over the three passes of a training step.
+ */
 export function chooseConvAlgorithm(rt: Runtime, g: ConvGeometry): ConvAlgorithm {
   const options = candidates(g);
   if (options.length === 1) return 'im2col';
@@ -98,7 +102,7 @@ export function chooseConvAlgorithm(rt: Runtime, g: ConvGeometry): ConvAlgorithm
   return options.includes(kept) ? kept : algorithm;
 }
 
-// Bytes of scratch any algorithm for geometry `g` needs (0 for a pointwise convolution).
+/** Bytes of scratch any algorithm for geometry `g` needs (0 for a pointwise convolution). */
 export function convScratchBytes(g: ConvGeometry, pointwise: boolean): number {
   let bytes = pointwise ? 0 : g.N * g.OH * g.OW * g.KH * g.KW * g.C * 4;
   if (winogradApplies(g)) bytes = Math.max(bytes, winogradScratchBytes(g, 2));
@@ -107,15 +111,19 @@ export function convScratchBytes(g: ConvGeometry, pointwise: boolean): number {
   return bytes;
 }
 
-// The zero-padded copy of x that assembly/conv-direct.ts makes when a window reaches outside x
-// (none otherwise) and its kernel gradient's list of one image's pixels, as the kernel module
-// computes them.
+/**
+ * The zero-padded copy of x that assembly/conv-direct.ts makes when a window reaches outside x
+ * (none otherwise) and its kernel gradient's list of one image's pixels, as the kernel module
+ * computes them.
+ */
 export function directScratchBytes(g: ConvGeometry): number {
   return localKernels().k.conv2d_direct_scratch_bytes(g.N, g.H, g.W, g.C, g.KH, g.KW, g.stride, g.padT, g.padL, g.OH, g.OW);
 }
 
-// The scratch of assembly/winograd.ts's passes with output tiles of `tile` (2 or 4), as the kernel
-// module lays it out (assembly/winograd-planes.ts).
+/**
+ * The scratch of assembly/winograd.ts's passes with output tiles of `tile` (2 or 4), as the kernel
+ * module lays it out (assembly/winograd-planes.ts).
+ */
 export function winogradScratchBytes(g: ConvGeometry, tile: number): number {
   return localKernels().k.winograd_scratch_bytes(g.N, g.H, g.W, g.C, g.F, g.OH, g.OW, tile);
 }

@@ -61,8 +61,10 @@ function requested(): GemmBlocking | 'auto' {
 
 interface Measured { blocking: GemmBlocking; ms: number; defaultMs: number }
 
-// Sets rt's GEMM blocking to this machine's and returns it: forced, cached, or measured now
-// (about a second, once). The debug build is never measured: its assertions would decide.
+/**
+ * Sets rt's GEMM blocking to this machine's and returns it: forced, cached, or measured now
+ * (about a second, once). The debug build is never measured: its assertions would decide.
+ */
 export function useGemmBlocking(rt: Runtime): GemmBlocking {
   const b = chooseGemmBlocking(rt);
   applyGemmBlocking(rt, b);

@@ -36,16 +36,18 @@ export class Runtime {
     return new Float64Array(this.memory.buffer, ptr, n);
   }
 
-  // Copies `data` into a new block and returns its offset.
+  /** Copies `data` into a new block and returns its offset. */
   upload(data: Float32Array): number {
     const ptr = this.arena.allocF32(data.length);
     this.f32(ptr, data.length).set(data);
     return ptr;
   }
 
-  // The index of the first NaN or infinity in `data`, or -1. Scanned by the kernels, a chunk at
-  // a time through a small buffer of the calling thread's own: a JavaScript loop over a batch of
-  // 64 images took 0.8 ms, a tenth of the ConvNet's whole training step.
+  /**
+   * The index of the first NaN or infinity in `data`, or -1. Scanned by the kernels, a chunk at
+   * a time through a small buffer of the calling thread's own: a JavaScript loop over a batch of
+   * 64 images took 0.8 ms, a tenth of the ConvNet's whole training step.
+   */
   firstNonFinite(data: Float32Array): number {
     const chunk = CHECK_CHUNK_FLOATS;
     if (this.checkBuffer === 0) this.checkBuffer = this.arena.allocF32(chunk);
@@ -59,7 +61,7 @@ export class Runtime {
     return -1;
   }
 
-  // A copy of n floats at ptr, safe to keep after the memory grows or the block is reused.
+  /** A copy of n floats at ptr, safe to keep after the memory grows or the block is reused. */
   download(ptr: number, n: number): Float32Array {
     return this.f32(ptr, n).slice();
   }

@@ -10,8 +10,10 @@ export interface Window1D {
   after: number;
 }
 
-// `same`: out = ceil(in / stride), total padding split with the odd cell at the end (bottom/right);
-// `valid`: out = floor((in - k) / stride) + 1, no padding.
+/**
+ * `same`: out = ceil(in / stride), total padding split with the odd cell at the end (bottom/right);
+ * `valid`: out = floor((in - k) / stride) + 1, no padding.
+ */
 export function window1d(size: number, kernel: number, stride: number, padding: Padding): Window1D {
   if (padding === 'same') {
     const out = Math.ceil(size / stride);
@@ -35,8 +37,10 @@ export function window2d(H: number, W: number, KH: number, KW: number, stride: n
   return { OH: h.out, OW: w.out, padT: h.before, padB: h.after, padL: w.before, padR: w.after };
 }
 
-// A 1x1 stride-1 unpadded convolution reads its input as the GEMM matrix itself: no im2col, no
-// scratch (the kernels take cols = 0 for it).
+/**
+ * A 1x1 stride-1 unpadded convolution reads its input as the GEMM matrix itself: no im2col, no
+ * scratch (the kernels take cols = 0 for it).
+ */
 export function isPointwise(KH: number, KW: number, stride: number, padT: number, padL: number): boolean {
   return KH === 1 && KW === 1 && stride === 1 && padT === 0 && padL === 0;
 }

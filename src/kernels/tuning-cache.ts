@@ -13,8 +13,10 @@ import { kernelBuildId, type KernelVariant } from './wasm.js';
 // Version 3: sections per machine (version 2 held conv entries only, timed over three passes).
 interface CacheFile { version: 3; machines: Record<string, Record<string, Record<string, unknown>>> }
 
-// Timings from one CPU model, runtime and kernel build (the module's hash: a new release or a
-// rebuilt kernel measures again) do not carry to another.
+/**
+ * Timings from one CPU model, runtime and kernel build (the module's hash: a new release or a
+ * rebuilt kernel measures again) do not carry to another.
+ */
 export const machineKey = (variant: KernelVariant) =>
   `${platform.cpuModel()} | ${platform.runtime} | ${variant} ${kernelBuildId(variant)}`;
 
@@ -46,8 +48,10 @@ export function cached<T>(machine: string, section: string, key: string): T | un
   return found as T | undefined;
 }
 
-// Keeps `value` unless the file already has the key (then returns the file's), writes the file,
-// and holds the returned value for the rest of the process.
+/**
+ * Keeps `value` unless the file already has the key (then returns the file's), writes the file,
+ * and holds the returned value for the rest of the process.
+ */
 export function remember<T>(machine: string, section: string, key: string, value: T): T {
   const store = platform.tuningStore();
   const now = store ? read() : (memory ??= read());

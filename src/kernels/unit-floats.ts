@@ -11,7 +11,7 @@ const CHUNK = 16384;
 
 let buffers: { bytes: number; floats: number } | undefined;
 
-// dst [0, src.length) = src / 255, exactly as `dst[i] = src[i] / 255` in JavaScript.
+/** dst [0, src.length) = src / 255, exactly as `dst[i] = src[i] / 255` in JavaScript. */
 export function unitFloatsFromBytes(src: Uint8Array, dst: Float32Array): void {
   if (dst.length < src.length) throw new RangeError(`unitFloatsFromBytes: ${src.length} bytes into ${dst.length} floats`);
   const { k, memory } = localKernels();

@@ -14,7 +14,7 @@ export type KernelVariant = 'simd' | 'relaxed-simd' | 'debug';
 
 const fileOf: Record<KernelVariant, string> = { 'simd': 'simdnet.wasm', 'relaxed-simd': 'simdnet-relaxed.wasm', 'debug': 'simdnet-debug.wasm' };
 
-// One WebAssembly page is 64 KiB; the module's own constants live below HEAP_BASE.
+/** One WebAssembly page is 64 KiB; the module's own constants live below HEAP_BASE. */
 export const PAGE_BYTES = 65536;
 export const HEAP_BASE = PAGE_BYTES;
 const MAX_PAGES = 65536;
@@ -51,7 +51,7 @@ function relaxedAvailable(): boolean {
   return relaxedChecked;
 }
 
-// The variant to use: SIMDNET_KERNELS=simd|relaxed-simd|debug forces one, otherwise the fastest that runs.
+/** The variant to use: SIMDNET_KERNELS=simd|relaxed-simd|debug forces one, otherwise the fastest that runs. */
 export function chooseVariant(requested?: KernelVariant | 'auto'): KernelVariant {
   const want = requested && requested !== 'auto' ? requested : (platform.setting('SIMDNET_KERNELS') as KernelVariant | undefined);
   if (want === 'simd' || want === 'debug') return want;

@@ -13,12 +13,12 @@ export function checkActivation(layer: string, a: unknown): ActivationName {
   return a as ActivationName;
 }
 
-// Bytes a layer must keep to give a fused softmax cross-entropy its logits.
+/** Bytes a layer must keep to give a fused softmax cross-entropy its logits. */
 export function logitsBytes(a: ActivationName, rows: number, cols: number, training: boolean): number {
   return a === 'softmax' && training ? rows * cols * 4 : 0;
 }
 
-// y = act(y). With softmax in training, the logits are first kept at `logits` for the loss.
+/** y = act(y). With softmax in training, the logits are first kept at `logits` for the loss. */
 export function activationForward(ctx: StepContext, a: ActivationName, y: number, rows: number, cols: number, logits = 0): void {
   if (a === 'relu') ctx.k.relu_forward(y, y, rows * cols);
   else if (a === 'softmax') {
@@ -27,8 +27,10 @@ export function activationForward(ctx: StepContext, a: ActivationName, y: number
   }
 }
 
-// dy = dy · act'(y), in place; returns dy. `gradIsLogits`: dy is already the gradient of the
-// pre-activation (a softmax fused with its cross-entropy loss).
+/**
+ * dy = dy · act'(y), in place; returns dy. `gradIsLogits`: dy is already the gradient of the
+ * pre-activation (a softmax fused with its cross-entropy loss).
+ */
 export function activationBackward(ctx: StepContext, a: ActivationName, y: number, dy: number, rows: number, cols: number,
   gradIsLogits = false): number {
   if (a === 'relu') ctx.k.relu_backward(y, dy, dy, rows * cols);

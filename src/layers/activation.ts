@@ -8,7 +8,7 @@ export interface ActivationArgs extends LayerArgs {
   activation: ActivationName;
 }
 
-// An activation as a layer of its own: Activation('relu'), or ReLU().
+/** An activation as a layer of its own: Activation('relu'), or ReLU(). */
 export class Activation extends Layer {
   static override readonly className: string = 'Activation';
   readonly activation: ActivationName;
@@ -34,7 +34,7 @@ export class Activation extends Layer {
     return [rows * sizeOf(this.outputShape) / cols, cols];
   }
 
-  // A softmax fused with cross-entropy needs its input, the logits, kept.
+  /** A softmax fused with cross-entropy needs its input, the logits, kept. */
   override logitsOf(b: LayerBuffers): number { return this.activation === 'softmax' ? b.inputs[0] : 0; }
 
   forward(ctx: StepContext, b: LayerBuffers): void {
@@ -62,8 +62,10 @@ export interface ReLUArgs extends LayerArgs {
   threshold?: number;
 }
 
-// Keras's ReLU layer: y = min(x, maxValue) above `threshold`, negativeSlope · (x - threshold)
-// below. With its defaults it is Activation('relu') (and folds into the layer that reads it).
+/**
+ * Keras's ReLU layer: y = min(x, maxValue) above `threshold`, negativeSlope · (x - threshold)
+ * below. With its defaults it is Activation('relu') (and folds into the layer that reads it).
+ */
 export class ReLU extends Activation {
   static override readonly className = 'ReLU';
   readonly maxValue: number | null;

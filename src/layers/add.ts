@@ -2,7 +2,7 @@ import { ArgumentError } from '../errors.js';
 import { Layer, sizeOf, type LayerArgs, type LayerBuffers, type Shape, type StepContext } from './layer.js';
 import { registerLayer } from './registry.js';
 
-// Element-wise sum of two or more tensors of one shape (the residual connection).
+/** Element-wise sum of two or more tensors of one shape (the residual connection). */
 export class Add extends Layer {
   static override readonly className = 'Add';
   constructor(args: LayerArgs = {}) { super(args); }

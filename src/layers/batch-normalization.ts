@@ -25,13 +25,15 @@ export interface BatchNormalizationArgs extends LayerArgs {
   movingVarianceInitializer?: InitializerSpec;
 }
 
-// Batch normalization over the last axis.
-// - Training (fit, trainOnBatch, computeGradients): each channel is normalized with the mean and
-//   (biased) variance of the whole minibatch, gathered across every worker's shard, then scaled by
-//   gamma and shifted by beta; the moving mean and variance move toward the batch's by
-//   `1 - momentum`.
-// - Inference (evaluate, predict): the moving statistics are used instead, so one sample's output
-//   does not depend on the others in its batch.
+/**
+ * Batch normalization over the last axis.
+ * - Training (fit, trainOnBatch, computeGradients): each channel is normalized with the mean and
+ *   (biased) variance of the whole minibatch, gathered across every worker's shard, then scaled by
+ *   gamma and shifted by beta; the moving mean and variance move toward the batch's by
+ *   `1 - momentum`.
+ * - Inference (evaluate, predict): the moving statistics are used instead, so one sample's output
+ *   does not depend on the others in its batch.
+ */
 export class BatchNormalization extends Layer {
   static override readonly className = 'BatchNormalization';
   readonly momentum: number;
@@ -82,8 +84,10 @@ export class BatchNormalization extends Layer {
   private get channels(): number { return this.outputShape[this.outputShape.length - 1]; }
   private rowsPerSample(): number { return this.outputShape.slice(0, -1).reduce((a, b) => a * b, 1); }
 
-  // Training keeps mean, invstd and variance [C] from forward to backward.
-  // Two float64 sums [C] and the backward coefficients [3C].
+  /**
+   * Training keeps mean, invstd and variance [C] from forward to backward.
+   * Two float64 sums [C] and the backward coefficients [3C].
+   */
   override scratchBytes(): number { return 2 * this.channels * 8 + 3 * this.channels * 4; }
   override reductions(): number { return 2; }
   override reductionWidth(): number { return this.channels; }

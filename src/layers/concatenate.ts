@@ -7,8 +7,10 @@ export interface ConcatenateArgs extends LayerArgs {
   axis?: number;
 }
 
-// Joins two or more tensors along the channels, Keras's Concatenate (axis -1): inputs of shape
-// (..., C_i) with the same leading dimensions -> (..., Σ C_i).
+/**
+ * Joins two or more tensors along the channels, Keras's Concatenate (axis -1): inputs of shape
+ * (..., C_i) with the same leading dimensions -> (..., Σ C_i).
+ */
 export class Concatenate extends Layer {
   static override readonly className = 'Concatenate';
   readonly axis: number;

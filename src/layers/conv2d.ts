@@ -26,7 +26,7 @@ export interface Conv2DArgs extends LayerArgs {
   biasInitializer?: InitializerSpec;
 }
 
-// 2-D convolution: (N, H, W, C) -> (N, OH, OW, filters), kernel (kh, kw, C, filters).
+/** 2-D convolution: (N, H, W, C) -> (N, OH, OW, filters), kernel (kh, kw, C, filters). */
 export class Conv2D extends Layer {
   static override readonly className = 'Conv2D';
   readonly filters: number;
@@ -100,8 +100,10 @@ export class Conv2D extends Layer {
     return { N: rows, H: g.H, W: g.W, C: g.C, F: this.filters, KH: K, KW: K, stride: this.strides, padT: g.padT, padL: g.padL, OH: g.OH, OW: g.OW };
   }
 
-  // Room for whichever algorithm the machine picks: the im2col matrix, Winograd's transforms or
-  // the direct kernel's padded copy.
+  /**
+   * Room for whichever algorithm the machine picks: the im2col matrix, Winograd's transforms or
+   * the direct kernel's padded copy.
+   */
   override scratchBytes(rows: number): number {
     return convScratchBytes(this.passGeometry(rows), this.pointwise());
   }

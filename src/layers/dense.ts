@@ -16,7 +16,7 @@ export interface DenseArgs extends LayerArgs {
   biasInitializer?: InitializerSpec;
 }
 
-// Fully connected: (N, I) -> (N, units), kernel (I, units).
+/** Fully connected: (N, I) -> (N, units), kernel (I, units). */
 export class Dense extends Layer {
   static override readonly className = 'Dense';
   readonly units: number;

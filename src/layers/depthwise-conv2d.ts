@@ -5,7 +5,7 @@ import { getInitializer, initializers, serializeInitializer, type Initializer, t
 import { expectInputs, Layer, positiveInt, squareSize, type LayerArgs, type LayerBuffers, type Shape, type StepContext } from './layer.js';
 import { registerLayer } from './registry.js';
 
-// The geometry of one depthwise pass: input (H, W, C), C·M output channels.
+/** The geometry of one depthwise pass: input (H, W, C), C·M output channels. */
 export interface DepthwiseGeometry {
   H: number; W: number; C: number; M: number; K: number; stride: number; dilation: number;
   padT: number; padL: number; OH: number; OW: number;
@@ -19,13 +19,15 @@ export function depthwiseGeometry(layer: string, inputShape: Shape, K: number, M
   return { H, W, C, M, K, stride, dilation, padT: g.padT, padL: g.padL, OH: g.OH, OW: g.OW };
 }
 
-// Bytes of scratch a depthwise pass with a depth multiplier needs: the input with its channels
-// repeated M times (the kernels run one filter per channel).
+/**
+ * Bytes of scratch a depthwise pass with a depth multiplier needs: the input with its channels
+ * repeated M times (the kernels run one filter per channel).
+ */
 export function depthwiseScratchBytes(g: DepthwiseGeometry, rows: number): number {
   return g.M > 1 ? rows * g.H * g.W * g.C * g.M * 4 : 0;
 }
 
-// y [rows, OH, OW, C·M] = depthwise(x [rows, H, W, C], w [K, K, C, M]) + b (b = 0: none).
+/** y [rows, OH, OW, C·M] = depthwise(x [rows, H, W, C], w [K, K, C, M]) + b (b = 0: none). */
 export function depthwiseForward(ctx: StepContext, g: DepthwiseGeometry, x: number, w: number, b: number, y: number, scratch: number): void {
   let input = x;
   if (g.M > 1) {
@@ -35,7 +37,7 @@ export function depthwiseForward(ctx: StepContext, g: DepthwiseGeometry, x: numb
   ctx.k.depthwise_conv2d_forward(input, w, b, y, ctx.rows, g.H, g.W, g.C * g.M, g.K, g.K, g.stride, g.dilation, g.padT, g.padL, g.OH, g.OW);
 }
 
-// From dy [rows, OH, OW, C·M]: dw and db (db = 0: none), then dx (0: not needed).
+/** From dy [rows, OH, OW, C·M]: dw and db (db = 0: none), then dx (0: not needed). */
 export function depthwiseBackward(ctx: StepContext, g: DepthwiseGeometry, x: number, w: number, dy: number, dw: number, db: number, dx: number,
   scratch: number): void {
   const CM = g.C * g.M, pixels = ctx.rows * g.H * g.W;
@@ -72,8 +74,10 @@ export interface DepthwiseConv2DArgs extends LayerArgs {
   biasInitializer?: InitializerSpec;
 }
 
-// Depthwise 2-D convolution, Keras's DepthwiseConv2D: each input channel convolved with its own
-// `depthMultiplier` filters. (N, H, W, C) -> (N, OH, OW, C·M), depthwise_kernel (kh, kw, C, M).
+/**
+ * Depthwise 2-D convolution, Keras's DepthwiseConv2D: each input channel convolved with its own
+ * `depthMultiplier` filters. (N, H, W, C) -> (N, OH, OW, C·M), depthwise_kernel (kh, kw, C, M).
+ */
 export class DepthwiseConv2D extends Layer {
   static override readonly className = 'DepthwiseConv2D';
   readonly kernelSize: number;

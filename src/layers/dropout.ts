@@ -10,9 +10,11 @@ export interface DropoutArgs extends LayerArgs {
   seed?: number;
 }
 
-// Inverted dropout. In training each input is zeroed with probability `rate` and the others are
-// scaled up, so inference is the identity. A mask depends on (seed, layer name, training step,
-// the sample's index in the batch), never on which worker computes it.
+/**
+ * Inverted dropout. In training each input is zeroed with probability `rate` and the others are
+ * scaled up, so inference is the identity. A mask depends on (seed, layer name, training step,
+ * the sample's index in the batch), never on which worker computes it.
+ */
 export class Dropout extends Layer {
   static override readonly className = 'Dropout';
   readonly rate: number;
@@ -37,7 +39,7 @@ export class Dropout extends Layer {
 
   getConfig() { return { name: this.name, rate: this.rate, seed: this.seed }; }
   override needsInputsForBackward(): boolean { return false; }
-  // The mask (0 or 1 / (1 - rate) per input), kept for backward.
+  /** The mask (0 or 1 / (1 - rate) per input), kept for backward. */
   override stateBytes(rows: number, training: boolean): number { return training ? rows * sizeOf(this.outputShape) * 4 : 0; }
 
   forward(ctx: StepContext, b: LayerBuffers): void {

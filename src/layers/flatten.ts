@@ -1,7 +1,7 @@
 import { expectInputs, Layer, sizeOf, type LayerArgs, type LayerBuffers, type Shape, type StepContext } from './layer.js';
 import { registerLayer } from './registry.js';
 
-// (N, H, W, C) -> (N, H*W*C) in NHWC order, as Keras flattens channels-last tensors.
+/** (N, H, W, C) -> (N, H*W*C) in NHWC order, as Keras flattens channels-last tensors. */
 export class Flatten extends Layer {
   static override readonly className = 'Flatten';
   constructor(args: LayerArgs = {}) { super(args); }

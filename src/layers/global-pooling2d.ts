@@ -14,7 +14,7 @@ abstract class GlobalPooling2D extends Layer {
   }
 }
 
-// (N, H, W, C) -> (N, C): the mean over all positions.
+/** (N, H, W, C) -> (N, C): the mean over all positions. */
 export class GlobalAveragePooling2D extends GlobalPooling2D {
   static override readonly className = 'GlobalAveragePooling2D';
   constructor(args: LayerArgs = {}) { super(args); }
@@ -31,13 +31,13 @@ export class GlobalAveragePooling2D extends GlobalPooling2D {
   }
 }
 
-// (N, H, W, C) -> (N, C): the maximum over all positions, its index kept for backward.
+/** (N, H, W, C) -> (N, C): the maximum over all positions, its index kept for backward. */
 export class GlobalMaxPooling2D extends GlobalPooling2D {
   static override readonly className = 'GlobalMaxPooling2D';
   constructor(args: LayerArgs = {}) { super(args); }
 
   override stateBytes(rows: number): number { return rows * this.dims()[1] * 4; }
-  // max(relu(x)) = relu(max(x)), as for MaxPooling2D.
+  /** max(relu(x)) = relu(max(x)), as for MaxPooling2D. */
   override foldsInputRelu(): boolean { return true; }
 
   forward(ctx: StepContext, b: LayerBuffers): void {

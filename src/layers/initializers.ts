@@ -8,12 +8,12 @@ export type InitializerName = 'glorotUniform' | 'zeros' | 'ones';
 
 export interface Initializer {
   readonly className: string;
-  // Values for a weight of `shape`, whose Keras-style full name is `name` (e.g. "conv1/kernel").
+  /** Values for a weight of `shape`, whose Keras-style full name is `name` (e.g. "conv1/kernel"). */
   init(name: string, shape: number[]): Float32Array;
   getConfig(): Record<string, unknown>;
 }
 
-// FNV-1a over the UTF-8 bytes of s.
+/** FNV-1a over the UTF-8 bytes of s. */
 export function fnv1a32(s: string): number {
   let h = 0x811c9dc5;
   for (const b of new TextEncoder().encode(s)) {
@@ -23,7 +23,7 @@ export function fnv1a32(s: string): number {
   return h;
 }
 
-// The murmur3 finalizer: a bijective mix of 32 bits.
+/** The murmur3 finalizer: a bijective mix of 32 bits. */
 export function fmix32(h: number): number {
   h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b) >>> 0;
   h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35) >>> 0;
@@ -31,7 +31,7 @@ export function fmix32(h: number): number {
   return h >>> 0;
 }
 
-// n values uniform in [lo, hi), determined by `key` and the index alone.
+/** n values uniform in [lo, hi), determined by `key` and the index alone. */
 export function hashUniform(key: string, n: number, lo: number, hi: number): Float32Array {
   const seed = fnv1a32(key);
   const out = new Float32Array(n);
@@ -42,7 +42,7 @@ export function hashUniform(key: string, n: number, lo: number, hi: number): Flo
   return out;
 }
 
-// Fan-in and fan-out as Keras computes them: dense (in, out); conv (kh, kw, cin, cout) -> kh*kw*cin, kh*kw*cout.
+/** Fan-in and fan-out as Keras computes them: dense (in, out); conv (kh, kw, cin, cout) -> kh*kw*cin, kh*kw*cout. */
 export function fans(shape: number[]): [number, number] {
   if (shape.length === 2) return [shape[0], shape[1]];
   if (shape.length < 2) return [shape[0] ?? 1, shape[0] ?? 1];
@@ -79,10 +79,10 @@ export const initializers = {
   constant: (args: { value: number }) => new Constant(args.value),
 };
 
-// An initializer as it is serialized in a layer's config.
+/** An initializer as it is serialized in a layer's config. */
 export interface InitializerConfig { className: string; config: Record<string, unknown> }
 
-// What a layer option accepts: a name, an initializer, or its serialized config.
+/** What a layer option accepts: a name, an initializer, or its serialized config. */
 export type InitializerSpec = InitializerName | Initializer | InitializerConfig;
 
 export function serializeInitializer(i: Initializer): InitializerConfig {

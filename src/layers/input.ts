@@ -9,7 +9,7 @@ export interface InputArgs {
   name?: string;
 }
 
-// The model's entry: its output buffer is filled with the batch by the engine.
+/** The model's entry: its output buffer is filled with the batch by the engine. */
 export class InputLayer extends Layer {
   static override readonly className = 'InputLayer';
   constructor(args: InputArgs) {
@@ -21,7 +21,7 @@ export class InputLayer extends Layer {
     this.output = new SymbolicTensor(this.outputShape, this);
   }
 
-  // Keras stores the shape with its batch dimension: batchInputShape [null, 64, 64, 3].
+  /** Keras stores the shape with its batch dimension: batchInputShape [null, 64, 64, 3]. */
   static override fromConfig(config: Record<string, unknown>): Layer {
     const shape = config.batchInputShape;
     if (!Array.isArray(shape) || shape.length < 2 || shape[0] !== null) {
@@ -38,7 +38,7 @@ export class InputLayer extends Layer {
 }
 registerLayer(InputLayer);
 
-// Keras's `Input(shape)`: a symbolic tensor to build a model from.
+/** Keras's `Input(shape)`: a symbolic tensor to build a model from. */
 export function input(args: InputArgs): SymbolicTensor {
   return new InputLayer(args).output!;
 }

@@ -22,12 +22,14 @@ export interface LayerNormalizationArgs extends LayerArgs {
   gammaInitializer?: InitializerSpec;
 }
 
-// Layer normalization, Keras semantics: each sample is normalized with the mean and (biased)
-// variance of its own values over `axis`, then scaled by gamma and shifted by beta (both shaped as
-// the normalized axes). The same in training and inference, and independent of the rest of the
-// batch. Over a whole image without gamma and beta it is tf.image.per_image_standardization (up
-// to epsilon): the robust recipe's models start with one, so a photo's exposure and contrast do
-// not reach the network.
+/**
+ * Layer normalization, Keras semantics: each sample is normalized with the mean and (biased)
+ * variance of its own values over `axis`, then scaled by gamma and shifted by beta (both shaped as
+ * the normalized axes). The same in training and inference, and independent of the rest of the
+ * batch. Over a whole image without gamma and beta it is tf.image.per_image_standardization (up
+ * to epsilon): the robust recipe's models start with one, so a photo's exposure and contrast do
+ * not reach the network.
+ */
 export class LayerNormalization extends Layer {
   static override readonly className = 'LayerNormalization';
   readonly axis: number | number[];
@@ -69,7 +71,7 @@ export class LayerNormalization extends Layer {
     return axes.length;
   }
 
-  // The shape of the values normalized together: the last axes of a sample (gamma's and beta's shape).
+  /** The shape of the values normalized together: the last axes of a sample (gamma's and beta's shape). */
   get normalizedShape(): Shape {
     const s = this.inputShapes[0];
     return s.slice(s.length - this.normalizedCount(s.length + 1));
@@ -95,7 +97,7 @@ export class LayerNormalization extends Layer {
     return i < 0 ? 0 : b[of][i];
   }
 
-  // Training keeps each group's mean and invstd for backward; inference writes them to scratch.
+  /** Training keeps each group's mean and invstd for backward; inference writes them to scratch. */
   override stateBytes(rows: number, training: boolean): number { return training ? rows * this.groupsPerSample * 8 : 0; }
   override scratchBytes(rows: number, training: boolean): number { return training ? 0 : rows * this.groupsPerSample * 8; }
 
@@ -116,8 +118,10 @@ export class LayerNormalization extends Layer {
 }
 registerLayer(LayerNormalization);
 
-// Each image of x standardized over its pixels and channels, without parameters (the robust
-// recipe's first layer, named `standardize`).
+/**
+ * Each image of x standardized over its pixels and channels, without parameters (the robust
+ * recipe's first layer, named `standardize`).
+ */
 export function standardizeImages(x: SymbolicTensor): SymbolicTensor {
   return new LayerNormalization({ axis: [1, 2, 3], center: false, scale: false, name: 'standardize' }).apply(x);
 }

@@ -6,12 +6,12 @@ import type { KernelExports, Runtime } from '../kernels/index.js';
 import type { ActivationName } from './activation-functions.js';
 import type { Initializer } from './initializers.js';
 
-// A shape without the batch dimension, e.g. [64, 64, 3].
+/** A shape without the batch dimension, e.g. [64, 64, 3]. */
 export type Shape = number[];
 
 export const sizeOf = (shape: Shape): number => shape.reduce((a, b) => a * b, 1);
 
-// A tensor in a model under construction: it knows its shape and the layer that produces it.
+/** A tensor in a model under construction: it knows its shape and the layer that produces it. */
 export class SymbolicTensor {
   constructor(readonly shape: Shape, readonly sourceLayer: Layer) {}
   get name(): string { return this.sourceLayer.name; }
@@ -26,10 +26,12 @@ export interface Weight {
   readonly initializer: Initializer;
 }
 
-// A layer that needs totals over the whole batch (batch norm's statistics) yields one of these
-// with its shard's float64 partial sums at `a` and `b` (C values each) and resumes with the
-// totals in their place: the engine adds every shard's partials in shard order, so every shard
-// gets bit-identical totals whatever thread ran which shard.
+/**
+ * A layer that needs totals over the whole batch (batch norm's statistics) yields one of these
+ * with its shard's float64 partial sums at `a` and `b` (C values each) and resumes with the
+ * totals in their place: the engine adds every shard's partials in shard order, so every shard
+ * gets bit-identical totals whatever thread ran which shard.
+ */
 export interface SumRequest {
   readonly reduction: number; // which of the step's reductions (LayerBuffers.firstReduction + k)
   readonly a: number;
@@ -37,10 +39,10 @@ export interface SumRequest {
   readonly C: number;
 }
 
-// What forward and backward return: nothing, or (generator methods) the sums they wait for.
+/** What forward and backward return: nothing, or (generator methods) the sums they wait for. */
 export type StepWork = void | Generator<SumRequest, void, void>;
 
-// What a layer sees while it runs: the kernels, scratch memory and the batch it is part of.
+/** What a layer sees while it runs: the kernels, scratch memory and the batch it is part of. */
 export interface StepContext {
   readonly k: KernelExports;
   readonly gemmWorkspace: number;
@@ -52,11 +54,11 @@ export interface StepContext {
   readonly step: number;      // the training step's number, to seed random layers (Dropout)
   readonly updatesSharedState: boolean; // one shard per batch updates moving statistics
   readonly movingMomentum?: number;     // replaces each layer's momentum (precise batch norm)
-  // Per layer name, the kernel its chooseKernel() picked on this machine (same in every thread).
+  /** Per layer name, the kernel its chooseKernel() picked on this machine (same in every thread). */
   readonly kernels: Readonly<Record<string, string>>;
 }
 
-// Byte offsets of everything one layer reads and writes in one step.
+/** Byte offsets of everything one layer reads and writes in one step. */
 export interface LayerBuffers {
   inputs: number[];
   output: number;
@@ -72,14 +74,14 @@ export interface LayerBuffers {
 
 const nameCounters = new Map<string, number>();
 
-// Keras's automatic names: the class in snake case with a per-class counter, e.g. "activation_4".
+/** Keras's automatic names: the class in snake case with a per-class counter, e.g. "activation_4". */
 export function uniqueName(prefix: string): string {
   const n = (nameCounters.get(prefix) ?? 0) + 1;
   nameCounters.set(prefix, n);
   return `${prefix}_${n}`;
 }
 
-// Restarts automatic names (Keras: clear_session), so that a model rebuilt gets the same names.
+/** Restarts automatic names (Keras: clear_session), so that a model rebuilt gets the same names. */
 export function resetNames(): void {
   nameCounters.clear();
 }
@@ -99,8 +101,10 @@ export interface LayerArgs {
   trainable?: boolean;
 }
 
-// What a layer class provides besides its instances: its Keras class name and a constructor from
-// its config (registered with registerLayer, looked up by Model.fromConfig and model files).
+/**
+ * What a layer class provides besides its instances: its Keras class name and a constructor from
+ * its config (registered with registerLayer, looked up by Model.fromConfig and model files).
+ */
 export abstract class Layer {
   static readonly className: string = 'Layer';
   readonly name: string;
@@ -124,12 +128,12 @@ export abstract class Layer {
     return (this.constructor as typeof Layer).className;
   }
 
-  // Most layers take their config as constructor arguments; InputLayer overrides this.
+  /** Most layers take their config as constructor arguments; InputLayer overrides this. */
   static fromConfig(this: new (args: Record<string, unknown>) => Layer, config: Record<string, unknown>): Layer {
     return new this(config);
   }
 
-  // Connects the layer to its inputs (the functional API: `new Dense({units: 6}).apply(x)`).
+  /** Connects the layer to its inputs (the functional API: `new Dense({units: 6}).apply(x)`). */
   apply(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor {
     if (this.output) throw new ArgumentError(`layer "${this.name}" is already applied; sharing a layer is not supported`);
     const list = Array.isArray(inputs) ? inputs : [inputs];
@@ -148,41 +152,47 @@ export abstract class Layer {
     this.weights.push({ name, fullName: `${this.name}/${name}`, shape, size: sizeOf(shape), trainable: trainable && this.trainable, initializer });
   }
 
-  // Defines the weights, once the input shapes are known.
+  /** Defines the weights, once the input shapes are known. */
   protected build(_inputShapes: Shape[]): void {}
 
   abstract computeOutputShape(inputShapes: Shape[]): Shape;
 
-  // Keras's layer config (camelCase keys), enough to rebuild the layer with fromConfig.
+  /** Keras's layer config (camelCase keys), enough to rebuild the layer with fromConfig. */
   abstract getConfig(): Record<string, unknown>;
 
   countParams(): number {
     return this.weights.reduce((s, w) => s + w.size, 0);
   }
 
-  // Planning: what must survive from forward to backward, and how much scratch a step needs.
+  /** Planning: what must survive from forward to backward, and how much scratch a step needs. */
   needsInputsForBackward(): boolean { return true; }
   needsOutputForBackward(): boolean { return false; }
   stateBytes(_rows: number, _training: boolean): number { return 0; }
   scratchBytes(_rows: number, _training: boolean): number { return 0; }
-  // For a layer with more than one kernel for its op: the one to run on this machine for shards
-  // of `rows` samples (measured or forced); steps read it from ctx.kernels[name].
+  /**
+   * For a layer with more than one kernel for its op: the one to run on this machine for shards
+   * of `rows` samples (measured or forced); steps read it from ctx.kernels[name].
+   */
   chooseKernel(_rt: Runtime, _rows: number): string | undefined { return undefined; }
-  // How many SumRequests a training step of this layer makes, and how many float64 pairs each
-  // combines at most.
+  /**
+   * How many SumRequests a training step of this layer makes, and how many float64 pairs each
+   * combines at most.
+   */
   reductions(): number { return 0; }
   reductionWidth(): number { return 0; }
-  // A ReLU layer whose only reader folds it in (below) is not run: the step skips it.
+  /** A ReLU layer whose only reader folds it in (below) is not run: the step skips it. */
   computesOnlyRelu(): boolean { return false; }
-  // Whether this layer can apply a ReLU to its input itself, as part of its own pass (LayerBuffers
-  // .inputRelu), in forward and backward: max pooling and global max pooling, since
-  // max(relu(x)) = relu(max(x)).
+  /**
+   * Whether this layer can apply a ReLU to its input itself, as part of its own pass (LayerBuffers
+   * .inputRelu), in forward and backward: max pooling and global max pooling, since
+   * max(relu(x)) = relu(max(x)).
+   */
   foldsInputRelu(): boolean { return false; }
-  // The activation applied last, which the loss and predictProbabilities need to know about.
+  /** The activation applied last, which the loss and predictProbabilities need to know about. */
   get outputActivation(): ActivationName { return 'linear'; }
-  // Where the logits are kept when the output is a softmax (for a fused cross-entropy), else 0.
+  /** Where the logits are kept when the output is a softmax (for a fused cross-entropy), else 0. */
   logitsOf(_b: LayerBuffers): number { return 0; }
-  // Multiply-adds per sample of the forward pass (the FLOP counter's figure: 2 FLOPs each).
+  /** Multiply-adds per sample of the forward pass (the FLOP counter's figure: 2 FLOPs each). */
   multiplyAdds(): number { return 0; }
 
   abstract forward(ctx: StepContext, b: LayerBuffers): StepWork;
@@ -208,7 +218,7 @@ export function positiveInt(layer: string, what: string, v: unknown): number {
   return v;
 }
 
-// Keras accepts n or [n, n] for square windows; simdnet supports square windows and strides.
+/** Keras accepts n or [n, n] for square windows; simdnet supports square windows and strides. */
 export function squareSize(layer: string, what: string, v: number | [number, number] | undefined, fallback: number): number {
   if (v === undefined) return fallback;
   if (Array.isArray(v)) {

@@ -42,15 +42,17 @@ abstract class Pooling2D extends Layer {
   }
 }
 
-// Window maximum. The index of each chosen cell is kept for the backward pass.
+/** Window maximum. The index of each chosen cell is kept for the backward pass. */
 export class MaxPooling2D extends Pooling2D {
   static override readonly className = 'MaxPooling2D';
   constructor(args: Pooling2DArgs = {}) { super(args); }
 
   override needsInputsForBackward(): boolean { return false; }
   override stateBytes(rows: number): number { return rows * sizeOf(this.outputShape) * 4; }
-  // The ReLU before a pool (conv, ReLU, pool) costs two passes over the largest tensor of a
-  // ConvNet step; the pool does it on the window maxima instead.
+  /**
+   * The ReLU before a pool (conv, ReLU, pool) costs two passes over the largest tensor of a
+   * ConvNet step; the pool does it on the window maxima instead.
+   */
   override foldsInputRelu(): boolean { return true; }
 
   forward(ctx: StepContext, b: LayerBuffers): void {
@@ -65,7 +67,7 @@ export class MaxPooling2D extends Pooling2D {
   }
 }
 
-// Window mean over the cells inside the image.
+/** Window mean over the cells inside the image. */
 export class AveragePooling2D extends Pooling2D {
   static override readonly className = 'AveragePooling2D';
   constructor(args: Pooling2DArgs = {}) { super(args); }

@@ -9,7 +9,7 @@ export interface RescalingArgs extends LayerArgs {
   offset?: number;
 }
 
-// y = x · scale + offset, Keras's Rescaling (a preprocessing step inside the model).
+/** y = x · scale + offset, Keras's Rescaling (a preprocessing step inside the model). */
 export class Rescaling extends Layer {
   static override readonly className = 'Rescaling';
   readonly scale: number;

@@ -31,8 +31,10 @@ export interface SeparableConv2DArgs extends LayerArgs {
   biasInitializer?: InitializerSpec;
 }
 
-// Keras's SeparableConv2D: a depthwise convolution, then a 1x1 convolution mixing the channels,
-// with no bias or activation between them. (N, H, W, C) -> (N, OH, OW, filters).
+/**
+ * Keras's SeparableConv2D: a depthwise convolution, then a 1x1 convolution mixing the channels,
+ * with no bias or activation between them. (N, H, W, C) -> (N, OH, OW, filters).
+ */
 export class SeparableConv2D extends Layer {
   static override readonly className = 'SeparableConv2D';
   readonly filters: number;
@@ -109,7 +111,7 @@ export class SeparableConv2D extends Layer {
     return this.logitsBytes(rows, training) + (training ? this.midBytes(rows) : 0);
   }
   override logitsOf(b: LayerBuffers): number { return this.activation === 'softmax' ? b.state : 0; }
-  // Scratch: the repeated input (depth multiplier > 1), then the depthwise output or its gradient.
+  /** Scratch: the repeated input (depth multiplier > 1), then the depthwise output or its gradient. */
   override scratchBytes(rows: number): number { return depthwiseScratchBytes(this.geometry(), rows) + this.midBytes(rows); }
 
   private buffers(ctx: StepContext, b: LayerBuffers): { mid: number; repeat: number; midGrad: number } {

@@ -9,7 +9,7 @@ export interface ZeroPadding2DArgs extends LayerArgs {
   padding?: PaddingSpec;
 }
 
-// Zeros around the image: padding n, [h, w] (symmetric) or [[top, bottom], [left, right]].
+/** Zeros around the image: padding n, [h, w] (symmetric) or [[top, bottom], [left, right]]. */
 export class ZeroPadding2D extends Layer {
   static override readonly className = 'ZeroPadding2D';
   readonly pad: [[number, number], [number, number]];

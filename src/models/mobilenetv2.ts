@@ -40,8 +40,10 @@ export interface MobileNetV2Args extends TutorialModelArgs {
   rescaleInputs?: boolean;
 }
 
-// Keras's _make_divisible: v rounded to the nearest multiple of `divisor`, never below it nor
-// more than 10% below v.
+/**
+ * Keras's _make_divisible: v rounded to the nearest multiple of `divisor`, never below it nor
+ * more than 10% below v.
+ */
 export function makeDivisible(v: number, divisor = 8): number {
   let rounded = Math.max(divisor, Math.floor((v + divisor / 2) / divisor) * divisor);
   if (rounded < 0.9 * v) rounded += divisor;
@@ -58,9 +60,11 @@ function correctPad(x: SymbolicTensor): [[number, number], [number, number]] {
   return [[H % 2, 1], [W % 2, 1]];
 }
 
-// One inverted residual block: expand (1x1, `expansion` times the channels; not in block 0),
-// depthwise 3x3 of `stride`, project (1x1, linear) to `filters`·alpha, and the input added back
-// when the shapes agree.
+/**
+ * One inverted residual block: expand (1x1, `expansion` times the channels; not in block 0),
+ * depthwise 3x3 of `stride`, project (1x1, linear) to `filters`·alpha, and the input added back
+ * when the shapes agree.
+ */
 export function invertedResidualBlock(x: SymbolicTensor, expansion: number, stride: number, alpha: number, filters: number, blockId: number,
   init: Initializer = initializers.glorotUniform()): SymbolicTensor {
   const inChannels = x.shape[2];

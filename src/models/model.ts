@@ -44,7 +44,7 @@ export interface CompileArgs {
   metrics?: string[];
 }
 
-// How a step runs: on how many threads, and whether its result may depend on that number.
+/** How a step runs: on how many threads, and whether its result may depend on that number. */
 export interface RunArgs {
   /** Worker threads that share each batch; 1 runs on the calling thread. Default: SIMDNET_THREADS, or the available cores up to 8. */
   threads?: number;
@@ -107,8 +107,10 @@ const positive = (what: string, v: unknown): number => {
 };
 
 const DEFAULT_DETERMINISTIC_SHARDS = 4;
-// Each thread holds a gradient vector and an activation region of its own: past this, threads
-// cost memory and start-up time without a batch that could use them.
+/**
+ * Each thread holds a gradient vector and an activation region of its own: past this, threads
+ * cost memory and start-up time without a batch that could use them.
+ */
 export const MAX_THREADS = 64;
 
 export class Model {
@@ -120,7 +122,7 @@ export class Model {
   metrics: MetricName[] = [];
   // The name of each output class, in output order, when known (saved in model files).
   private names?: string[];
-  // Set by a callback to end fit after the current batch (tfjs-layers' model.stopTraining).
+  /** Set by a callback to end fit after the current batch (tfjs-layers' model.stopTraining). */
   stopTraining = false;
   private engines = new Map<string, Engine>();
   // Calls that run steps take turns: two at once would share the step buffers.
@@ -166,7 +168,7 @@ export class Model {
     }
   }
 
-  // `initialize: false` leaves the weights at zero (a model whose weights are loaded next).
+  /** `initialize: false` leaves the weights at zero (a model whose weights are loaded next). */
   static fromConfig(config: ModelConfig, options: { runtime?: Runtime; initialize?: boolean } = {}): Model {
     const { name, input, output } = buildFromConfig(config);
     return new Model({ inputs: input, outputs: output, name, runtime: options.runtime, initialize: options.initialize });
@@ -195,7 +197,7 @@ export class Model {
   get inputShape(): number[] { return this.graph.inputLayer.outputShape; }
   get outputShape(): number[] { return this.graph.outputLayer.outputShape; }
 
-  // Whether the model outputs probabilities (a softmax output layer) rather than logits.
+  /** Whether the model outputs probabilities (a softmax output layer) rather than logits. */
   get outputIsSoftmax(): boolean {
     return this.graph.outputLayer.outputActivation === 'softmax';
   }
@@ -210,7 +212,7 @@ export class Model {
     return this.layout.countParams().total;
   }
 
-  // Prints Keras's summary table (unless printFn is null) and returns it.
+  /** Prints Keras's summary table (unless printFn is null) and returns it. */
   summary(args: { lineLength?: number; printFn?: ((s: string) => void) | null } = {}): string {
     const text = summaryText(this.name, this.graph, this.layout, args.lineLength);
     if (args.printFn !== null) (args.printFn ?? console.log)(text);
@@ -226,7 +228,7 @@ export class Model {
     }
   }
 
-  // Every weight as a copy, keyed "layer/weight" (e.g. "conv1/kernel"), in Keras's order.
+  /** Every weight as a copy, keyed "layer/weight" (e.g. "conv1/kernel"), in Keras's order. */
   getWeights(): Record<string, Tensor> {
     this.betweenSteps('getWeights');
     const out: Record<string, Tensor> = {};
@@ -236,7 +238,7 @@ export class Model {
     return out;
   }
 
-  // Sets the named weights (any subset); names and sizes must match the model's.
+  /** Sets the named weights (any subset); names and sizes must match the model's. */
   setWeights(weights: Record<string, Tensor | Float32Array>): void {
     this.betweenSteps('setWeights');
     const staged: [number, Float32Array][] = [];
@@ -285,7 +287,7 @@ export class Model {
     this.metrics = metrics;
   }
 
-  // The optimizer's state vectors (e.g. Adam's m and v), keyed "slot/layer/weight".
+  /** The optimizer's state vectors (e.g. Adam's m and v), keyed "slot/layer/weight". */
   getOptimizerState(): Record<string, Float32Array> {
     this.betweenSteps('getOptimizerState');
     const out: Record<string, Float32Array> = {};
@@ -316,8 +318,10 @@ export class Model {
     this.optimizer.iterations = iterations;
   }
 
-  // Runs `fn` once the model's earlier calls have finished. A call made from inside one (a
-  // callback of fit calling predict) runs at once: it is part of the call that holds the turn.
+  /**
+   * Runs `fn` once the model's earlier calls have finished. A call made from inside one (a
+   * callback of fit calling predict) runs at once: it is part of the call that holds the turn.
+   */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
     if (this.holder ? this.holder.getStore() === this : this.inCallbacks > 0) return fn();
     const run = this.turn.then(() => (this.holder ? this.holder.run(this, fn) : fn()));
@@ -350,8 +354,10 @@ export class Model {
     return e;
   }
 
-  // Frees the worker threads and the memory of their steps (after any call under way); the model
-  // stays usable.
+  /**
+   * Frees the worker threads and the memory of their steps (after any call under way); the model
+   * stays usable.
+   */
   async dispose(): Promise<void> {
     return this.exclusive(async () => {
       const engines = [...this.engines.values()];
@@ -403,7 +409,7 @@ export class Model {
     return logs;
   }
 
-  // Keras's fit(x, y) on tensors, or fit(dataset) on a dataset (uint8 images, say).
+  /** Keras's fit(x, y) on tensors, or fit(dataset) on a dataset (uint8 images, say). */
   fit(x: Tensor, y: Tensor, args?: FitArgs): Promise<History>;
   fit(data: Dataset, args?: FitArgs): Promise<History>;
   async fit(x: Tensor | Dataset, yOrArgs?: Tensor | FitArgs, maybeArgs?: FitArgs): Promise<History> {
@@ -507,9 +513,11 @@ export class Model {
     });
   }
 
-  // Precise batch norm (fit's preciseBatchNorm): every batch-norm layer's moving statistics become
-  // the average of the batch statistics of `batches` batches of `data`, read as evaluation reads
-  // them; no weight changes.
+  /**
+   * Precise batch norm (fit's preciseBatchNorm): every batch-norm layer's moving statistics become
+   * the average of the batch statistics of `batches` batches of `data`, read as evaluation reads
+   * them; no weight changes.
+   */
   async recomputeBatchNormStatistics(data: Tensor | Dataset, args: EvaluateArgs & { batches?: number } = {}): Promise<void> {
     return this.exclusive(() => this.preciseStatistics(this.checkData(data, undefined, 'recomputeBatchNormStatistics', false), args));
   }
@@ -543,7 +551,7 @@ export class Model {
     }
   }
 
-  // Loss and metrics in inference mode (moving statistics in batch norm).
+  /** Loss and metrics in inference mode (moving statistics in batch norm). */
   evaluate(x: Tensor, y: Tensor, args?: EvaluateArgs): Promise<Logs>;
   evaluate(data: Dataset, args?: EvaluateArgs): Promise<Logs>;
   async evaluate(x: Tensor | Dataset, yOrArgs?: Tensor | EvaluateArgs, maybeArgs?: EvaluateArgs): Promise<Logs> {
@@ -560,7 +568,7 @@ export class Model {
     return this.logs(this.core.loss!.evaluate(out, labels!, n, K), countCorrect(out, labels!, n, K), n);
   }
 
-  // The model's outputs: probabilities for a softmax output layer, logits otherwise.
+  /** The model's outputs: probabilities for a softmax output layer, logits otherwise. */
   async predict(x: Tensor | Dataset, args: EvaluateArgs = {}): Promise<Tensor> {
     return this.exclusive(async () => {
       const set = this.checkData(x, undefined, 'predict', false);
@@ -568,7 +576,7 @@ export class Model {
     });
   }
 
-  // Class probabilities, whether the model ends in a softmax or outputs logits.
+  /** Class probabilities, whether the model ends in a softmax or outputs logits. */
   async predictProbabilities(x: Tensor | Dataset, args: EvaluateArgs = {}): Promise<Tensor> {
     const out = await this.predict(x, args);
     return this.outputIsSoftmax ? out : new Tensor(softmaxRows(out.data, this.outputShape[0]), out.shape);
@@ -595,7 +603,7 @@ export class Model {
     return { out, labels };
   }
 
-  // One training step on exactly this batch; returns its loss and metrics.
+  /** One training step on exactly this batch; returns its loss and metrics. */
   async trainOnBatch(x: Tensor, y: Tensor, args: RunArgs & { seed?: number } = {}): Promise<Logs> {
     return this.exclusive(async () => {
       this.requireCompiled('trainOnBatch');
@@ -608,9 +616,11 @@ export class Model {
     });
   }
 
-  // The loss and the gradient of every trainable weight on this batch, in training mode (batch
-  // statistics; the moving statistics are updated, as a Keras training-mode call does). No
-  // weight changes: a custom training loop applies the gradients itself.
+  /**
+   * The loss and the gradient of every trainable weight on this batch, in training mode (batch
+   * statistics; the moving statistics are updated, as a Keras training-mode call does). No
+   * weight changes: a custom training loop applies the gradients itself.
+   */
   async computeGradients(x: Tensor, y: Tensor, args: RunArgs = {}): Promise<{ loss: number; grads: Record<string, Tensor>; predictions: Tensor }> {
     return this.exclusive(async () => {
       this.requireCompiled('computeGradients');

@@ -10,7 +10,7 @@ import type { KernelExports } from '../kernels/index.js';
 import type { Tensor } from '../tensor.js';
 import type { Model } from './model.js';
 
-// `kernel`: the kernel the layer chose, for layers that choose one (a convolution's algorithm).
+/** `kernel`: the kernel the layer chose, for layers that choose one (a convolution's algorithm). */
 export interface LayerTime { layer: string; type: string; phase: 'forward' | 'backward'; ms: number; kernel?: string }
 export interface KernelTime { kernel: string; calls: number; ms: number }
 export interface StepProfile { totalMs: number; loss: number; layers: LayerTime[]; kernels: KernelTime[] }

@@ -21,7 +21,7 @@ import type { TutorialModelArgs } from './tutorial-model-args.js';
 const relu = (x: SymbolicTensor) => new Activation({ activation: 'relu' }).apply(x);
 const bn = (name: string, x: SymbolicTensor) => new BatchNormalization({ axis: 3, name }).apply(x);
 
-// The block whose shortcut is the input itself: three convolutions (1x1, fxf same, 1x1).
+/** The block whose shortcut is the input itself: three convolutions (1x1, fxf same, 1x1). */
 export function identityBlock(x: SymbolicTensor, f: number, filters: [number, number, number], stage: number, block: string,
   init: Initializer = initializers.glorotUniform()): SymbolicTensor {
   const conv = `res${stage}${block}_branch`, norm = `bn${stage}${block}_branch`;
@@ -36,7 +36,7 @@ export function identityBlock(x: SymbolicTensor, f: number, filters: [number, nu
   return relu(new Add().apply([x, shortcut]));
 }
 
-// The block that changes shape: the shortcut is a strided 1x1 convolution with batch norm.
+/** The block that changes shape: the shortcut is a strided 1x1 convolution with batch norm. */
 export function convolutionalBlock(x: SymbolicTensor, f: number, filters: [number, number, number], stage: number, block: string,
   s = 2, init: Initializer = initializers.glorotUniform()): SymbolicTensor {
   const conv = `res${stage}${block}_branch`, norm = `bn${stage}${block}_branch`;

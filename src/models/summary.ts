@@ -6,7 +6,7 @@ import type { ParamLayout } from '../engine/param-layout.js';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
-// The article's Keras printed functional models 100 characters wide.
+/** The article's Keras printed functional models 100 characters wide. */
 export function summaryText(name: string, graph: Graph, layout: ParamLayout, lineLength = 100): string {
   const positions = [0.33, 0.55, 0.67, 1].map((p) => Math.floor(lineLength * p));
   const lines: string[] = [];

@@ -30,14 +30,16 @@ function notRegular(path: string, maxBytes: number): string | null {
   return null;
 }
 
-// Throws a FileError (or `Kind`) naming the file when it is not a readable regular file of at most maxBytes.
+/** Throws a FileError (or `Kind`) naming the file when it is not a readable regular file of at most maxBytes. */
 export function checkInputFile(path: string, maxBytes: number, what = 'file', Kind: new (m: string) => FileError = FileError): void {
   const why = notRegular(path, maxBytes);
   if (why) throw new Kind(`simdnet: ${what} ${path}: ${why}`);
 }
 
-// The whole of a regular file of at most maxBytes (checked again on the open file, in case it
-// was swapped in between).
+/**
+ * The whole of a regular file of at most maxBytes (checked again on the open file, in case it
+ * was swapped in between).
+ */
 export function readInputFile(path: string, maxBytes: number, what = 'file', Kind: new (m: string) => FileError = FileError): Buffer {
   checkInputFile(path, maxBytes, what, Kind);
   let fd: number;
@@ -62,8 +64,10 @@ export function readInputFile(path: string, maxBytes: number, what = 'file', Kin
   }
 }
 
-// Creates `dir` if needed (one level at a time: Node's recursive mkdir can hang on /proc) and
-// proves it writable by writing and removing a file, so a run fails before its work, not after.
+/**
+ * Creates `dir` if needed (one level at a time: Node's recursive mkdir can hang on /proc) and
+ * proves it writable by writing and removing a file, so a run fails before its work, not after.
+ */
 export function prepareOutputDir(dir: string): string {
   const abs = resolve(dir);
   const missing: string[] = [];
@@ -115,7 +119,7 @@ function alive(pid: number): boolean {
   }
 }
 
-// Removes the temporary files that processes killed while writing into `dir` left behind.
+/** Removes the temporary files that processes killed while writing into `dir` left behind. */
 export function removeStaleTemporaries(dir: string): string[] {
   const removed: string[] = [];
   let names: string[];
@@ -133,10 +137,12 @@ export function removeStaleTemporaries(dir: string): string[] {
   return removed;
 }
 
-// Writes `path` through a temporary file in the same folder, renamed into place once complete;
-// removes the temporary on failure and names the file in the error.
-// The path must be a new name or a regular file (a rename would replace a FIFO or a device,
-// /dev/full say, with a file), in an existing folder.
+/**
+ * Writes `path` through a temporary file in the same folder, renamed into place once complete;
+ * removes the temporary on failure and names the file in the error.
+ * The path must be a new name or a regular file (a rename would replace a FIFO or a device,
+ * /dev/full say, with a file), in an existing folder.
+ */
 export async function writeAtomically(path: string, write: (tmp: string) => Promise<void> | void): Promise<void> {
   const why = unwritableOutput(path, []);
   if (why) throw new FileError(`simdnet: cannot write ${path}: ${why}`);
@@ -151,7 +157,7 @@ export async function writeAtomically(path: string, write: (tmp: string) => Prom
   }
 }
 
-// Why a write failed, in a few words: Node's error code, or what HDF5's diagnostic stack says.
+/** Why a write failed, in a few words: Node's error code, or what HDF5's diagnostic stack says. */
 export function writeFailure(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ENOSPC') return 'the disk is full';
@@ -160,7 +166,7 @@ export function writeFailure(err: unknown): string {
 
 let root: string | undefined;
 
-// The folder holding simdnet's package.json, whether running from src/ (tests) or dist/src/.
+/** The folder holding simdnet's package.json, whether running from src/ (tests) or dist/src/. */
 export function packageRoot(): string {
   if (root) return root;
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -187,11 +193,13 @@ export interface WalkOptions {
   Kind: new (message: string) => FileError;
 }
 
-// Every file under `root` with one of the extensions, sorted by path, walking subfolders
-// asynchronously (so that Ctrl-C and SIGTERM are handled during a long walk). Symbolic links are
-// followed at most once per real path: a link to a folder already walked (itself, an ancestor)
-// adds nothing, and a file reached twice counts once. A link that leads outside `root` is refused,
-// naming it, unless followLinksOutside; too many files or folders too deep are refused too.
+/**
+ * Every file under `root` with one of the extensions, sorted by path, walking subfolders
+ * asynchronously (so that Ctrl-C and SIGTERM are handled during a long walk). Symbolic links are
+ * followed at most once per real path: a link to a folder already walked (itself, an ancestor)
+ * adds nothing, and a file reached twice counts once. A link that leads outside `root` is refused,
+ * naming it, unless followLinksOutside; too many files or folders too deep are refused too.
+ */
 export async function walkFiles(root: string, o: WalkOptions): Promise<string[]> {
   const { readdir, realpath, stat } = await import('node:fs/promises');
   const maxFiles = o.maxFiles ?? 1_000_000, maxDepth = o.maxDepth ?? 64;
@@ -254,9 +262,11 @@ export async function walkFiles(root: string, o: WalkOptions): Promise<string[]>
 
 const LOCK = '.simdnet.lock';
 
-// Locks a run folder for this process: an exclusively created lock file holding the process id.
-// A second run is refused at once, naming the process; the lock of a process that is gone is
-// taken over (`note` says so). Returns the release, which also runs if the process exits.
+/**
+ * Locks a run folder for this process: an exclusively created lock file holding the process id.
+ * A second run is refused at once, naming the process; the lock of a process that is gone is
+ * taken over (`note` says so). Returns the release, which also runs if the process exits.
+ */
 export function lockRunFolder(dir: string, note: (s: string) => void): () => void {
   const path = join(dir, LOCK);
   for (let attempt = 0; ; attempt++) {
@@ -288,9 +298,11 @@ export function lockRunFolder(dir: string, note: (s: string) => void): () => voi
   return release;
 }
 
-// Why `out` cannot be written as an output of a command that reads `inputs`, or null if it can:
-// an output must be a new name or a regular file (not a folder, FIFO or device, which a rename
-// would replace), in an existing folder, and never one of the inputs (through links too).
+/**
+ * Why `out` cannot be written as an output of a command that reads `inputs`, or null if it can:
+ * an output must be a new name or a regular file (not a folder, FIFO or device, which a rename
+ * would replace), in an existing folder, and never one of the inputs (through links too).
+ */
 export function unwritableOutput(out: string, inputs: string[]): string | null {
   const abs = resolve(out);
   const parent = dirname(abs);

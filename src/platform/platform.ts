@@ -6,8 +6,10 @@
 import type { File as H5File } from 'h5wasm';
 import type { FileError } from '../errors.js';
 
-// A pool of worker threads that each run one task at a time (piscina in Node, module Web
-// Workers in a page), running `runTask` of engine/worker.ts or decode of data/decode-worker.ts.
+/**
+ * A pool of worker threads that each run one task at a time (piscina in Node, module Web
+ * Workers in a page), running `runTask` of engine/worker.ts or decode of data/decode-worker.ts.
+ */
 export interface WorkerPool<Task, Reply> {
   run(task: Task): Promise<Reply>;
   destroy(): Promise<void>;
@@ -15,52 +17,60 @@ export interface WorkerPool<Task, Reply> {
   readonly threads: ReadonlyArray<{ terminate(): unknown }>;
 }
 
-// A worker thread that speaks messages (the HDF5 reader).
+/** A worker thread that speaks messages (the HDF5 reader). */
 export interface MessageWorker<In, Out> {
   post(message: In, transfer?: ArrayBuffer[]): void;
   onMessage(handler: (message: Out) => void): void;
-  // An uncaught error in the worker, or its exit: the worker is gone.
+  /** An uncaught error in the worker, or its exit: the worker is gone. */
   onFailure(handler: (err: Error) => void): void;
   terminate(): void;
-  // Node: whether the worker keeps the process alive (it should only while a request waits).
+  /** Node: whether the worker keeps the process alive (it should only while a request waits). */
   hold(keepAlive: boolean): void;
 }
 
 export type FileErrorKind = new (message: string) => FileError;
 
-// An HDF5 module (h5wasm) ready for writing, with its error handler throwing.
+/** An HDF5 module (h5wasm) ready for writing, with its error handler throwing. */
 export interface Hdf5Writer {
-  // Calls `write` on a new HDF5 file and then either renames it into place at `path` (Node) or,
-  // with no path, returns its bytes.
+  /**
+   * Calls `write` on a new HDF5 file and then either renames it into place at `path` (Node) or,
+   * with no path, returns its bytes.
+   */
   write(path: string | undefined, write: (file: H5File) => void): Promise<Uint8Array | undefined>;
 }
 
-// Files by path: Node only. In a page every method throws a FileError that says to pass bytes,
-// a File or a Blob instead.
+/**
+ * Files by path: Node only. In a page every method throws a FileError that says to pass bytes,
+ * a File or a Blob instead.
+ */
 export interface PathFiles {
-  // The whole of a regular file of at most maxBytes, or a `Kind` error naming why not.
+  /** The whole of a regular file of at most maxBytes, or a `Kind` error naming why not. */
   readInputFile(path: string, maxBytes: number, what: string, Kind: FileErrorKind): Uint8Array;
   checkInputFile(path: string, maxBytes: number, what: string, Kind: FileErrorKind): void;
-  // Size of a regular file, in bytes.
+  /** Size of a regular file, in bytes. */
   size(path: string): number;
-  // Writes through a temporary file in the same folder, renamed into place once complete.
+  /** Writes through a temporary file in the same folder, renamed into place once complete. */
   writeAtomically(path: string, write: (tmp: string) => Promise<void> | void): Promise<void>;
   writeFile(path: string, bytes: Uint8Array): void;
   exists(path: string): boolean;
   isDirectory(path: string): boolean;
   isFile(path: string): boolean;
-  // The names in a folder (unsorted), or a `Kind` error naming the folder.
+  /** The names in a folder (unsorted), or a `Kind` error naming the folder. */
   list(dir: string, Kind: FileErrorKind): string[];
-  // The real path (links resolved), or undefined if there is none.
+  /** The real path (links resolved), or undefined if there is none. */
   realpath(path: string): string | undefined;
-  // Every file under root with one of the extensions, sorted; links followed once per real path,
-  // never outside root unless followLinksOutside; bounded in files and depth (node-files.ts).
+  /**
+   * Every file under root with one of the extensions, sorted; links followed once per real path,
+   * never outside root unless followLinksOutside; bounded in files and depth (node-files.ts).
+   */
   walk(root: string, options: { extensions: string[]; followLinksOutside?: boolean; maxFiles?: number; maxDepth?: number; what: string; Kind: FileErrorKind }): Promise<string[]>;
   join(...parts: string[]): string;
   resolve(...parts: string[]): string;
   extension(name: string): string;
-  // The folders to look in for data that ships beside the package (../shared/data/...), from
-  // the working directory and from the package.
+  /**
+   * The folders to look in for data that ships beside the package (../shared/data/...), from
+   * the working directory and from the package.
+   */
   searchRoots(): string[];
 }
 

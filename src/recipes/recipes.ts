@@ -15,22 +15,22 @@ import type { TrainingSettings } from '../training/settings.js';
 export interface Recipe {
   name: 'convnet' | 'resnet50' | 'mobilenetv2';
   title: string;
-  // Whether a model file's model (by its name) is this recipe's architecture (--resume).
+  /** Whether a model file's model (by its name) is this recipe's architecture (--resume). */
   builds(modelName: string): boolean;
-  // The model for `classes` classes of images of `imageSize` (SIGNS: 6 and 64).
+  /** The model for `classes` classes of images of `imageSize` (SIGNS: 6 and 64). */
   build(seed: number, shape?: ModelShape): Model;
   epochs: number;
   batchSize: number;
   learningRate: number;
   adamEpsilon: number;
   loss: LossSpec;
-  // What the article reports, for the comparison table (its two models).
+  /** What the article reports, for the comparison table (its two models). */
   article?: { trainAccuracy: number; testAccuracy: number; secondsPerEpoch?: number };
-  // The robust recipe's settings for this model.
+  /** The robust recipe's settings for this model. */
   robust: Settings;
 }
 
-// How a run trains beyond the model and its learning rate: the tutorial's settings are all off.
+/** How a run trains beyond the model and its learning rate: the tutorial's settings are all off. */
 export interface Settings extends TrainingSettings {
   augmentation?: AugmentationOptions;
 }
@@ -107,7 +107,7 @@ export const recipes: Record<string, Recipe> = {
   },
 };
 
-// Compiles `model` as the recipe trains it with these settings; `stepsPerEpoch` sizes a schedule.
+/** Compiles `model` as the recipe trains it with these settings; `stepsPerEpoch` sizes a schedule. */
 export function compileRecipe(model: Model, r: Recipe, learningRate: number, settings: Settings = TUTORIAL, epochs = r.epochs, stepsPerEpoch = 1): void {
   const warmup = settings.warmupEpochs * stepsPerEpoch;
   const lr = settings.schedule === 'cosine'

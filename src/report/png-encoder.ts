@@ -41,7 +41,7 @@ function stored(raw: Uint8Array): Uint8Array {
   return out;
 }
 
-// PNG file bytes of an RGB image (height x width x 3 bytes, row-major).
+/** PNG file bytes of an RGB image (height x width x 3 bytes, row-major). */
 export function encodePng(rgb: Uint8Array, height: number, width: number): Uint8Array {
   const raw = new Uint8Array(height * (1 + 3 * width));
   for (let y = 0; y < height; y++) raw.set(rgb.subarray(y * 3 * width, (y + 1) * 3 * width), y * (1 + 3 * width) + 1);

@@ -55,7 +55,7 @@ export class Batcher {
     return this.queued;
   }
 
-  // The model's outputs for `rows` images (rows x features in x), once their batch has run.
+  /** The model's outputs for `rows` images (rows x features in x), once their batch has run. */
   run(x: Float32Array, rows: number, cancelled: () => boolean = () => false): Promise<Float32Array> {
     if (rows > this.maxBatch) return Promise.reject(new OverloadedError(`simdnet: ${rows} images in one request, more than a batch holds (${this.maxBatch}); send at most ${this.maxBatch}`));
     if (this.queued + rows > this.maxQueue) return Promise.reject(new OverloadedError(`simdnet: the queue is full (${this.queued} images waiting); retry shortly`));
@@ -66,7 +66,7 @@ export class Batcher {
     });
   }
 
-  // Resolves when nothing waits and nothing runs.
+  /** Resolves when nothing waits and nothing runs. */
   async drained(): Promise<void> {
     while (this.running || this.queue.length) await new Promise<void>((r) => this.idleWaiters.push(r));
   }

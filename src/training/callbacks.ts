@@ -5,7 +5,7 @@ import type { Optimizer } from './optimizers.js';
 
 export type Logs = Record<string, number>;
 
-// What a callback may do to the model it is given (Model has all of this).
+/** What a callback may do to the model it is given (Model has all of this). */
 export interface CallbackModel {
   stopTraining: boolean;
   optimizer?: Optimizer;
@@ -14,7 +14,7 @@ export interface CallbackModel {
 }
 
 export interface Callback {
-  // Called by fit before training, with the model being trained.
+  /** Called by fit before training, with the model being trained. */
   setModel?(model: CallbackModel): void;
   onTrainBegin?(logs?: Logs): void | Promise<void>;
   onTrainEnd?(logs?: Logs): void | Promise<void>;
@@ -24,13 +24,15 @@ export interface Callback {
   onBatchEnd?(batch: number, logs?: Logs): void | Promise<void>;
 }
 
-// What fit returns: the epoch numbers and, per metric, one value per epoch
-// (loss, accuracy, val_loss, val_accuracy, and the epoch's wall time in seconds).
+/**
+ * What fit returns: the epoch numbers and, per metric, one value per epoch
+ * (loss, accuracy, val_loss, val_accuracy, and the epoch's wall time in seconds).
+ */
 export class History {
   readonly epoch: number[] = [];
   readonly history: Record<string, number[]> = {};
 
-  // A history continued from an earlier run's: its epochs first, then this one's.
+  /** A history continued from an earlier run's: its epochs first, then this one's. */
   static concat(before: Record<string, number[]>, after: History): History {
     const h = new History();
     const n = (before.loss ?? []).length;
@@ -64,8 +66,10 @@ export async function callAll(callbacks: Callback[], event: keyof Callback, ...a
   }
 }
 
-// Keras's LearningRateScheduler: sets the optimizer's rate at the start of each epoch to
-// schedule(epoch, current rate).
+/**
+ * Keras's LearningRateScheduler: sets the optimizer's rate at the start of each epoch to
+ * schedule(epoch, current rate).
+ */
 export class LearningRateScheduler implements Callback {
   private model?: CallbackModel;
   constructor(private readonly schedule: (epoch: number, lr: number) => number) {
@@ -82,7 +86,7 @@ export class LearningRateScheduler implements Callback {
   }
 }
 
-// Whether `value` improves on `best` for a monitored quantity (lower losses, higher accuracies).
+/** Whether `value` improves on `best` for a monitored quantity (lower losses, higher accuracies). */
 export function improves(monitor: string, mode: 'auto' | 'min' | 'max', value: number, best: number, minDelta = 0): boolean {
   const max = mode === 'max' || (mode === 'auto' && /acc/.test(monitor));
   return max ? value > best + minDelta : value < best - minDelta;
@@ -101,7 +105,7 @@ export interface EarlyStoppingArgs {
   restoreBestWeights?: boolean;
 }
 
-// Keras's EarlyStopping.
+/** Keras's EarlyStopping. */
 export class EarlyStopping implements Callback {
   private model?: CallbackModel;
   private best = NaN;

@@ -8,8 +8,10 @@ export interface Dataset {
   readonly size: number;           // samples
   readonly sampleShape: number[];  // one sample's input shape, e.g. [64, 64, 3]
   readonly classes: number;        // label width (one-hot)
-  // Writes the inputs of samples `indices` (row after row) into x, and their one-hot labels
-  // into y when given. `epoch` and `seed` are for datasets that augment their samples.
+  /**
+   * Writes the inputs of samples `indices` (row after row) into x, and their one-hot labels
+   * into y when given. `epoch` and `seed` are for datasets that augment their samples.
+   */
   read(indices: ArrayLike<number>, x: Float32Array, y?: Float32Array, context?: ReadContext): void;
 }
 
@@ -23,7 +25,7 @@ export function isDataset(v: unknown): v is Dataset {
   return !!v && typeof v === 'object' && typeof (v as Dataset).read === 'function' && typeof (v as Dataset).size === 'number';
 }
 
-// Inputs x (N, ...sample) and labels y (N, classes) as a dataset.
+/** Inputs x (N, ...sample) and labels y (N, classes) as a dataset. */
 export class TensorDataset implements Dataset {
   readonly size: number;
   readonly sampleShape: number[];
@@ -48,7 +50,7 @@ export class TensorDataset implements Dataset {
   }
 }
 
-// The samples of `data` at `indices`, in that order (fit's validationSplit, and the like).
+/** The samples of `data` at `indices`, in that order (fit's validationSplit, and the like). */
 export class SubsetDataset implements Dataset {
   constructor(readonly data: Dataset, readonly indices: Uint32Array) {}
   get size(): number { return this.indices.length; }

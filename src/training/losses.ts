@@ -7,19 +7,23 @@ import type { KernelExports } from '../kernels/index.js';
 
 export interface Loss {
   readonly className: string;
-  // Whether the model outputs logits; otherwise its output layer applies the softmax, and the
-  // training step reads the logits that layer was fed (fused, as TensorFlow does).
+  /**
+   * Whether the model outputs logits; otherwise its output layer applies the softmax, and the
+   * training step reads the logits that layer was fed (fused, as TensorFlow does).
+   */
   readonly fromLogits: boolean;
   readonly labelSmoothing: number;
-  // Labels of one batch [rows, K], in place, as the loss sees them (label smoothing).
+  /** Labels of one batch [rows, K], in place, as the loss sees them (label smoothing). */
   prepareLabels(labels: Float32Array, K: number): void;
-  // The training kernel: writes the gradient of (sum of row losses) x scale with respect to the
-  // logits [rows, K] to `dlogits`, the probabilities to `probs`; returns the sum of row losses x scale.
+  /**
+   * The training kernel: writes the gradient of (sum of row losses) x scale with respect to the
+   * logits [rows, K] to `dlogits`, the probabilities to `probs`; returns the sum of row losses x scale.
+   */
   forwardBackward(k: KernelExports, logits: number, labels: number, rows: number, K: number, scale: number, probs: number, dlogits: number): number;
-  // Mean loss of model outputs (probabilities, or logits when fromLogits) against labels.
+  /** Mean loss of model outputs (probabilities, or logits when fromLogits) against labels. */
   evaluate(outputs: Float32Array, labels: Float32Array, n: number, K: number): number;
   getConfig(): Record<string, unknown>;
-  // The name compile() was given, when it was given one.
+  /** The name compile() was given, when it was given one. */
   readonly name?: string;
 }
 
@@ -30,7 +34,7 @@ export interface CategoricalCrossentropyArgs {
   labelSmoothing?: number;
 }
 
-// Softmax cross-entropy, the mean over the batch: Keras's CategoricalCrossentropy.
+/** Softmax cross-entropy, the mean over the batch: Keras's CategoricalCrossentropy. */
 export class CategoricalCrossentropy implements Loss {
   readonly className = 'CategoricalCrossentropy';
   readonly fromLogits: boolean;
@@ -90,8 +94,10 @@ export const losses = {
   categoricalCrossentropy: (args?: CategoricalCrossentropyArgs) => new CategoricalCrossentropy(args),
 };
 
-// What compile() takes: a loss object, or a name: "categoricalCrossentropy" (a softmax output
-// layer, Keras's default pairing) or "softmaxCrossEntropy" (a model that outputs logits).
+/**
+ * What compile() takes: a loss object, or a name: "categoricalCrossentropy" (a softmax output
+ * layer, Keras's default pairing) or "softmaxCrossEntropy" (a model that outputs logits).
+ */
 export type LossSpec = 'categoricalCrossentropy' | 'categorical_crossentropy' | 'softmaxCrossEntropy' | Loss;
 
 export function getLoss(spec: unknown): Loss {
@@ -101,7 +107,7 @@ export function getLoss(spec: unknown): Loss {
   throw new ArgumentError(`unknown loss ${describe(spec)} (expected "categoricalCrossentropy", "softmaxCrossEntropy" or a loss object)`);
 }
 
-// A loss as Keras's training_config keeps it: its name, or {className, config}.
+/** A loss as Keras's training_config keeps it: its name, or {className, config}. */
 export function serializeLoss(loss: Loss): string | { className: string; config: Record<string, unknown> } {
   return loss.name ?? { className: loss.className, config: loss.getConfig() };
 }
@@ -114,7 +120,7 @@ export function lossFromConfig(cfg: unknown): Loss {
   throw new ArgumentError(`unknown loss ${describe(cfg)} (expected CategoricalCrossentropy)`);
 }
 
-// Softmax of each row of [n, K] logits, in double precision.
+/** Softmax of each row of [n, K] logits, in double precision. */
 export function softmaxRows(logits: Float32Array, K: number): Float32Array {
   const out = new Float32Array(logits.length);
   for (let r = 0; r < logits.length / K; r++) {

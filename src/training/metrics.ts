@@ -18,21 +18,21 @@ export function argmaxRow(a: ArrayLike<number>, row: number, K: number): number 
   return best;
 }
 
-// Number of rows whose largest prediction is at the largest label (categorical accuracy).
+/** Number of rows whose largest prediction is at the largest label (categorical accuracy). */
 export function countCorrect(pred: ArrayLike<number>, labels: ArrayLike<number>, n: number, K: number): number {
   let correct = 0;
   for (let i = 0; i < n; i++) if (argmaxRow(pred, i, K) === argmaxRow(labels, i, K)) correct++;
   return correct;
 }
 
-// counts[true][predicted] over n rows.
+/** counts[true][predicted] over n rows. */
 export function confusionMatrix(pred: ArrayLike<number>, labels: ArrayLike<number>, n: number, K: number): number[][] {
   const m = Array.from({ length: K }, () => new Array<number>(K).fill(0));
   for (let i = 0; i < n; i++) m[argmaxRow(labels, i, K)][argmaxRow(pred, i, K)]++;
   return m;
 }
 
-// Accuracy of each true class (NaN for a class with no rows).
+/** Accuracy of each true class (NaN for a class with no rows). */
 export function perClassAccuracy(confusion: number[][]): number[] {
   return confusion.map((row, k) => row[k] / row.reduce((a, b) => a + b, 0));
 }

@@ -14,14 +14,14 @@ export interface Optimizer {
   readonly className: string;
   readonly slotNames: string[]; // per-parameter state vectors, e.g. m and v
   iterations: number;
-  // A fixed rate, or a schedule of the step count.
+  /** A fixed rate, or a schedule of the step count. */
   learningRate: number | LearningRateSchedule;
-  // Advances the step counter and returns what the update kernel needs for this step.
+  /** Advances the step counter and returns what the update kernel needs for this step. */
   nextUpdate(): OptimizerUpdate;
   getConfig(): Record<string, unknown>;
 }
 
-// The rate for the update after `step` earlier ones.
+/** The rate for the update after `step` earlier ones. */
 export function rateAt(lr: number | LearningRateSchedule, step: number): number {
   return typeof lr === 'number' ? lr : lr.at(step);
 }
@@ -37,14 +37,16 @@ function rate(v: RateSpec | undefined, fallback: number): number | LearningRateS
 
 const serializeRate = (lr: number | LearningRateSchedule) => (typeof lr === 'number' ? lr : { className: lr.className, config: lr.getConfig() });
 
-// Where an update reads or writes n floats: the parameters and their state vectors (`slots`).
+/** Where an update reads or writes n floats: the parameters and their state vectors (`slots`). */
 export interface UpdateVectors {
   readonly p: number;
   readonly slots: readonly number[];
 }
 
-// Applies one update to n floats: reads the parameters and state vectors of `from` and the
-// gradients g, writes their new values to `to` (which may be `from`: in place).
+/**
+ * Applies one update to n floats: reads the parameters and state vectors of `from` and the
+ * gradients g, writes their new values to `to` (which may be `from`: in place).
+ */
 export function applyUpdate(k: KernelExports, u: OptimizerUpdate, from: UpdateVectors, g: number, to: UpdateVectors, n: number): void {
   if (n <= 0) return;
   if (u.kind === 'adam' || u.kind === 'adamw') {
@@ -81,7 +83,7 @@ export interface AdamArgs {
   epsilon?: number;
 }
 
-// Adam with Keras's defaults and update form (epsilon added to sqrt(v), bias correction in the rate).
+/** Adam with Keras's defaults and update form (epsilon added to sqrt(v), bias correction in the rate). */
 export class Adam implements Optimizer {
   readonly className: string = 'Adam';
   readonly slotNames = ['m', 'v'];
@@ -116,8 +118,10 @@ export interface AdamWArgs extends AdamArgs {
   weightDecay?: number;
 }
 
-// Adam with decoupled weight decay (Loshchilov and Hutter; Keras's AdamW): the decay shrinks every
-// trainable weight toward zero apart from the gradient's adaptive scaling.
+/**
+ * Adam with decoupled weight decay (Loshchilov and Hutter; Keras's AdamW): the decay shrinks every
+ * trainable weight toward zero apart from the gradient's adaptive scaling.
+ */
 export class AdamW extends Adam {
   override readonly className = 'AdamW';
   readonly weightDecay: number;
@@ -147,7 +151,7 @@ export interface SGDArgs {
   nesterov?: boolean;
 }
 
-// Stochastic gradient descent with optional (Nesterov) momentum, Keras's form.
+/** Stochastic gradient descent with optional (Nesterov) momentum, Keras's form. */
 export class SGD implements Optimizer {
   readonly className = 'SGD';
   readonly slotNames = ['momentum'];

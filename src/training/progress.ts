@@ -10,7 +10,7 @@ export interface ProgressSink {
   isTTY: boolean;
 }
 
-// stdout in Node; the console in a page.
+/** stdout in Node; the console in a page. */
 export const stdoutSink: ProgressSink = platform.console;
 
 export function formatDuration(seconds: number): string {

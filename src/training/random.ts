@@ -1,6 +1,6 @@
 // Seeded randomness for training (shuffling): the same seed gives the same order everywhere.
 
-// mulberry32: a small, fast 32-bit generator with a full period; returns uniforms in [0, 1).
+/** mulberry32: a small, fast 32-bit generator with a full period; returns uniforms in [0, 1). */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
@@ -12,7 +12,7 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-// A permutation of 0..n-1 (Fisher-Yates).
+/** A permutation of 0..n-1 (Fisher-Yates). */
 export function permutation(n: number, random: () => number): Uint32Array {
   const p = new Uint32Array(n);
   for (let i = 0; i < n; i++) p[i] = i;

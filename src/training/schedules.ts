@@ -27,7 +27,7 @@ export interface CosineDecayArgs {
   warmupTarget?: number;
 }
 
-// Keras's CosineDecay (with its optional linear warm-up).
+/** Keras's CosineDecay (with its optional linear warm-up). */
 export class CosineDecay implements LearningRateSchedule {
   readonly className = 'CosineDecay';
   constructor(readonly args: CosineDecayArgs) {
@@ -47,7 +47,7 @@ export class CosineDecay implements LearningRateSchedule {
 
 export interface ExponentialDecayArgs { initialLearningRate: number; decaySteps: number; decayRate: number; staircase?: boolean }
 
-// Keras's ExponentialDecay: lr0 * rate ^ (step / decaySteps), floored when `staircase` (step decay).
+/** Keras's ExponentialDecay: lr0 * rate ^ (step / decaySteps), floored when `staircase` (step decay). */
 export class ExponentialDecay implements LearningRateSchedule {
   readonly className = 'ExponentialDecay';
   constructor(readonly args: ExponentialDecayArgs) {
@@ -64,7 +64,7 @@ export class ExponentialDecay implements LearningRateSchedule {
 
 export interface PiecewiseConstantDecayArgs { boundaries: number[]; values: number[] }
 
-// Keras's PiecewiseConstantDecay: values[i] while step <= boundaries[i] (step decay at set steps).
+/** Keras's PiecewiseConstantDecay: values[i] while step <= boundaries[i] (step decay at set steps). */
 export class PiecewiseConstantDecay implements LearningRateSchedule {
   readonly className = 'PiecewiseConstantDecay';
   constructor(readonly args: PiecewiseConstantDecayArgs) {
