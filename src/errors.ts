@@ -1,6 +1,7 @@
 // The errors simdnet throws, so that a program can catch one kind and let the others through.
 // Every message starts with "simdnet:" and names what was wrong and where.
 
+/** The base of every error simdnet throws; its message starts with "simdnet:". */
 export class SimdnetError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message.startsWith('simdnet') ? message : `simdnet: ${message}`, options);
@@ -37,6 +38,7 @@ export class WorkerFailure extends SimdnetError {
  */
 export class AbortedError extends SimdnetError {}
 
+/** Training stopped: the loss of a batch was NaN or infinite (the weights are left as they were before that step). */
 export class NonFiniteLossError extends SimdnetError {
   constructor(readonly loss: number, where = '') {
     super(`simdnet: the loss became ${loss}${where ? ` ${where}` : ''}; the weights, optimizer state and moving ` +

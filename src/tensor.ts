@@ -1,6 +1,7 @@
 import { ArgumentError } from './errors.js';
 // A dense float32 tensor in row-major (NHWC) order: what users pass to and get from models.
 
+/** A float32 array with a shape (row-major, batch first), as model inputs and outputs are. */
 export class Tensor {
   readonly data: Float32Array;
   readonly shape: number[];
@@ -27,11 +28,20 @@ export class Tensor {
     return new Tensor(this.data.subarray(start * row, end * row), [end - start, ...this.shape.slice(1)]);
   }
 
+  /** The shape and the first values, for logs. */
   toString(): string {
     return `Tensor(shape=[${this.shape.join(', ')}])`;
   }
 }
 
+/**
+ * A Tensor of `shape` from `data` (copied from an array, shared from a Float32Array); refuses a size that does not match.
+ *
+ * @example
+ * ```js
+ * const x = tensor(new Float32Array(2 * 64 * 64 * 3), [2, 64, 64, 3]);
+ * ```
+ */
 export function tensor(data: Float32Array | number[], shape: number[]): Tensor {
   return new Tensor(data instanceof Float32Array ? data : Float32Array.from(data), shape);
 }

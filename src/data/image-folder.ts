@@ -22,6 +22,7 @@ const join = (...parts: string[]) => files.join(...parts);
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png'];
 
+/** Options of loadImageFolder. */
 export interface ImageFolderOptions {
   /** Height and width every image is resized to: `n` or `[height, width]`. Default 64. */
   imageSize?: number | [number, number];
@@ -41,6 +42,7 @@ export interface ImageFolderOptions {
   signal?: AbortSignal;
 }
 
+/** What loadImageFolder returns: the images, and the files it skipped with the reason. */
 export interface LoadedImageFolder {
   images: ImageSet;
   skipped: { file: string; reason: string }[];

@@ -9,6 +9,7 @@ import type { Dataset, ReadContext } from '../training/dataset.js';
 import { resizeRgb } from './images.js';
 import { augmentImage, checkAugmentation, type AugmentationOptions } from './augmentation.js';
 
+/** Labeled images kept as uint8 pixels, read as float32 in [0, 1] a batch at a time: a Dataset for fit, evaluate and predict. */
 export class ImageSet implements Dataset {
   readonly size: number;
   readonly sampleShape: number[];
@@ -135,6 +136,7 @@ class AugmentedImages implements Dataset {
   }
 }
 
+/** Labels (class indices) as a one-hot (N, classes) tensor. */
 export function oneHot(labels: Int32Array, classes: number): Tensor {
   const y = new Float32Array(labels.length * classes);
   for (let i = 0; i < labels.length; i++) y[i * classes + labels[i]] = 1;

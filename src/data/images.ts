@@ -10,6 +10,7 @@ import { isFileSource, sourceBytes, sourceName, type FileSource } from '../io/fi
 import { unitFloatsFromBytes } from '../kernels/unit-floats.js';
 import { Tensor } from '../tensor.js';
 
+/** A decoded image: RGB bytes, row-major. */
 export interface RgbImage { width: number; height: number; data: Uint8Array } // RGB, row-major
 
 /**

@@ -17,6 +17,7 @@ export const SIGNS_FILES = ['train_signs.h5', 'test_signs.h5'];
 /** Kept for programs written against the first API: the sets are ImageSets (x, y, labels). */
 export type LabeledImages = ImageSet;
 
+/** The SIGNS training and test sets (1080 and 120 images of 64x64, six classes). */
 export interface SignsData {
   train: ImageSet;
   test: ImageSet;

@@ -15,6 +15,7 @@ export interface LayerConfig {
   inboundNodes: string[];
 }
 
+/** A model's architecture as Keras's functional config (camelCase keys): Model.getConfig and Model.fromConfig. */
 export interface ModelConfig {
   className: 'Model';
   config: { name: string; layers: LayerConfig[]; inputLayers: string[]; outputLayers: string[] };

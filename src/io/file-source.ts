@@ -5,6 +5,7 @@ import { platform } from '#platform';
 import { ArgumentError, FileError } from '../errors.js';
 import type { FileErrorKind } from '../platform/platform.js';
 
+/** A file as a path (Node, Bun, Deno) or as its bytes (any platform; a page's File is a Blob). */
 export type FileSource = string | Uint8Array | ArrayBuffer | Blob;
 
 /** What messages call the file: its path, a File's name, or `fallback`. */

@@ -209,6 +209,7 @@ function graphOf(cfg: ModelConfig, path: string): { name: string; graph: Graph }
 
 export interface LoadedModel { model: Model; training?: TrainingState }
 
+/** Options of loadModel. */
 export interface LoadModelOptions {
   /** The kernels and memory to use. Default: the model's own. */
   runtime?: Runtime;
@@ -286,6 +287,7 @@ function trainingState(v: unknown, path: string): TrainingState | undefined {
   return t;
 }
 
+/** Options of loadWeights. */
 export interface LoadWeightsOptions {
   /** Match weights by layer name, and load only the layers the file has (Keras's by_name). Default false: every weight must be there. */
   byName?: boolean;

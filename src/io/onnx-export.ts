@@ -25,6 +25,7 @@ export interface OnnxContext {
   readonly layer: Layer;
   readonly inputs: Value[];
   readonly opset: number;
+  /** The values of the layer's weight `name` (`kernel`, `bias`, ...). */
   weight(name: string): Float32Array;
   /** Adds an initializer (constant) and returns its name. */
   constant(name: string, dims: number[], values: Float32Array | BigInt64Array): string;
@@ -32,6 +33,7 @@ export interface OnnxContext {
   node(opType: string, inputs: string[], attributes?: Record<string, number | number[] | string>, output?: string): string;
 }
 
+/** Writes one layer as ONNX nodes (registerOnnxExporter) and returns its output value. */
 export type LayerExporter = (ctx: OnnxContext) => Value;
 
 const exporters = new Map<string, LayerExporter>();
@@ -250,6 +252,7 @@ registerOnnxExporter('LayerNormalization', (ctx) => {
   return { name: y, rank: x.rank };
 });
 
+/** Options of exportOnnx and saveOnnx. */
 export interface OnnxExportOptions {
   /** The ONNX operator set. Default 13 (ONNX Runtime 1.8 and later). */
   opset?: number;

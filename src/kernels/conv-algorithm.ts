@@ -16,7 +16,9 @@ import { cached, machineKey, remember } from './tuning-cache.js';
 import type { Runtime } from './index.js';
 import { localKernels } from './wasm.js';
 
+/** How a convolution runs: im2col + GEMM, Winograd F(2x2,3x3) or F(4x4,3x3), or the direct kernel. */
 export type ConvAlgorithm = 'im2col' | 'winograd' | 'winograd4x4' | 'direct';
+/** A forced algorithm, or 'auto': measured per layer shape on this machine (the default). */
 export type ConvAlgorithmChoice = ConvAlgorithm | 'auto';
 const CHOICES: readonly ConvAlgorithmChoice[] = ['auto', 'im2col', 'winograd', 'winograd4x4', 'direct'];
 

@@ -9,6 +9,7 @@ import { ArgumentError, describe } from '../errors.js';
 import type { Runtime } from './index.js';
 import { cached, machineKey, remember } from './tuning-cache.js';
 
+/** The GEMM's cache blocking: row tile, and the panel sizes of A and B (setGemmBlocking). */
 export interface GemmBlocking {
   /** Rows of the register tile: 4, 5 or 6 (gemm_4x8, gemm_5x8, gemm_6x8). */
   mr: number;

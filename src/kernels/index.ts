@@ -12,6 +12,7 @@ export { Arena } from './arena.js';
 // 64 KiB: stays in L2 between the copy and the scan.
 const CHECK_CHUNK_FLOATS = 16384;
 
+/** The WebAssembly kernels and their memory: one per model by default; models given the same runtime share it. */
 export class Runtime {
   readonly k: KernelExports;
   readonly arena: Arena;
@@ -24,14 +25,17 @@ export class Runtime {
     this.gemmWorkspace = this.arena.alloc(this.k.gemm_workspace_bytes());
   }
 
+  /** Instantiates the kernels: the relaxed-SIMD build where the runtime has it, else plain SIMD ('auto', the default). */
   static create(options: { variant?: KernelVariant | 'auto'; memory?: WebAssembly.Memory } = {}): Runtime {
     return new Runtime(chooseVariant(options.variant), options.memory ?? createMemory());
   }
 
+  /** A float32 view of `n` values at byte offset `ptr` of the kernels' memory (valid until the memory grows). */
   f32(ptr: number, n: number): Float32Array {
     return new Float32Array(this.memory.buffer, ptr, n);
   }
 
+  /** A float64 view of `n` values at byte offset `ptr` of the kernels' memory (valid until the memory grows). */
   f64(ptr: number, n: number): Float64Array {
     return new Float64Array(this.memory.buffer, ptr, n);
   }

@@ -8,6 +8,7 @@ abstract class GlobalPooling2D extends Layer {
   }
   getConfig() { return { name: this.name }; }
   override needsInputsForBackward(): boolean { return false; }
+  /** Positions per image (H·W) and channels. */
   protected dims(): [number, number] {
     const [H, W, C] = this.inputShapes[0];
     return [H * W, C];

@@ -6,10 +6,12 @@ import { ArgumentError, describe } from '../errors.js';
 
 export type InitializerName = 'glorotUniform' | 'zeros' | 'ones';
 
+/** Makes a weight's initial values from its name and shape (Keras's initializers). */
 export interface Initializer {
   readonly className: string;
   /** Values for a weight of `shape`, whose Keras-style full name is `name` (e.g. "conv1/kernel"). */
   init(name: string, shape: number[]): Float32Array;
+  /** Keras's initializer config, for model files. */
   getConfig(): Record<string, unknown>;
 }
 
@@ -52,6 +54,7 @@ export function fans(shape: number[]): [number, number] {
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
+/** Glorot (Xavier) uniform: U(-l, l) with l = sqrt(6 / (fanIn + fanOut)), Keras's default for kernels; values are a hash of (seed, weight name, index). */
 export class GlorotUniform implements Initializer {
   readonly className = 'GlorotUniform';
   constructor(readonly seed = 0) {}
@@ -61,6 +64,7 @@ export class GlorotUniform implements Initializer {
     // Seed 0 gives exactly the goldens' portable initializer.
     return hashUniform(this.seed === 0 ? name : `${name}#${this.seed}`, size(shape), -limit, limit);
   }
+  /** Keras's config: the seed. */
   getConfig() { return { seed: this.seed }; }
 }
 
@@ -72,10 +76,15 @@ export class Constant implements Initializer {
   getConfig() { return this.className === 'Constant' ? { value: this.value } : {}; }
 }
 
+/** The initializers by their Keras names: `initializers.glorotUniform({ seed: 1 })`, `zeros()`, `ones()`, `constant({ value })`. */
 export const initializers = {
+  /** Glorot uniform. Default seed 0 (the goldens' portable initializer). */
   glorotUniform: (args: { seed?: number } = {}) => new GlorotUniform(args.seed ?? 0),
+  /** All zeros (Keras's default for biases). */
   zeros: () => new Constant(0, 'Zeros'),
+  /** All ones (batch norm's gamma and moving variance). */
   ones: () => new Constant(1, 'Ones'),
+  /** Every value `value`. */
   constant: (args: { value: number }) => new Constant(args.value),
 };
 

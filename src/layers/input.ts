@@ -2,6 +2,7 @@ import { ArgumentError, describe } from '../errors.js';
 import { Layer, SymbolicTensor, uniqueName, type LayerBuffers, type Shape, type StepContext } from './layer.js';
 import { registerLayer } from './registry.js';
 
+/** Options of `input()`: the shape of one sample. */
 export interface InputArgs {
   /** The shape of one sample, without the batch: `[64, 64, 3]` for a 64x64 RGB image. Required. */
   shape: Shape;

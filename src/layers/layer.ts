@@ -9,6 +9,7 @@ import type { Initializer } from './initializers.js';
 /** A shape without the batch dimension, e.g. [64, 64, 3]. */
 export type Shape = number[];
 
+/** The number of values in a tensor of `shape`. */
 export const sizeOf = (shape: Shape): number => shape.reduce((a, b) => a * b, 1);
 
 /** A tensor in a model under construction: it knows its shape and the layer that produces it. */
@@ -90,6 +91,7 @@ function snakeCase(className: string): string {
   return className.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z])([A-Z][a-z])/g, '$1_$2').toLowerCase();
 }
 
+/** What every layer's constructor takes besides its own options. */
 export interface LayerArgs {
   /** The layer's name, unique in a model. Default: the class in snake case with a counter, as Keras names layers (`conv2d_3`). */
   name?: string;
@@ -148,6 +150,7 @@ export abstract class Layer {
     return this.output;
   }
 
+  /** Declares a weight of `shape` (called by build), trainable unless the layer is frozen. */
   protected addWeight(name: string, shape: Shape, initializer: Initializer, trainable = true): void {
     this.weights.push({ name, fullName: `${this.name}/${name}`, shape, size: sizeOf(shape), trainable: trainable && this.trainable, initializer });
   }
@@ -155,19 +158,24 @@ export abstract class Layer {
   /** Defines the weights, once the input shapes are known. */
   protected build(_inputShapes: Shape[]): void {}
 
+  /** The output's shape (without the batch) for inputs of these shapes; refuses shapes the layer cannot take. */
   abstract computeOutputShape(inputShapes: Shape[]): Shape;
 
   /** Keras's layer config (camelCase keys), enough to rebuild the layer with fromConfig. */
   abstract getConfig(): Record<string, unknown>;
 
+  /** The number of weight values, trainable or not (Keras's count_params). */
   countParams(): number {
     return this.weights.reduce((s, w) => s + w.size, 0);
   }
 
-  /** Planning: what must survive from forward to backward, and how much scratch a step needs. */
+  /** Planning: whether backward reads the layer's inputs (kept from forward). Default true. */
   needsInputsForBackward(): boolean { return true; }
+  /** Planning: whether backward reads the layer's output (kept from forward). Default false. */
   needsOutputForBackward(): boolean { return false; }
+  /** Bytes the layer keeps from forward to backward for a shard of `rows` samples (LayerBuffers.state). Default 0. */
   stateBytes(_rows: number, _training: boolean): number { return 0; }
+  /** Bytes of scratch one pass needs for `rows` samples (StepContext.scratch, shared by all layers). Default 0. */
   scratchBytes(_rows: number, _training: boolean): number { return 0; }
   /**
    * For a layer with more than one kernel for its op: the one to run on this machine for shards
@@ -179,6 +187,7 @@ export abstract class Layer {
    * combines at most.
    */
   reductions(): number { return 0; }
+  /** The most float64 pairs one of those reductions combines (batch norm: its channels). Default 0. */
   reductionWidth(): number { return 0; }
   /** A ReLU layer whose only reader folds it in (below) is not run: the step skips it. */
   computesOnlyRelu(): boolean { return false; }
@@ -195,7 +204,9 @@ export abstract class Layer {
   /** Multiply-adds per sample of the forward pass (the FLOP counter's figure: 2 FLOPs each). */
   multiplyAdds(): number { return 0; }
 
+  /** Computes the output of one shard from its inputs (b.inputs -> b.output), keeping what backward needs in b.state. */
   abstract forward(ctx: StepContext, b: LayerBuffers): StepWork;
+  /** From the output's gradient (b.dOutput): the weights' gradients (b.grads) and the inputs' (b.dInputs, 0 where none is needed). */
   abstract backward(ctx: StepContext, b: LayerBuffers): StepWork;
 }
 

@@ -25,6 +25,7 @@ abstract class Pooling2D extends Layer {
     if (this.padding !== 'valid' && this.padding !== 'same') throw new ArgumentError(`layer "${this.name}": padding must be "valid" or "same"`);
   }
 
+  /** The window's input and output sizes and its padding. */
   protected geometry() {
     const [H, W, C] = this.inputShapes[0];
     return { H, W, C, ...window2d(H, W, this.poolSize, this.poolSize, this.strides, this.padding) };

@@ -5,19 +5,23 @@
 import { ArgumentError } from '../errors.js';
 import type { Layer } from './layer.js';
 
+/** A layer class as the registry knows it: its Keras class name and a constructor from its config. */
 export interface LayerClass {
   readonly className: string;
+  /** A layer from its config (getConfig's output). */
   fromConfig(config: Record<string, unknown>): Layer;
 }
 
 const classes = new Map<string, LayerClass>();
 
+/** Makes a layer class known to Model.fromConfig and to model files (every simdnet layer registers itself; so does a custom layer). */
 export function registerLayer(cls: LayerClass): void {
   const known = classes.get(cls.className);
   if (known && known !== cls) throw new ArgumentError(`two layer classes are registered as "${cls.className}"`);
   classes.set(cls.className, cls);
 }
 
+/** The registered class named `className`; refuses an unknown one, listing the known. */
 export function layerClass(className: string, where = 'the model config'): LayerClass {
   const cls = classes.get(className);
   if (!cls) {
@@ -27,6 +31,7 @@ export function layerClass(className: string, where = 'the model config'): Layer
   return cls;
 }
 
+/** The class names of every registered layer, sorted. */
 export function registeredLayers(): string[] {
   return [...classes.keys()].sort();
 }

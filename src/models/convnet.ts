@@ -13,8 +13,10 @@ import { MaxPooling2D } from '../layers/pooling2d.js';
 import { Model } from './model.js';
 import type { TutorialModelArgs } from './tutorial-model-args.js';
 
+/** Options of convNet. */
 export type ConvNetArgs = TutorialModelArgs;
 
+/** The tutorial's 3-layer ConvNet (part 1): CONV 4x4x8 same, ReLU, max pool 8; CONV 2x2x16 same, ReLU, max pool 4; flatten; dense to the classes (logits). */
 export function convNet(args: ConvNetArgs = {}): Model {
   const seed = args.seed ?? 0;
   const glorot = initializers.glorotUniform({ seed });

@@ -22,6 +22,7 @@ import { ZeroPadding2D } from '../layers/zero-padding2d.js';
 import { Model } from './model.js';
 import type { TutorialModelArgs } from './tutorial-model-args.js';
 
+/** Options of mobileNetV2, Keras applications' arguments (input shape default [64, 64, 3], 6 classes: SIGNS). */
 export interface MobileNetV2Args extends TutorialModelArgs {
   /** Width multiplier: every layer's filters scaled by it (Keras offers 0.35, 0.5, 0.75, 1.0, 1.3, 1.4). Default 1.0. */
   alpha?: number;
@@ -96,6 +97,14 @@ const BLOCKS: [number, number, number][] = [
   [320, 1, 6],
 ];
 
+/**
+ * MobileNetV2 as Keras applications builds it, with its layer names; untrained (seeded Glorot weights).
+ *
+ * @example
+ * ```js
+ * const model = mobileNetV2({ inputShape: [96, 96, 3], alpha: 0.35, classes: 6 });
+ * ```
+ */
 export function mobileNetV2(args: MobileNetV2Args = {}): Model {
   const alpha = args.alpha ?? 1.0;
   if (typeof alpha !== 'number' || !(alpha > 0 && alpha <= 4)) throw new ArgumentError(`mobileNetV2: alpha must be a number in (0, 4], got ${describe(args.alpha)}`);

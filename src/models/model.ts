@@ -22,6 +22,7 @@ import { ProgressBar, stdoutSink, type ProgressSink } from '../training/progress
 import { permutation, seededRandom } from '../training/random.js';
 import { summaryText } from './summary.js';
 
+/** What `new Model` takes: the functional API's input and output tensors. */
 export interface ModelArgs {
   /** The input tensor, from `input({shape})`. Required. */
   inputs: SymbolicTensor;
@@ -35,6 +36,7 @@ export interface ModelArgs {
   initialize?: boolean;
 }
 
+/** Options of Model.compile. */
 export interface CompileArgs {
   /** `'adam'`, `'sgd'` (with their defaults) or an optimizer object. Required. */
   optimizer: 'adam' | 'sgd' | Optimizer;
@@ -113,6 +115,17 @@ const DEFAULT_DETERMINISTIC_SHARDS = 4;
  */
 export const MAX_THREADS = 64;
 
+/**
+ * A model of layers (Keras's functional API): compile, fit, evaluate, predict, summary, save.
+ *
+ * @example
+ * ```js
+ * const x = input({ shape: [64, 64, 3] });
+ * const y = new Dense({ units: 6, activation: 'softmax' }).apply(new Flatten().apply(x));
+ * const model = new Model({ inputs: x, outputs: y });
+ * model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+ * ```
+ */
 export class Model {
   readonly name: string;
   readonly graph: Graph;
@@ -189,6 +202,7 @@ export class Model {
     this.names = [...names];
   }
 
+  /** The architecture (Keras's functional config), which Model.fromConfig rebuilds. */
   getConfig(): ModelConfig {
     return graphConfig(this.name, this.graph);
   }
@@ -202,12 +216,14 @@ export class Model {
     return this.graph.outputLayer.outputActivation === 'softmax';
   }
 
+  /** The layer named `name`; refuses a name the model does not have. */
   getLayer(name: string): Layer {
     const l = this.layers.find((x) => x.name === name);
     if (!l) throw new ArgumentError(`no layer named "${name}" in model "${this.name}"`);
     return l;
   }
 
+  /** The number of weight values, trainable or not. */
   countParams(): number {
     return this.layout.countParams().total;
   }
@@ -259,6 +275,7 @@ export class Model {
     for (const [offset, data] of staged) this.core.runtime.f32(this.core.params + 4 * offset, data.length).set(data);
   }
 
+  /** Sets the optimizer, the loss and the metrics, as Keras's compile. */
   compile(args: CompileArgs): void {
     this.betweenSteps('compile');
     if (!args || typeof args !== 'object') throw new ArgumentError('compile takes {optimizer, loss, metrics}');
@@ -301,6 +318,7 @@ export class Model {
     return out;
   }
 
+  /** Restores an optimizer state of getOptimizerState (a resumed run), at step `iterations`. */
   setOptimizerState(state: Record<string, Float32Array>, iterations: number): void {
     this.betweenSteps('setOptimizerState');
     if (!this.optimizer) throw new ArgumentError('compile the model before restoring optimizer state');

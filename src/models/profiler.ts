@@ -13,8 +13,10 @@ import type { Model } from './model.js';
 /** `kernel`: the kernel the layer chose, for layers that choose one (a convolution's algorithm). */
 export interface LayerTime { layer: string; type: string; phase: 'forward' | 'backward'; ms: number; kernel?: string }
 export interface KernelTime { kernel: string; calls: number; ms: number }
+/** One measured training step: its time, and the time of every layer's pass and of every kernel. */
 export interface StepProfile { totalMs: number; loss: number; layers: LayerTime[]; kernels: KernelTime[] }
 
+/** Options of profileTrainingStep. */
 export interface ProfileOptions {
   /**
    * Unmeasured steps before the measured one. A kernel's first call compiles it (5 ms for max
@@ -24,6 +26,7 @@ export interface ProfileOptions {
   warmupSteps?: number;
 }
 
+/** Times one training step on one thread, layer by layer and kernel by kernel (the weights are restored after). */
 export async function profileTrainingStep(model: Model, x: Tensor, y: Tensor, options: ProfileOptions = {}): Promise<StepProfile> {
   return model.exclusive(() => profile(model, x, y, options.warmupSteps ?? 3));
 }

@@ -6,6 +6,7 @@ import { chooseVariant, compileKernels, createMemory, instantiateKernels, type K
 import { ISOLATION_NOTE } from './isolation.js';
 import { defaultThreads } from './model.js';
 
+/** What runtimeInfo reports: the runtime, kernel build, threads and (optionally) the SIMD peak. */
 export interface RuntimeInfo {
   /** 'node' (Node, Bun, Deno) or 'browser'. */
   platform: 'node' | 'browser';

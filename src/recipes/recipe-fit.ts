@@ -21,6 +21,7 @@ export function holdOut(train: ImageSet, fraction: number, seed: number): { trai
   return { validation: train.subset(order.subarray(cut)), train: train.subset(order.subarray(0, cut)) };
 }
 
+/** Options of fitRecipe. */
 export interface RecipeFitOptions {
   epochs: number;
   /** Epochs already trained (a resumed run). Default 0. */
@@ -39,9 +40,11 @@ export interface RecipeFitOptions {
   signal?: AbortSignal;
   /** After each full epoch (not one cut short by the signal). */
   onEpochEnd?: (epoch: number, logs: Logs) => void | Promise<void>;
+  /** Called after every batch (progress). */
   onBatchEnd?: (batch: number, logs: Logs) => void | Promise<void>;
 }
 
+/** What fitRecipe returns: the history, and which epoch's weights were kept. */
 export interface RecipeFitResult {
   history: History;
   /** The epoch whose weights were kept (the best on the validation set), if one was picked. */
@@ -49,6 +52,7 @@ export interface RecipeFitResult {
   stopped: boolean;
 }
 
+/** Trains `model` as a recipe's settings say: augmentation, validation hold-out and best-epoch selection, precise batch norm. */
 export async function fitRecipe(model: Model, train: ImageSet, settings: Settings, o: RecipeFitOptions): Promise<RecipeFitResult> {
   let best: { accuracy: number; epoch: number; weights: Record<string, Float32Array> } | undefined;
   const stop = () => { model.stopTraining = true; };

@@ -12,6 +12,7 @@ import { CosineDecay } from '../training/schedules.js';
 import { MILD_AUGMENTATION, type AugmentationOptions } from '../data/augmentation.js';
 import type { TrainingSettings } from '../training/settings.js';
 
+/** A model with the settings it is trained with (the CLI's --model and --recipe). */
 export interface Recipe {
   name: 'convnet' | 'resnet50' | 'mobilenetv2';
   title: string;
@@ -35,6 +36,7 @@ export interface Settings extends TrainingSettings {
   augmentation?: AugmentationOptions;
 }
 
+/** The tutorial's settings: no augmentation, schedule, smoothing, decay or dropout. */
 export const TUTORIAL: Settings = {
   augment: false, schedule: 'none', warmupEpochs: 0, labelSmoothing: 0, weightDecay: 0, dropout: 0, preciseBn: false, validationSplit: 0, epochs: 0,
 };
@@ -53,6 +55,7 @@ const builder = (make: (args: TutorialModelArgs & { alpha?: number }) => Model) 
   dropout: shape.dropout, standardizeImages: shape.standardizeImages, alpha: shape.alpha,
 });
 
+/** The recipes by model name: `convnet`, `resnet50`, `mobilenetv2`. */
 export const recipes: Record<string, Recipe> = {
   convnet: {
     name: 'convnet', title: '3-layer ConvNet (part 1)', builds: (n) => n === 'ConvNet', build: builder(convNet),

@@ -21,6 +21,7 @@ import { softmaxRows } from '../training/losses.js';
 import { VERSION } from '../version.js';
 import { Batcher, OverloadedError, type BatcherOptions } from './batcher.js';
 
+/** Options of serve(): where to listen and how to batch. */
 export interface ServeOptions extends BatcherOptions {
   /** TCP port; 0 picks a free one. Default 8080. */
   port?: number;
@@ -32,6 +33,7 @@ export interface ServeOptions extends BatcherOptions {
   maxBodyBytes?: number;
 }
 
+/** A running prediction server: its address, and close() to drain and stop it. */
 export interface Server {
   /** http://host:port */
   readonly url: string;

@@ -3,6 +3,7 @@
 import { ArgumentError, describe } from '../errors.js';
 import type { Optimizer } from './optimizers.js';
 
+/** A pass's figures by name: loss, accuracy, val_loss, ... */
 export type Logs = Record<string, number>;
 
 /** What a callback may do to the model it is given (Model has all of this). */
@@ -13,14 +14,21 @@ export interface CallbackModel {
   setWeights(weights: Record<string, Float32Array>): void;
 }
 
+/** Hooks called during fit, as Keras's callbacks (every method optional). */
 export interface Callback {
   /** Called by fit before training, with the model being trained. */
   setModel?(model: CallbackModel): void;
+  /** Before the first epoch. */
   onTrainBegin?(logs?: Logs): void | Promise<void>;
+  /** After the last epoch, with its logs. */
   onTrainEnd?(logs?: Logs): void | Promise<void>;
+  /** Before each epoch. */
   onEpochBegin?(epoch: number, logs?: Logs): void | Promise<void>;
+  /** After each epoch, with its loss and metrics (and the validation ones). */
   onEpochEnd?(epoch: number, logs?: Logs): void | Promise<void>;
+  /** Before each batch. */
   onBatchBegin?(batch: number, logs?: Logs): void | Promise<void>;
+  /** After each batch, with its loss. */
   onBatchEnd?(batch: number, logs?: Logs): void | Promise<void>;
 }
 
@@ -43,15 +51,18 @@ export class History {
     return h;
   }
 
+  /** Adds an epoch's logs. */
   record(epoch: number, logs: Logs): void {
     this.epoch.push(epoch);
     for (const [k, v] of Object.entries(logs)) (this.history[k] ??= []).push(v);
   }
 
+  /** The history as JSON (epochs and each figure's list). */
   toJSON() {
     return { epoch: this.epoch, history: this.history };
   }
 
+  /** The history as CSV, one row per epoch. */
   toCSV(): string {
     const keys = Object.keys(this.history);
     const rows = this.epoch.map((e, i) => [String(e), ...keys.map((k) => String(this.history[k][i] ?? ''))].join(','));

@@ -4,6 +4,7 @@
 import { ArgumentError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 
+/** What fit, evaluate and predict read batches from: tensors (TensorDataset), image sets, or your own. */
 export interface Dataset {
   readonly size: number;           // samples
   readonly sampleShape: number[];  // one sample's input shape, e.g. [64, 64, 3]

@@ -5,6 +5,7 @@
 import { ArgumentError, describe } from '../errors.js';
 import type { KernelExports } from '../kernels/index.js';
 
+/** A loss: its value and its gradient with respect to the model's output. */
 export interface Loss {
   readonly className: string;
   /**
@@ -22,11 +23,13 @@ export interface Loss {
   forwardBackward(k: KernelExports, logits: number, labels: number, rows: number, K: number, scale: number, probs: number, dlogits: number): number;
   /** Mean loss of model outputs (probabilities, or logits when fromLogits) against labels. */
   evaluate(outputs: Float32Array, labels: Float32Array, n: number, K: number): number;
+  /** Keras's loss config, for model files. */
   getConfig(): Record<string, unknown>;
   /** The name compile() was given, when it was given one. */
   readonly name?: string;
 }
 
+/** Options of CategoricalCrossentropy. */
 export interface CategoricalCrossentropyArgs {
   /** Whether the model outputs logits rather than softmax probabilities. Default false. */
   fromLogits?: boolean;
@@ -77,6 +80,7 @@ export class CategoricalCrossentropy implements Loss {
     return loss / n;
   }
 
+  /** Keras's config: fromLogits and labelSmoothing. */
   getConfig() {
     return { fromLogits: this.fromLogits, labelSmoothing: this.labelSmoothing };
   }
@@ -90,7 +94,9 @@ function logSumExp(row: Float32Array): number {
   return m + Math.log(s);
 }
 
+/** The losses by their Keras names. */
 export const losses = {
+  /** Categorical cross-entropy on one-hot labels. */
   categoricalCrossentropy: (args?: CategoricalCrossentropyArgs) => new CategoricalCrossentropy(args),
 };
 

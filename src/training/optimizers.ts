@@ -10,6 +10,7 @@ export interface OptimizerUpdate {
   readonly args: number[]; // the kernel's scalar arguments for this step
 }
 
+/** An optimizer: what the engine needs for each update, and its Keras config. */
 export interface Optimizer {
   readonly className: string;
   readonly slotNames: string[]; // per-parameter state vectors, e.g. m and v
@@ -18,6 +19,7 @@ export interface Optimizer {
   learningRate: number | LearningRateSchedule;
   /** Advances the step counter and returns what the update kernel needs for this step. */
   nextUpdate(): OptimizerUpdate;
+  /** Keras's optimizer config, for model files. */
   getConfig(): Record<string, unknown>;
 }
 
@@ -108,6 +110,7 @@ export class Adam implements Optimizer {
     return { kind: 'adam', args: [lrT, this.beta1, 1 - this.beta1, this.beta2, 1 - this.beta2, this.epsilon, 1] };
   }
 
+  /** Keras's config: the learning rate (or schedule) and the other settings. */
   getConfig(): Record<string, unknown> {
     return { learningRate: serializeRate(this.learningRate), beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
   }
@@ -176,9 +179,13 @@ export class SGD implements Optimizer {
   }
 }
 
+/** The optimizers by their Keras names. */
 export const optimizers = {
+  /** Adam (Keras's defaults: learning rate 0.001, beta1 0.9, beta2 0.999, epsilon 1e-7). */
   adam: (args?: AdamArgs) => new Adam(args),
+  /** AdamW: Adam with decoupled weight decay. */
   adamw: (args?: AdamWArgs) => new AdamW(args),
+  /** SGD, with momentum and Nesterov as options. */
   sgd: (args?: SGDArgs) => new SGD(args),
 };
 
