@@ -19,7 +19,9 @@ Options:
   --split NAME   test (default) or train
   --robustness   also the accuracy under 14 shifts a new camera brings (scale, position,
                  rotation, brightness, contrast, noise, blur, JPEG quality 15, grey, a cluttered
-                 background) and their mean
+                 background) and their mean, then under 9 other-camera framings (close-ups,
+                 hands turned 30 degrees, crops that cut the wrist, warm and cool light, a
+                 softer sensor) and their mean
   --threads N    worker threads (default: the cores, up to 8)
   --follow-links follow symbolic links in class folders that lead outside them (refused otherwise)
 ${IMAGE_MEMORY_HELP}

@@ -201,6 +201,7 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
   const shifts = test ? await robustness(model, test, run) : undefined;
   checkStop();
   if (shifts) o.log(`Robustness (mean accuracy over ${shifts.shifts.length} shifts of the test images): ${shifts.mean.toFixed(4)}`);
+  if (shifts) o.log(`Other-camera framings (mean accuracy over ${shifts.camera.shifts.length}: close-ups, upright hands, cut wrists, light, softness): ${shifts.camera.mean.toFixed(4)}`);
 
   // model.h5 holds the last epoch already (its checkpoint); the other outputs follow, each
   // naming the run it belongs to.
@@ -222,7 +223,8 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
     history,
     results: { train: trainEval, ...(testEval ? { test: testEval } : {}) },
     shownSet: test ? 'test' : 'validation',
-    robustness: shifts && Object.fromEntries([...shifts.shifts.map((x) => [x.name, x.accuracy]), ['mean', shifts.mean]]),
+    robustness: shifts && Object.fromEntries([...shifts.shifts.map((x) => [x.name, x.accuracy]), ['mean', shifts.mean],
+      ...shifts.camera.shifts.map((x) => [`other camera: ${x.name}`, x.accuracy]), ['mean (other camera)', shifts.camera.mean]]),
     classes: model.classNames,
     confusion,
     misclassified,

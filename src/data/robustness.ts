@@ -1,6 +1,7 @@
 // A robustness suite built from a test set: the same images under the shifts a photo from
 // another camera brings (scale, position, rotation, lighting, contrast, noise, blur, JPEG
-// compression, grey, a cluttered background). It is for measuring only: its random streams (the
+// compression, grey, a cluttered background), and a second suite of other-camera framings
+// (close-ups, upright hands, cut wrists, colour temperature, softness). It is for measuring only: its random streams (the
 // noise, the clutter) are its own, and nothing here is used for training or model selection.
 
 import jpeg from 'jpeg-js';
@@ -8,6 +9,7 @@ import { fmix32 } from '../layers/initializers.js';
 import { warp, type Warp } from './augmentation.js';
 import { handBox, withClutter } from './background.js';
 import { ImageSet } from './image-set.js';
+import { resizeRgb } from './images.js';
 
 export interface Shift { name: string; apply(src: Uint8Array, H: number, W: number, image: number): Uint8Array }
 
@@ -109,6 +111,43 @@ export const ROBUSTNESS_SHIFTS: Shift[] = [
   jpegQuality(15),
   perPixel('grayscale', (r, g, b) => { const y = 0.299 * r + 0.587 * g + 0.114 * b; return [y, y, y]; }),
   clutteredBackground,
+];
+
+// A zoom about a point off the centre: content moved by (tx, ty) times the image's size.
+const framed = (name: string, scale: number, tx: number, ty: number): Shift => ({
+  name,
+  apply: (src, H, W) => {
+    const f = new Float32Array(H * W * 3);
+    warp(src, H, W, f, { scale, tx: tx * W, ty: ty * H });
+    return toUint8(f);
+  },
+});
+
+// Another sensor's softness: down to a fraction of the size and back up (bilinear both ways).
+const softness = (fraction: number): Shift => ({
+  name: `softer sensor (down to ${Math.round(fraction * 100)}% and back)`,
+  apply: (src, H, W) => {
+    const h = Math.max(1, Math.round(H * fraction)), w = Math.max(1, Math.round(W * fraction));
+    return resizeRgb({ height: h, width: w, data: resizeRgb({ height: H, width: W, data: src }, h, w) }, H, W);
+  },
+});
+
+/**
+ * Shifts that model photos of the same signs from another camera and another photographer:
+ * close-ups (the hand filling the frame), hands turned upright or the other way, crops that cut
+ * the wrist, the colour of other light, a softer sensor. Reported as their own mean beside the 14
+ * above, which stay comparable with earlier runs.
+ */
+export const CAMERA_SHIFTS: Shift[] = [
+  geometric('close-up (central 60%)', { scale: 1 / 0.6 }),
+  geometric('close-up (central 45%)', { scale: 1 / 0.45 }),
+  geometric('rotation +30 degrees', { angle: 30 * deg }),
+  geometric('rotation -30 degrees', { angle: -30 * deg }),
+  framed('crop cutting the wrist', 1.4, 0, 0.15),
+  framed('off-centre crop, left', 1.3, 0.12, 0.08),
+  perPixel('warm light (about 3000 K)', (r, g, b) => [r * 1.12, g, b * 0.78]),
+  perPixel('cool light (about 7500 K)', (r, g, b) => [r * 0.85, g * 0.97, b * 1.15]),
+  softness(0.4),
 ];
 
 /** The set with one shift applied to every image. */
