@@ -16,6 +16,7 @@ export { mobileNetV2, invertedResidualBlock, makeDivisible, type MobileNetV2Args
 export { Adam, SGD, optimizers, type Optimizer } from './training/optimizers.js';
 export { CategoricalCrossentropy, losses, type Loss, type CategoricalCrossentropyArgs } from './training/losses.js';
 export { History, type Callback, type Logs } from './training/callbacks.js';
+export { fitTemperature, expectedCalibrationError, withTemperature } from './training/calibration.js';
 export { Runtime } from './kernels/index.js';
 export { setConvAlgorithm, type ConvAlgorithm, type ConvAlgorithmChoice } from './kernels/conv-algorithm.js';
 export { setGemmBlocking, type GemmBlocking } from './kernels/gemm-blocking.js';

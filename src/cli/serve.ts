@@ -4,7 +4,7 @@
 
 import { loadModel } from '../io/model-file.js';
 import { serve } from '../serve/server.js';
-import { intOption, parse, threadsOption, UsageError } from './options.js';
+import { floatOption, intOption, parse, threadsOption, UsageError } from './options.js';
 
 export const serveHelp = `Usage: simdnet serve MODEL.h5 [options]
 
@@ -27,6 +27,7 @@ Options:
   --max-batch N      images per batch at most (32)
   --max-delay-ms N   how long a request waits for others to batch with (5)
   --max-queue N      images waiting at most before requests are refused with 503 (256)
+  --min-confidence P classify answers "unsure" (index -1) below this top probability (0: never)
   --max-body MB      request bodies at most (16)
   --drain-timeout S  on SIGTERM, how long to finish what is queued (30)
 `;
@@ -34,7 +35,7 @@ Options:
 export async function serveCommand(argv: string[], log: (s: string) => void): Promise<void> {
   const { values, flags, positionals } = parse(argv, {
     port: { type: 'string' }, host: { type: 'string' }, name: { type: 'string' }, threads: { type: 'string' },
-    'max-batch': { type: 'string' }, 'max-delay-ms': { type: 'string' }, 'max-queue': { type: 'string' },
+    'max-batch': { type: 'string' }, 'max-delay-ms': { type: 'string' }, 'max-queue': { type: 'string' }, 'min-confidence': { type: 'string' },
     'max-body': { type: 'string' }, 'drain-timeout': { type: 'string' },
   }, 'serve');
   if (flags.help) return log(serveHelp);
@@ -49,7 +50,9 @@ export async function serveCommand(argv: string[], log: (s: string) => void): Pr
   const threads = threadsOption(values.threads);
   const host = values.host ?? '127.0.0.1';
   const { model } = await loadModel(positionals[0], { compile: false });
-  const server = await serve(model, { port, host, name: values.name, threads, maxBatch, maxDelayMs, maxQueue, maxBodyBytes });
+  const minConfidence = values['min-confidence'] === undefined ? 0 : floatOption(values['min-confidence'], 'min-confidence', 0);
+  if (!(minConfidence <= 1)) throw new UsageError(`--min-confidence must be between 0 and 1, got ${values['min-confidence']}`);
+  const server = await serve(model, { port, host, name: values.name, threads, maxBatch, maxDelayMs, maxQueue, maxBodyBytes, minConfidence });
   const name = values.name ?? model.name;
   log(`Serving ${positionals[0]} (${model.name}, input ${model.inputShape.join('x')}, classes ${model.classNames.join(', ')}) at ${server.url}`);
   log(`  curl --data-binary @photo.jpg ${server.url}/v2/models/${name}/classify`);

@@ -11,6 +11,8 @@ import { lockRunFolder, prepareOutputDir, removeStaleTemporaries, writeAtomicall
 import { loadModel, loadWeights, saveModel, type LoadedModel, type TrainingState } from '../io/model-file.js';
 import { defaultThreads, Model } from '../models/model.js';
 import { argmaxRow, confusionMatrix } from '../training/metrics.js';
+import { expectedCalibrationError, fitTemperature, withTemperature } from '../training/calibration.js';
+import { softmaxRows } from '../training/losses.js';
 import { History, type Logs } from '../training/callbacks.js';
 import { accuracyChart, lossChart, renderReport, type Misclassified } from '../report/training-report.js';
 import { compileRecipe, TUTORIAL, type Recipe, type Settings } from '../recipes/recipes.js';
@@ -170,14 +172,31 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
   // A stop during the evaluations, the report or the robustness suite after training ends there too.
   const checkStop = () => { if (o.signal?.aborted) throw new InterruptedError(modelFile, 'after'); };
   const fitSeconds = (performance.now() - fitStart) / 1000;
+  const run = { threads: o.threads, deterministic: o.deterministic, batchSize: o.batchSize };
   const full = History.concat(past?.history ?? {}, h);
   const history = full.history;
   const times = h.history.time ?? [];
   const secondsPerEpoch = times.length ? times.reduce((a, b) => a + b, 0) / times.length : fitSeconds;
 
-  const run = { threads: o.threads, deterministic: o.deterministic, batchSize: o.batchSize };
   if (best) o.log(`Kept the weights of epoch ${best.epoch + 1}, the best on the validation set (accuracy ${best.accuracy.toFixed(4)})`);
-  if (best || settings.preciseBn) await saveModel(model, modelFile, state(o.epochs, history));
+  // Confidence that means something: a temperature fitted on the held-out images.
+  const K = model.outputShape[0];
+  let calibration: { temperature: number; eceBefore?: number; eceAfter?: number } | undefined;
+  if (validation) {
+    model.temperature = 1;
+    const temperature = fitTemperature((await model.predictProbabilities(validation, run)).data, validation.y.data, K);
+    model.temperature = temperature;
+    calibration = { temperature };
+    if (test) {
+      const raw = (await model.predict(test, run)).data;
+      const before = model.outputIsSoftmax ? raw : softmaxRows(raw, K);
+      calibration.eceBefore = expectedCalibrationError(before, test.y.data, K);
+      calibration.eceAfter = expectedCalibrationError(withTemperature(before, K, temperature), test.y.data, K);
+    }
+    o.log(`Calibration: temperature ${temperature.toFixed(3)} fitted on the validation split` + (calibration.eceAfter === undefined ? ''
+      : `; expected calibration error on the test set ${calibration.eceBefore!.toFixed(4)} -> ${calibration.eceAfter.toFixed(4)}`));
+  }
+  if (best || settings.preciseBn || validation) await saveModel(model, modelFile, state(o.epochs, history));
   checkStop();
   const trainEval = await model.evaluate(train, run);
   checkStop();
@@ -185,7 +204,6 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
   checkStop();
   // The report shows the test set, or the validation set when there is no test set.
   const shown = test ?? validation;
-  const K = model.outputShape[0];
   const probs = shown ? (await model.predictProbabilities(shown, run)).data : new Float32Array(0);
   const confusion = shown ? confusionMatrix(probs, shown.y.data, shown.size, K) : [];
   const [H, W] = model.inputShape;
@@ -218,7 +236,10 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
       classes: model.classNames.join(', '), data: o.data.source,
       ...(o.resume ? { 'resumed from': o.resume.path } : {}),
       ...(o.initialWeights ? { 'initial weights': o.initialWeights } : {}),
-      ...(o.freezeUntil ? { 'frozen up to': o.freezeUntil } : {}), run: runId,
+      ...(o.freezeUntil ? { 'frozen up to': o.freezeUntil } : {}),
+      ...(calibration ? { 'calibration temperature': calibration.temperature.toFixed(3) } : {}),
+      ...(calibration?.eceAfter !== undefined ? { 'expected calibration error (test)': `${calibration.eceBefore!.toFixed(4)} before, ${calibration.eceAfter.toFixed(4)} after` } : {}),
+      run: runId,
     },
     history,
     results: { train: trainEval, ...(testEval ? { test: testEval } : {}) },

@@ -1,6 +1,6 @@
 // Model files: HDF5 in Keras's layout, written with h5wasm.
 //
-//   /                       attrs: model_config (JSON), class_names (JSON), training_config (JSON),
+//   /                       attrs: model_config (JSON), class_names (JSON), simdnet_temperature (JSON), training_config (JSON),
 //                                  keras_version, backend, simdnet_training (JSON: epochs done,
 //                                  history, fit settings)
 //   /model_weights          attr layer_names; /model_weights/<layer> attr weight_names (empty for
@@ -82,6 +82,7 @@ export async function saveModel(model: Model, path?: string | null, training?: T
 function writeModel(f: Group, model: Model, training?: TrainingState): void {
   f.create_attribute('model_config', JSON.stringify(toKerasConfig(model.getConfig())));
   f.create_attribute('class_names', JSON.stringify(model.classNames));
+  f.create_attribute('simdnet_temperature', JSON.stringify(model.temperature));
   f.create_attribute('keras_version', `simdnet ${VERSION}`);
   f.create_attribute('backend', 'simdnet (WebAssembly SIMD)');
   const mw = f.create_group('model_weights');
@@ -237,6 +238,14 @@ export async function loadModel(source: FileSource, options: LoadModelOptions = 
         model.classNames = names as string[];
       } catch (err) {
         throw new ModelFileError(`simdnet: ${path}: class_names: ${(err as Error).message.replace(/^simdnet: /, '')}`);
+      }
+    }
+    const temperature = attrJson(f, 'simdnet_temperature');
+    if (temperature !== undefined) {
+      try {
+        model.temperature = temperature as number;
+      } catch (err) {
+        throw new ModelFileError(`simdnet: ${path}: simdnet_temperature: ${(err as Error).message.replace(/^simdnet: /, '')}`);
       }
     }
     if (options.compile ?? true) await restoreTraining(model, f);

@@ -16,6 +16,7 @@ import { Tensor } from '../tensor.js';
 import { callAll, History, type Callback, type Logs } from '../training/callbacks.js';
 import { isDataset, SubsetDataset, TensorDataset, type Dataset } from '../training/dataset.js';
 import { getLoss, softmaxRows, type Loss, type LossSpec } from '../training/losses.js';
+import { withTemperature } from '../training/calibration.js';
 import { checkMetrics, countCorrect, type MetricName } from '../training/metrics.js';
 import { getOptimizer, type Optimizer } from '../training/optimizers.js';
 import { ProgressBar, stdoutSink, type ProgressSink } from '../training/progress.js';
@@ -190,6 +191,18 @@ export class Model {
   get loss(): Loss | undefined { return this.core.loss; }
 
   /** The name of each class the model outputs, in order. Default: "0", "1", ... */
+  private calibration = 1;
+  /**
+   * The calibration temperature predictProbabilities applies (softmax(logits / T)); predict,
+   * evaluate and accuracy are not changed by it. Default 1 (none); `simdnet train` fits it on
+   * the validation split (fitTemperature) and model files keep it.
+   */
+  get temperature(): number { return this.calibration; }
+  set temperature(t: number) {
+    if (typeof t !== 'number' || !(t > 0) || !Number.isFinite(t)) throw new ArgumentError(`temperature must be a positive number, got ${describe(t)}`);
+    this.calibration = t;
+  }
+
   get classNames(): string[] {
     return this.names ?? Array.from({ length: this.outputShape[0] }, (_, k) => String(k));
   }
@@ -597,7 +610,9 @@ export class Model {
   /** Class probabilities, whether the model ends in a softmax or outputs logits. */
   async predictProbabilities(x: Tensor | Dataset, args: EvaluateArgs = {}): Promise<Tensor> {
     const out = await this.predict(x, args);
-    return this.outputIsSoftmax ? out : new Tensor(softmaxRows(out.data, this.outputShape[0]), out.shape);
+    const K = this.outputShape[0];
+    const probs = this.outputIsSoftmax ? out.data : softmaxRows(out.data, K);
+    return new Tensor(withTemperature(probs, K, this.temperature), out.shape);
   }
 
   // Inference over a whole dataset, batch by batch; with `withLabels`, its labels too.

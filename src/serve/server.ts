@@ -17,6 +17,7 @@ import { ArgumentError, DataFileError, SimdnetError } from '../errors.js';
 import { decodeImageSource, resizeRgb } from '../data/images.js';
 import { unitFloatsFromBytes } from '../kernels/unit-floats.js';
 import type { Model } from '../models/model.js';
+import { withTemperature } from '../training/calibration.js';
 import { softmaxRows } from '../training/losses.js';
 import { VERSION } from '../version.js';
 import { Batcher, OverloadedError, type BatcherOptions } from './batcher.js';
@@ -31,6 +32,8 @@ export interface ServeOptions extends BatcherOptions {
   name?: string;
   /** Request bodies at most, in bytes. Default 16 MiB. */
   maxBodyBytes?: number;
+  /** classify answers "unsure" (index -1) where the top probability is below this. Default 0 (never). */
+  minConfidence?: number;
 }
 
 /** A running prediction server: its address, and close() to drain and stop it. */
@@ -137,7 +140,10 @@ export async function serve(model: Model, options: ServeOptions = {}): Promise<S
     parameters: { class_names: names, output: model.outputIsSoftmax ? 'probabilities' : 'logits', layout: 'NHWC', max_batch_size: batcher.maxBatch },
   };
 
-  const probabilities = (out: Float32Array) => (model.outputIsSoftmax ? out : softmaxRows(out, K));
+  // classify's probabilities: the model's, calibrated by its temperature (infer returns the raw output).
+  const probabilities = (out: Float32Array) => withTemperature(model.outputIsSoftmax ? out : softmaxRows(out, K), K, model.temperature);
+  const minConfidence = options.minConfidence ?? 0;
+  if (typeof minConfidence !== 'number' || !(minConfidence >= 0 && minConfidence <= 1)) throw new ArgumentError(`serve: minConfidence must be between 0 and 1, got ${JSON.stringify(options.minConfidence)}`);
 
   async function infer(req: IncomingMessage, gone: () => boolean): Promise<unknown> {
     const body = await readBody(req, maxBodyBytes);
@@ -182,7 +188,8 @@ export async function serve(model: Model, options: ServeOptions = {}): Promise<S
     const p = probabilities(await batcher.run(x, 1, gone));
     let top = 0;
     for (let k = 1; k < K; k++) if (p[k] > p[top]) top = k;
-    return { class: names[top], index: top, probabilities: Object.fromEntries(names.map((n, k) => [n, p[k]])) };
+    const sure = p[top] >= minConfidence;
+    return { class: sure ? names[top] : 'unsure', index: sure ? top : -1, probabilities: Object.fromEntries(names.map((n, k) => [n, p[k]])) };
   }
 
   const route = (method: string, path: string): { endpoint: string; allow: string; run?: (req: IncomingMessage, gone: () => boolean) => Promise<unknown> } => {

@@ -138,6 +138,23 @@ describe('MobileNetV2 from the command line', () => {
   });
 });
 
+describe('calibrated confidence', () => {
+  test('train fits a temperature on the validation split and reports the calibration error; predict and serve answer "unsure" below --min-confidence', () => {
+    const o = join(work, 'calibrated');
+    const t = run('train', '--model', 'convnet', '--epochs', '3', '--threads', '2', '--validation-split', '0.2', '--data', signsDir, '--out', o, '--quiet');
+    expect(t.code, t.err).toBe(0);
+    const m = /Calibration: temperature (\S+) fitted on the validation split; expected calibration error on the test set (\S+) -> (\S+)/.exec(t.out);
+    expect(m, t.out).not.toBeNull();
+    expect(Number(m![1])).toBeGreaterThan(0);
+    expect(readFileSync(join(o, 'report.html'), 'utf8')).toContain('expected calibration error (test)');
+    const sure = run('predict', join(o, 'model.h5'), jpeg, '--json');
+    expect(JSON.parse(sure.out)[0].class).toMatch(/^[0-5]$/);
+    const unsure = run('predict', join(o, 'model.h5'), jpeg, '--json', '--min-confidence', '1');
+    expect(JSON.parse(unsure.out)[0].class).toBe('unsure');
+    expectFailure(run('predict', join(o, 'model.h5'), jpeg, '--min-confidence', '1.5'), /--min-confidence must be between 0 and 1, got 1.5/);
+  }, 480_000);
+});
+
 describe('summary and help', () => {
   test('summary of a named model and of a saved one', () => {
     const r = run('summary', '--model', 'resnet50');

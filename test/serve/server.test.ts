@@ -133,6 +133,26 @@ describe('simdnet serve', () => {
   });
 });
 
+test('classify applies the model\'s temperature and answers "unsure" (index -1) below minConfidence', async () => {
+  const m = convNet({ seed: 7 });
+  m.temperature = 3;
+  const s = await serve(m, { port: 0, minConfidence: 0.99, threads: 1 });
+  try {
+    const photo = readFileSync(photoFiles[0]);
+    const c = await (await fetch(`${s.url}/v2/models/ConvNet/classify`, { method: 'POST', body: photo, headers: { 'content-type': 'image/jpeg' } })).json();
+    expect(c.class).toBe('unsure');
+    expect(c.index).toBe(-1);
+    const probs = Object.values(c.probabilities) as number[];
+    const x = await readImages([photoFiles[0]], 64, 64);
+    const expected = (await m.predictProbabilities(x, { threads: 1 })).data;
+    probs.forEach((p, k) => expect(Math.abs(p - expected[k])).toBeLessThan(1e-6));
+    await expect(serve(m, { port: 0, minConfidence: 2 })).rejects.toThrow(/minConfidence must be between 0 and 1, got 2/);
+  } finally {
+    await s.close();
+    await m.dispose();
+  }
+});
+
 test('overload: a full queue answers 503 with Retry-After, and the server recovers', async () => {
   // A batch of one 224x224 image through ResNet-50 takes a few hundred ms: the queue fills.
   const slow = resNet50({ seed: 1, inputShape: [224, 224, 3] });
