@@ -3,12 +3,20 @@
 
 import { ArgumentError } from '../errors.js';
 import { loadModel } from '../io/model-file.js';
-import { confusionMatrix, perClassAccuracy } from '../training/metrics.js';
+import { confusionMatrix, countCorrect, perClassAccuracy } from '../training/metrics.js';
+import { predictWithTta } from '../recipes/tta.js';
 import { loadEvaluationData } from './data-source.js';
 import { IMAGE_MEMORY_HELP, imageMemoryOption, parse, threadsOption, UsageError } from './options.js';
 import { robustness, robustnessLines } from './robustness.js';
 
-export const evaluateHelp = `Usage: simdnet evaluate MODEL.h5 [--data DIR] [--split test|train] [--threads N]
+// Mean cross-entropy of one-hot labels under probabilities, rows of K.
+function crossEntropy(probs: Float32Array, labels: Float32Array, K: number): number {
+  let s = 0;
+  for (let i = 0; i < probs.length; i++) if (labels[i] > 0) s -= labels[i] * Math.log(Math.max(probs[i], 1e-12));
+  return s / (probs.length / K);
+}
+
+export const evaluateHelp = `Usage: simdnet evaluate MODEL.h5 [--data DIR] [--split test|train] [--robustness] [--tta] [--threads N]
 
 Evaluates a saved model (inference mode): loss, accuracy, the accuracy of each class and the
 confusion matrix, with the model's class names.
@@ -22,6 +30,8 @@ Options:
                  background) and their mean, then under 9 other-camera framings (close-ups,
                  hands turned 30 degrees, crops that cut the wrist, warm and cool light, a
                  softer sensor) and their mean
+  --tta          test-time augmentation: the probabilities averaged over the image, its mirror
+                 image and a closer centre crop of both (four predictions); off by default
   --threads N    worker threads (default: the cores, up to 8)
   --follow-links follow symbolic links in class folders that lead outside them (refused otherwise)
 ${IMAGE_MEMORY_HELP}
@@ -29,7 +39,7 @@ ${IMAGE_MEMORY_HELP}
 
 export async function evaluateCommand(argv: string[], log: (s: string) => void): Promise<void> {
   const { values, flags, positionals } = parse(argv, {
-    data: { type: 'string' }, threads: { type: 'string' }, split: { type: 'string' }, 'skip-bad-images': { type: 'boolean' }, robustness: { type: 'boolean' },
+    data: { type: 'string' }, threads: { type: 'string' }, split: { type: 'string' }, 'skip-bad-images': { type: 'boolean' }, robustness: { type: 'boolean' }, tta: { type: 'boolean' },
     'follow-links': { type: 'boolean' }, 'max-image-memory': { type: 'string' },
   }, 'evaluate');
   if (flags.help) return log(evaluateHelp);
@@ -49,13 +59,15 @@ export async function evaluateCommand(argv: string[], log: (s: string) => void):
     throw new ArgumentError(`simdnet: the model outputs ${model.outputShape[0]} classes, the data has ${data.classes}`);
   }
   const K = model.outputShape[0];
-  const result = await model.evaluate(data, { threads });
-  const probs = (await model.predictProbabilities(data, { threads })).data;
+  const probs = flags.tta ? (await predictWithTta(model, data.x, { threads })).data : (await model.predictProbabilities(data, { threads })).data;
+  // With TTA, the loss is the cross-entropy of the averaged probabilities.
+  const result = flags.tta ? { loss: crossEntropy(probs, data.y.data, K), accuracy: countCorrect(probs, data.y.data, data.size, K) / data.size }
+    : await model.evaluate(data, { threads });
   const confusion = confusionMatrix(probs, data.y.data, data.size, K);
   const perClass = perClassAccuracy(confusion);
   const names = model.classNames;
   const w = Math.max(5, ...names.map((n) => n.length));
-  log(`${model.name} on the ${split} set (${data.size} images)`);
+  log(`${model.name} on the ${split} set (${data.size} images)${flags.tta ? ', with test-time augmentation (4 views)' : ''}`);
   log(`loss: ${result.loss.toFixed(4)}`);
   log(`accuracy: ${result.accuracy.toFixed(4)}`);
   log('');

@@ -8,6 +8,7 @@ import { IMAGE_EXTENSIONS } from '../data/image-folder.js';
 import { walkFiles } from '../platform/node-files.js';
 import { loadModel } from '../io/model-file.js';
 import { argmaxRow } from '../training/metrics.js';
+import { predictWithTta } from '../recipes/tta.js';
 import { floatOption, IMAGE_MEMORY_HELP, imageMemoryOption, parse, UsageError } from './options.js';
 
 export const predictHelp = `Usage: simdnet predict MODEL.h5 IMAGE|FOLDER... [--json | --csv] [--min-confidence P]
@@ -22,6 +23,8 @@ number of images.
 Options:
   --json          one JSON array of {image, class, probabilities}
   --csv           image,class,<one column per class>
+  --tta           test-time augmentation: average over the image, its mirror image and a
+                  closer centre crop of both (four predictions)
   --min-confidence P  answer "unsure" where the top probability is below P (0 to 1); the
                   probabilities are calibrated when train fitted a temperature on a validation split
   --follow-links  follow symbolic links in folders that lead outside them (refused otherwise)
@@ -38,7 +41,7 @@ const csvField = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"`
 
 export async function predictCommand(argv: string[], log: (s: string) => void): Promise<void> {
   const { values, flags, positionals } = parse(argv, {
-    json: { type: 'boolean' }, csv: { type: 'boolean' }, 'follow-links': { type: 'boolean' }, 'max-image-memory': { type: 'string' }, 'min-confidence': { type: 'string' },
+    json: { type: 'boolean' }, csv: { type: 'boolean' }, 'follow-links': { type: 'boolean' }, 'max-image-memory': { type: 'string' }, 'min-confidence': { type: 'string' }, tta: { type: 'boolean' },
   }, 'predict');
   const minConfidence = values['min-confidence'] === undefined ? 0 : floatOption(values['min-confidence'], 'min-confidence', 0);
   if (!(minConfidence <= 1)) throw new UsageError(`--min-confidence must be between 0 and 1, got ${values['min-confidence']}`);
@@ -63,7 +66,8 @@ export async function predictCommand(argv: string[], log: (s: string) => void): 
   try {
     for (let from = 0; from < images.length; from += BATCH) {
       const paths = images.slice(from, from + BATCH);
-      const probs = (await model.predictProbabilities(loadImages(paths, H, W, maxDecodeBytes), { threads: 1 })).data;
+      const x = loadImages(paths, H, W, maxDecodeBytes);
+      const probs = (flags.tta ? await predictWithTta(model, x, { threads: 1 }) : await model.predictProbabilities(x, { threads: 1 })).data;
       for (const [i, path] of paths.entries()) {
         const k = argmaxRow(probs, i, K);
         const p = Array.from(probs.subarray(i * K, (i + 1) * K), (v) => Number(v.toFixed(4)));
