@@ -34,6 +34,15 @@ export interface AugmentationOptions {
   background?: number;
   /** Keras GaussianNoise: the largest standard deviation of the noise added to every channel value, as a fraction of full scale (each image draws its own from 0 up to it). Default 0. */
   noise?: number;
+  /**
+   * The probability of an Inception-style random resized crop (torchvision's RandomResizedCrop,
+   * Keras CV's RandomCropAndResize): a crop of 25-100% of the area with an aspect ratio of 3/4 to
+   * 4/3, anywhere in the image, stretched to the whole frame; it takes the place of zoom and
+   * translation for that image (flip and rotation still apply). Close-ups and cut wrists. Default 0.
+   */
+  randomResizedCrop?: number;
+  /** Colour temperature: red and blue gains of 1 +- this, in opposite directions (warm or cool light). Default 0. */
+  colorTemperature?: number;
   /** The probability that an image is augmented at all. Default 1. */
   probability?: number;
 }
@@ -54,7 +63,8 @@ export function checkAugmentation(a: AugmentationOptions): AugmentationOptions {
     const v = a[name];
     if (v !== undefined && !(typeof v === 'number' && v >= 0 && v <= max)) throw new ArgumentError(`augmentation ${name} must be a number from 0 to ${max}, got ${describe(v)}`);
   };
-  for (const k of ['rotation', 'zoom', 'translation', 'brightness', 'contrast', 'saturation', 'hue', 'erasing', 'grayscale', 'background', 'noise', 'probability'] as const) fraction(k);
+  for (const k of ['rotation', 'zoom', 'translation', 'brightness', 'contrast', 'saturation', 'hue', 'erasing', 'grayscale', 'background', 'noise', 'probability',
+    'randomResizedCrop', 'colorTemperature'] as const) fraction(k);
   if (a.flip !== undefined && a.flip !== 'horizontal' && a.flip !== 'none') throw new ArgumentError(`augmentation flip must be "horizontal" or "none", got ${describe(a.flip)}`);
   return a;
 }
@@ -68,21 +78,22 @@ function draws(seed: number, epoch: number, image: number): () => number {
   };
 }
 
-export interface Warp { flip?: boolean; angle?: number; scale?: number; tx?: number; ty?: number }
+export interface Warp { flip?: boolean; angle?: number; scale?: number; tx?: number; ty?: number; stretch?: number }
 
 /**
  * dst (float32 in [0, 1]) = src (uint8, H x W x 3) flipped, rotated by `angle` (radians), scaled
- * by `scale` and shifted by (tx, ty) pixels about the centre; bilinear, with the nearest edge
- * pixel outside the image (Keras's fill_mode "nearest").
+ * by `scale` (times `stretch` across, divided by it down) and shifted by (tx, ty) pixels about the
+ * centre; bilinear, with the nearest edge pixel outside the image (Keras's fill_mode "nearest").
  */
 export function warp(src: Uint8Array, H: number, W: number, dst: Float32Array, w: Warp): void {
   const scale = w.scale ?? 1, angle = w.angle ?? 0, tx = w.tx ?? 0, ty = w.ty ?? 0;
+  const kx = 1 / (w.stretch ?? 1), ky = w.stretch ?? 1; // 1 and 1 without a stretch: the same values as before it
   // The inverse map from output to input pixel: x_in = c + R^-1 S^-1 (x_out - c - t), flipped.
   const cos = Math.cos(angle) / scale, sin = Math.sin(angle) / scale;
   const cx = (W - 1) / 2, cy = (H - 1) / 2;
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
-      const xo = (w.flip ? W - 1 - x : x) - cx - tx, yo = y - cy - ty;
+      const xo = ((w.flip ? W - 1 - x : x) - cx - tx) * kx, yo = (y - cy - ty) * ky;
       const xi = cx + cos * xo + sin * yo, yi = cy - sin * xo + cos * yo;
       const xc = Math.min(Math.max(xi, 0), W - 1), yc = Math.min(Math.max(yi, 0), H - 1);
       const x0 = Math.floor(xc), y0 = Math.floor(yc), x1 = Math.min(x0 + 1, W - 1), y1 = Math.min(y0 + 1, H - 1);
@@ -112,9 +123,31 @@ export function augmentImage(src: Uint8Array, H: number, W: number, dst: Float32
   }
   const flip = a.flip === 'horizontal' && u() < 0.5;
   const angle = sym((a.rotation ?? 0) * 2 * Math.PI);
-  const scale = 1 + sym(a.zoom ?? 0);
-  const tx = sym(a.translation ?? 0) * W, ty = sym(a.translation ?? 0) * H;
-  warp(src, H, W, dst, { flip, angle, scale, tx, ty });
+  let scale = 1 + sym(a.zoom ?? 0);
+  let tx = sym(a.translation ?? 0) * W, ty = sym(a.translation ?? 0) * H;
+  let stretch: number | undefined;
+  // The crop and the colour temperature draw from streams of their own, like the background.
+  if ((a.randomResizedCrop ?? 0) > 0) {
+    const v = draws(seed ^ 0x27d4eb2f, epoch, image);
+    if (v() < a.randomResizedCrop!) {
+      const area = 0.25 + 0.75 * v(), aspect = Math.exp(Math.log(3 / 4) + v() * Math.log(16 / 9));
+      const cw = Math.min(W, W * Math.sqrt(area * aspect)), chh = Math.min(H, H * Math.sqrt(area / aspect));
+      const ccx = cw / 2 + v() * (W - cw) - 0.5, ccy = chh / 2 + v() * (H - chh) - 0.5;
+      const sx = W / cw, sy = H / chh;
+      scale = Math.sqrt(sx * sy);
+      stretch = Math.sqrt(sx / sy);
+      tx = -sx * (ccx - (W - 1) / 2);
+      ty = -sy * (ccy - (H - 1) / 2);
+    }
+  }
+  warp(src, H, W, dst, { flip, angle, scale, tx, ty, stretch });
+  if ((a.colorTemperature ?? 0) > 0) {
+    const t = (2 * draws(seed ^ 0x165667b1, epoch, image)() - 1) * a.colorTemperature!;
+    for (let i = 0; i < H * W; i++) {
+      dst[3 * i] = Math.min(1, dst[3 * i] * (1 + t));
+      dst[3 * i + 2] = Math.min(1, dst[3 * i + 2] * (1 - t));
+    }
+  }
   const brightness = sym(a.brightness ?? 0), contrast = 1 + sym(a.contrast ?? 0);
   const saturation = 1 + sym(a.saturation ?? 0), hue = sym(a.hue ?? 0) * 2 * Math.PI;
   const n = H * W;

@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import {
   BatchNormalization, CategoricalCrossentropy, Conv2D, convNet, Dense, Flatten, input, Model, tensor, type Tensor,
 } from '../../src/index.js';
-import { augmentImage, warp } from '../../src/data/augmentation.js';
+import { augmentImage, checkAugmentation, warp } from '../../src/data/augmentation.js';
 import { handBox, withClutter } from '../../src/data/background.js';
 import { ImageSet } from '../../src/data/image-set.js';
 import { loadSigns } from '../../src/data/signs.js';
@@ -150,6 +150,58 @@ describe('augmentation transforms against direct references', () => {
     augmentImage(img, H, W, c, opts, 1, 3, 3);
     expect(Array.from(b)).toEqual(Array.from(a));
     expect(Array.from(c)).not.toEqual(Array.from(a));
+  });
+});
+
+describe('random resized crops and colour temperature', () => {
+  const S = 32;
+  // A white 4x4 square at the centre of a black image.
+  const img = new Uint8Array(S * S * 3);
+  for (let y = 14; y < 18; y++) for (let x = 14; x < 18; x++) img.fill(255, (y * S + x) * 3, (y * S + x) * 3 + 3);
+  const white = (a: Float32Array) => { let n = 0; for (let i = 0; i < S * S; i++) if (a[3 * i] > 0.5) n++; return n; };
+
+  test('a stretch scales across and down by scale x stretch and scale / stretch', () => {
+    const out = new Float32Array(S * S * 3);
+    warp(img, S, S, out, { scale: 2, stretch: 2 }); // 4x wide, 1x high: 16 x 4 pixels
+    let cols = 0, rows = 0;
+    for (let x = 0; x < S; x++) if (out[(16 * S + x) * 3] > 0.5) cols++;
+    for (let y = 0; y < S; y++) if (out[(y * S + 16) * 3] > 0.5) rows++;
+    expect(cols).toBeGreaterThanOrEqual(15); expect(cols).toBeLessThanOrEqual(17);
+    expect(rows).toBeGreaterThanOrEqual(3); expect(rows).toBeLessThanOrEqual(5);
+  });
+
+  test('crops enlarge (25-100% of the area: up to 2x across), differ per image and epoch, and leave other options\' draws alone', () => {
+    const sizes = [];
+    for (let image = 0; image < 40; image++) {
+      const out = new Float32Array(S * S * 3);
+      augmentImage(img, S, S, out, { randomResizedCrop: 1 }, 3, 0, image);
+      sizes.push(white(out));
+    }
+    // The square's 16 pixels grow by the area ratio 1/s (1 to 4) when the crop keeps it in view.
+    expect(Math.max(...sizes)).toBeGreaterThan(24);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(80);
+    expect(new Set(sizes).size).toBeGreaterThan(5);
+    const opts = { flip: 'horizontal' as const, rotation: 0.05, zoom: 0.2, brightness: 0.2 };
+    const a = new Float32Array(S * S * 3), b = new Float32Array(S * S * 3);
+    augmentImage(img, S, S, a, opts, 3, 1, 5);
+    augmentImage(img, S, S, b, { ...opts, randomResizedCrop: 0, colorTemperature: 0 }, 3, 1, 5);
+    expect(Array.from(b)).toEqual(Array.from(a));
+  });
+
+  test('colour temperature moves red and blue in opposite directions', () => {
+    const grey = new Uint8Array(8 * 8 * 3).fill(128);
+    let warmer = 0, cooler = 0;
+    for (let image = 0; image < 20; image++) {
+      const out = new Float32Array(8 * 8 * 3);
+      augmentImage(grey, 8, 8, out, { colorTemperature: 0.2 }, 1, 0, image);
+      const [r, g, b] = out;
+      expect(g).toBeCloseTo(128 / 255, 6);
+      expect(Math.sign(r - g)).toBe(-Math.sign(b - g));
+      if (r > g) warmer++; else cooler++;
+    }
+    expect(warmer).toBeGreaterThan(3); expect(cooler).toBeGreaterThan(3);
+    expect(() => checkAugmentation({ randomResizedCrop: 2 })).toThrow(/augmentation randomResizedCrop must be a number from 0 to 1, got 2/);
+    expect(() => checkAugmentation({ colorTemperature: -0.1 })).toThrow(/augmentation colorTemperature must be a number from 0 to 1/);
   });
 });
 
