@@ -15,6 +15,7 @@ import { expectedCalibrationError, fitTemperature, withTemperature } from '../tr
 import { softmaxRows } from '../training/losses.js';
 import { History, type Logs } from '../training/callbacks.js';
 import { accuracyChart, lossChart, renderReport, type Misclassified } from '../report/training-report.js';
+import { ROBUST_AUGMENTATION } from '../data/augmentation.js';
 import { compileRecipe, TUTORIAL, type Recipe, type Settings } from '../recipes/recipes.js';
 import { fitRecipe, holdOut } from '../recipes/recipe-fit.js';
 import { recipe } from './recipe-choice.js';
@@ -43,6 +44,9 @@ Options:
                      its 100 epochs
   --standardize      standardize each image (zero mean, unit variance) before the first layer
   --augment          random flips, rotations, zooms, shifts, colour jitter and erasing
+  --random-resized-crop P  with augmentation: an Inception-style crop (25-100% of the area,
+                     aspect 3/4 to 4/3) stretched to the frame, for this fraction of the images
+  --color-temperature X    with augmentation: red and blue gains of 1 +- X (warm or cool light)
   --schedule NAME    none or cosine (warm-up, then cosine decay to 0)
   --label-smoothing X   mix the one-hot labels with the uniform distribution (0)
   --weight-decay X   AdamW's decoupled weight decay (0: Adam)
@@ -276,6 +280,18 @@ function trainingSettings(r: Recipe, values: Record<string, string | undefined>,
   s.labelSmoothing = fraction('label-smoothing', 1) ?? s.labelSmoothing;
   s.weightDecay = fraction('weight-decay', 1) ?? s.weightDecay;
   s.dropout = fraction('dropout', 1) ?? s.dropout;
+  const unit = (flag: string) => {
+    const v = values[flag];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (v.trim() === '' || !(n >= 0 && n <= 1)) throw new UsageError(`--${flag} must be a number from 0 to 1, got "${v}"`);
+    return n;
+  };
+  const crop = unit('random-resized-crop'), temperature = unit('color-temperature');
+  if (crop !== undefined || temperature !== undefined) {
+    s.augment = true;
+    s.augmentation = { ...(s.augmentation ?? ROBUST_AUGMENTATION), ...(crop !== undefined ? { randomResizedCrop: crop } : {}), ...(temperature !== undefined ? { colorTemperature: temperature } : {}) };
+  }
   return s;
 }
 
@@ -339,6 +355,7 @@ export async function trainCommand(argv: string[], log: (s: string) => void): Pr
     recipe: { type: 'string' }, augment: { type: 'boolean' }, schedule: { type: 'string' }, 'label-smoothing': { type: 'string' },
     'weight-decay': { type: 'string' }, dropout: { type: 'string' }, 'precise-bn': { type: 'boolean' },
     standardize: { type: 'boolean' }, 'follow-links': { type: 'boolean' }, 'max-image-memory': { type: 'string' }, alpha: { type: 'string' },
+    'random-resized-crop': { type: 'string' }, 'color-temperature': { type: 'string' },
   }, 'train');
   if (flags.help) return log(trainHelp);
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}" (see "simdnet train --help")`);
