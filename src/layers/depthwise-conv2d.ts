@@ -79,7 +79,7 @@ export interface DepthwiseConv2DArgs extends LayerArgs {
  * `depthMultiplier` filters. (N, H, W, C) -> (N, OH, OW, C·M), depthwise_kernel (kh, kw, C, M).
  */
 export class DepthwiseConv2D extends Layer {
-  static override readonly className = 'DepthwiseConv2D';
+  static override readonly className: string = 'DepthwiseConv2D';
   readonly kernelSize: number;
   readonly strides: number;
   readonly padding: Padding;
@@ -104,7 +104,8 @@ export class DepthwiseConv2D extends Layer {
     this.biasInitializer = getInitializer(args.biasInitializer, initializers.zeros());
   }
 
-  private geometry(inputShape = this.inputShapes[0]): DepthwiseGeometry {
+  /** The depthwise pass's sizes and padding for an input of `inputShape`. */
+  protected geometry(inputShape = this.inputShapes[0]): DepthwiseGeometry {
     return depthwiseGeometry(this.name, inputShape, this.kernelSize, this.depthMultiplier, this.strides, this.dilationRate, this.padding);
   }
 
