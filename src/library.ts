@@ -33,4 +33,5 @@ export { runtimeInfo, type RuntimeInfo } from './models/runtime-info.js';
 export { recipes, compileRecipe, TUTORIAL, type Recipe, type Settings as RecipeSettings } from './recipes/recipes.js';
 export { fitRecipe, holdOut, type RecipeFitOptions, type RecipeFitResult } from './recipes/recipe-fit.js';
 export { predictWithTta, ttaViews, TTA_CROP } from './recipes/tta.js';
+export { calibrateTemperature } from './recipes/calibrate.js';
 export { VERSION } from './version.js';

@@ -11,7 +11,8 @@ import { lockRunFolder, prepareOutputDir, removeStaleTemporaries, writeAtomicall
 import { loadModel, loadWeights, saveModel, type LoadedModel, type TrainingState } from '../io/model-file.js';
 import { defaultThreads, Model } from '../models/model.js';
 import { argmaxRow, confusionMatrix } from '../training/metrics.js';
-import { expectedCalibrationError, fitTemperature, withTemperature } from '../training/calibration.js';
+import { expectedCalibrationError, withTemperature } from '../training/calibration.js';
+import { calibrateTemperature } from '../recipes/calibrate.js';
 import { softmaxRows } from '../training/losses.js';
 import { History, type Logs } from '../training/callbacks.js';
 import { accuracyChart, lossChart, renderReport, type Misclassified } from '../report/training-report.js';
@@ -187,9 +188,7 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
   const K = model.outputShape[0];
   let calibration: { temperature: number; eceBefore?: number; eceAfter?: number } | undefined;
   if (validation) {
-    model.temperature = 1;
-    const temperature = fitTemperature((await model.predictProbabilities(validation, run)).data, validation.y.data, K);
-    model.temperature = temperature;
+    const temperature = await calibrateTemperature(model, validation, run);
     calibration = { temperature };
     if (test) {
       const raw = (await model.predict(test, run)).data;
@@ -197,7 +196,7 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
       calibration.eceBefore = expectedCalibrationError(before, test.y.data, K);
       calibration.eceAfter = expectedCalibrationError(withTemperature(before, K, temperature), test.y.data, K);
     }
-    o.log(`Calibration: temperature ${temperature.toFixed(3)} fitted on the validation split` + (calibration.eceAfter === undefined ? ''
+    o.log(`Calibration: temperature ${temperature.toFixed(3)} fitted on the validation split and its shifted copies` + (calibration.eceAfter === undefined ? ''
       : `; expected calibration error on the test set ${calibration.eceBefore!.toFixed(4)} -> ${calibration.eceAfter.toFixed(4)}`));
   }
   if (best || settings.preciseBn || validation) await saveModel(model, modelFile, state(o.epochs, history));

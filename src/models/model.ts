@@ -195,7 +195,7 @@ export class Model {
   /**
    * The calibration temperature predictProbabilities applies (softmax(logits / T)); predict,
    * evaluate and accuracy are not changed by it. Default 1 (none); `simdnet train` fits it on
-   * the validation split (fitTemperature) and model files keep it.
+   * the validation split and its shifted copies (calibrateTemperature) and model files keep it.
    */
   get temperature(): number { return this.calibration; }
   set temperature(t: number) {

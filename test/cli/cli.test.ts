@@ -143,7 +143,7 @@ describe('calibrated confidence', () => {
     const o = join(work, 'calibrated');
     const t = run('train', '--model', 'convnet', '--epochs', '3', '--threads', '2', '--validation-split', '0.2', '--data', signsDir, '--out', o, '--quiet');
     expect(t.code, t.err).toBe(0);
-    const m = /Calibration: temperature (\S+) fitted on the validation split; expected calibration error on the test set (\S+) -> (\S+)/.exec(t.out);
+    const m = /Calibration: temperature (\S+) fitted on the validation split and its shifted copies; expected calibration error on the test set (\S+) -> (\S+)/.exec(t.out);
     expect(m, t.out).not.toBeNull();
     expect(Number(m![1])).toBeGreaterThan(0);
     expect(readFileSync(join(o, 'report.html'), 'utf8')).toContain('expected calibration error (test)');
