@@ -48,6 +48,8 @@ Options:
   --random-resized-crop P  with augmentation: an Inception-style crop (25-100% of the area,
                      aspect 3/4 to 4/3) stretched to the frame, for this fraction of the images
   --color-temperature X    with augmentation: red and blue gains of 1 +- X (warm or cool light)
+  --mixup A          with augmentation: MixUp with Beta(A, A) weights (Keras CV's default A: 0.2)
+  --cutmix A         with augmentation: CutMix with Beta(A, A) areas (Keras CV's default A: 1)
   --schedule NAME    none or cosine (warm-up, then cosine decay to 0)
   --label-smoothing X   mix the one-hot labels with the uniform distribution (0)
   --weight-decay X   AdamW's decoupled weight decay (0: Adam)
@@ -286,10 +288,20 @@ function trainingSettings(r: Recipe, values: Record<string, string | undefined>,
     if (v.trim() === '' || !(n >= 0 && n <= 1)) throw new UsageError(`--${flag} must be a number from 0 to 1, got "${v}"`);
     return n;
   };
-  const crop = unit('random-resized-crop'), temperature = unit('color-temperature');
-  if (crop !== undefined || temperature !== undefined) {
+  const alpha = (flag: string) => {
+    const v = values[flag];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (v.trim() === '' || !(n > 0 && n <= 10)) throw new UsageError(`--${flag} must be a number above 0 and at most 10, got "${v}"`);
+    return n;
+  };
+  const added = {
+    randomResizedCrop: unit('random-resized-crop'), colorTemperature: unit('color-temperature'), mixup: alpha('mixup'), cutmix: alpha('cutmix'),
+  };
+  const given = Object.fromEntries(Object.entries(added).filter(([, v]) => v !== undefined));
+  if (Object.keys(given).length) {
     s.augment = true;
-    s.augmentation = { ...(s.augmentation ?? ROBUST_AUGMENTATION), ...(crop !== undefined ? { randomResizedCrop: crop } : {}), ...(temperature !== undefined ? { colorTemperature: temperature } : {}) };
+    s.augmentation = { ...(s.augmentation ?? ROBUST_AUGMENTATION), ...given };
   }
   return s;
 }
@@ -354,7 +366,7 @@ export async function trainCommand(argv: string[], log: (s: string) => void): Pr
     recipe: { type: 'string' }, augment: { type: 'boolean' }, schedule: { type: 'string' }, 'label-smoothing': { type: 'string' },
     'weight-decay': { type: 'string' }, dropout: { type: 'string' }, 'precise-bn': { type: 'boolean' },
     standardize: { type: 'boolean' }, 'follow-links': { type: 'boolean' }, 'max-image-memory': { type: 'string' }, alpha: { type: 'string' },
-    'random-resized-crop': { type: 'string' }, 'color-temperature': { type: 'string' },
+    'random-resized-crop': { type: 'string' }, 'color-temperature': { type: 'string' }, mixup: { type: 'string' }, cutmix: { type: 'string' },
   }, 'train');
   if (flags.help) return log(trainHelp);
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}" (see "simdnet train --help")`);

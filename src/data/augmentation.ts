@@ -43,6 +43,18 @@ export interface AugmentationOptions {
   randomResizedCrop?: number;
   /** Colour temperature: red and blue gains of 1 +- this, in opposite directions (warm or cool light). Default 0. */
   colorTemperature?: number;
+  /**
+   * Keras CV's MixUp (and timm's mixup_alpha): each image blended with another of the set, both
+   * augmented, by a weight drawn from Beta(alpha, alpha), and so are their labels. 0: off. Default 0
+   * (Keras CV's own default alpha is 0.2).
+   */
+  mixup?: number;
+  /**
+   * Keras CV's CutMix (timm's cutmix_alpha): a box of another image pasted in, its area drawn
+   * from Beta(alpha, alpha), the labels mixed by the areas. With mixup too, each image gets one
+   * or the other, half and half. 0: off. Default 0 (Keras CV's own default alpha is 1).
+   */
+  cutmix?: number;
   /** The probability that an image is augmented at all. Default 1. */
   probability?: number;
 }
@@ -65,6 +77,7 @@ export function checkAugmentation(a: AugmentationOptions): AugmentationOptions {
   };
   for (const k of ['rotation', 'zoom', 'translation', 'brightness', 'contrast', 'saturation', 'hue', 'erasing', 'grayscale', 'background', 'noise', 'probability',
     'randomResizedCrop', 'colorTemperature'] as const) fraction(k);
+  for (const k of ['mixup', 'cutmix'] as const) fraction(k, 10);
   if (a.flip !== undefined && a.flip !== 'horizontal' && a.flip !== 'none') throw new ArgumentError(`augmentation flip must be "horizontal" or "none", got ${describe(a.flip)}`);
   return a;
 }
@@ -191,4 +204,46 @@ export function augmentImage(src: Uint8Array, H: number, W: number, dst: Float32
       if (i + 1 < n * 3) dst[i + 1] = Math.min(1, Math.max(0, dst[i + 1] + r * Math.sin(t)));
     }
   }
+}
+
+// A Gamma(shape, 1) draw from uniforms (Marsaglia and Tsang; shape < 1 by Gamma(shape + 1) * U^(1/shape)).
+function gamma(shape: number, u: () => number): number {
+  if (shape < 1) return gamma(shape + 1, u) * Math.pow(1 - u(), 1 / shape);
+  const d = shape - 1 / 3, c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    const z = Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
+    const v = (1 + c * z) ** 3;
+    if (v <= 0) continue;
+    const w = 1 - u();
+    if (Math.log(w) < 0.5 * z * z + d - d * v + d * Math.log(v)) return d * v;
+  }
+}
+
+/** How one training image is mixed with another (MixUp or CutMix): the partner, and the box pasted from it (CutMix). */
+export interface Mix {
+  partner: number;
+  /** The weight of the image's own label (and of its pixels, for MixUp). */
+  lambda: number;
+  /** CutMix: the rows [top, bottom) and columns [left, right) taken from the partner. */
+  box?: { top: number; bottom: number; left: number; right: number };
+}
+
+/** The mix of image `image` of a set of `size` at (seed, epoch), or none; its own stream, so the other options' draws stay as they were. */
+export function mixFor(a: AugmentationOptions, seed: number, epoch: number, image: number, size: number, H: number, W: number): Mix | undefined {
+  const mixup = a.mixup ?? 0, cutmix = a.cutmix ?? 0;
+  if ((mixup <= 0 && cutmix <= 0) || size < 2) return undefined;
+  const u = draws(seed ^ 0x4cf5ad43, epoch, image);
+  const useCutmix = cutmix > 0 && (mixup <= 0 || u() < 0.5);
+  const alpha = useCutmix ? cutmix : mixup;
+  const g1 = gamma(alpha, u), g2 = gamma(alpha, u);
+  const lambda = g1 / (g1 + g2 || 1);
+  let partner = Math.floor(u() * (size - 1));
+  if (partner >= image) partner++; // another image
+  if (!useCutmix) return { partner, lambda };
+  const ch = Math.round(H * Math.sqrt(1 - lambda)), cw = Math.round(W * Math.sqrt(1 - lambda));
+  const cy = Math.floor(u() * H), cx = Math.floor(u() * W);
+  const top = Math.max(0, cy - (ch >> 1)), bottom = Math.min(H, cy - (ch >> 1) + ch);
+  const left = Math.max(0, cx - (cw >> 1)), right = Math.min(W, cx - (cw >> 1) + cw);
+  // The labels follow the area actually pasted (the box may be clipped at the edges).
+  return { partner, lambda: 1 - ((bottom - top) * (right - left)) / (H * W), box: { top, bottom, left, right } };
 }

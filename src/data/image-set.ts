@@ -7,7 +7,7 @@ import { unitFloatsFromBytes } from '../kernels/unit-floats.js';
 import { Tensor } from '../tensor.js';
 import type { Dataset, ReadContext } from '../training/dataset.js';
 import { resizeRgb } from './images.js';
-import { augmentImage, checkAugmentation, type AugmentationOptions } from './augmentation.js';
+import { augmentImage, checkAugmentation, mixFor, type AugmentationOptions } from './augmentation.js';
 
 /** Labeled images kept as uint8 pixels, read as float32 in [0, 1] a batch at a time: a Dataset for fit, evaluate and predict. */
 export class ImageSet implements Dataset {
@@ -123,15 +123,28 @@ class AugmentedImages implements Dataset {
   read(indices: ArrayLike<number>, x: Float32Array, y?: Float32Array, context?: ReadContext): void {
     if (!context?.training) return this.images.read(indices, x, y);
     const [H, W, C] = this.images.sampleShape;
-    const row = H * W * C;
+    const row = H * W * C, K = this.classes;
+    const augmented = (s: number, out: Float32Array) => augmentImage(this.images.pixels.subarray(s * row, (s + 1) * row), H, W, out, this.options, context.seed, context.epoch, s);
+    const other = new Float32Array(row);
+    if (y) y.fill(0, 0, indices.length * K);
     for (let i = 0; i < indices.length; i++) {
-      const s = indices[i];
-      augmentImage(this.images.pixels.subarray(s * row, (s + 1) * row), H, W, x.subarray(i * row, (i + 1) * row), this.options, context.seed, context.epoch, s);
-    }
-    if (y) {
-      const K = this.classes;
-      y.fill(0, 0, indices.length * K);
-      for (let i = 0; i < indices.length; i++) y[i * K + this.images.labels[indices[i]]] = 1;
+      const s = indices[i], xi = x.subarray(i * row, (i + 1) * row);
+      augmented(s, xi);
+      // MixUp or CutMix with another image of the set, augmented as it would be in its own place.
+      const mix = mixFor(this.options, context.seed, context.epoch, s, this.size, H, W);
+      if (mix) {
+        augmented(mix.partner, other);
+        if (mix.box) {
+          const { top, bottom, left, right } = mix.box;
+          for (let r = top; r < bottom; r++) xi.set(other.subarray((r * W + left) * C, (r * W + right) * C), (r * W + left) * C);
+        } else {
+          for (let j = 0; j < row; j++) xi[j] = mix.lambda * xi[j] + (1 - mix.lambda) * other[j];
+        }
+      }
+      if (y) {
+        y[i * K + this.images.labels[s]] += mix ? mix.lambda : 1;
+        if (mix) y[i * K + this.images.labels[mix.partner]] += 1 - mix.lambda;
+      }
     }
   }
 }

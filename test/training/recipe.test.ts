@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import {
   BatchNormalization, CategoricalCrossentropy, Conv2D, convNet, Dense, Flatten, input, Model, tensor, type Tensor,
 } from '../../src/index.js';
-import { augmentImage, checkAugmentation, warp } from '../../src/data/augmentation.js';
+import { augmentImage, checkAugmentation, mixFor, warp } from '../../src/data/augmentation.js';
 import { handBox, withClutter } from '../../src/data/background.js';
 import { ImageSet } from '../../src/data/image-set.js';
 import { loadSigns } from '../../src/data/signs.js';
@@ -202,6 +202,70 @@ describe('random resized crops and colour temperature', () => {
     expect(warmer).toBeGreaterThan(3); expect(cooler).toBeGreaterThan(3);
     expect(() => checkAugmentation({ randomResizedCrop: 2 })).toThrow(/augmentation randomResizedCrop must be a number from 0 to 1, got 2/);
     expect(() => checkAugmentation({ colorTemperature: -0.1 })).toThrow(/augmentation colorTemperature must be a number from 0 to 1/);
+  });
+});
+
+describe('MixUp and CutMix', () => {
+  const S = 8, N = 12;
+  // Image k is a flat grey of level 20k; its class is k % 3.
+  const pixels = new Uint8Array(N * S * S * 3);
+  for (let k = 0; k < N; k++) pixels.fill(20 * k, k * S * S * 3, (k + 1) * S * S * 3);
+  const set = new ImageSet(pixels, [N, S, S, 3], Int32Array.from({ length: N }, (_, k) => k % 3), ['a', 'b', 'c']);
+
+  test('the mix weights follow Beta(alpha, alpha), the partner is another image, the draws are seeded', () => {
+    const lambdas = [];
+    for (let image = 0; image < 2000; image++) {
+      const m = mixFor({ mixup: 1 }, 4, 0, image % N, N, S, S)!;
+      expect(m.partner).not.toBe(image % N);
+      expect(m.lambda).toBeGreaterThan(0); expect(m.lambda).toBeLessThan(1);
+      lambdas.push(mixFor({ mixup: 1 }, 4, image, 0, N, S, S)!.lambda);
+    }
+    // Beta(1, 1) is uniform: mean 1/2, variance 1/12.
+    const mean = lambdas.reduce((a, b) => a + b, 0) / lambdas.length;
+    const variance = lambdas.reduce((a, b) => a + (b - mean) ** 2, 0) / lambdas.length;
+    expect(Math.abs(mean - 0.5)).toBeLessThan(0.02);
+    expect(Math.abs(variance - 1 / 12)).toBeLessThan(0.006);
+    expect(mixFor({ mixup: 0.2 }, 1, 2, 3, N, S, S)).toEqual(mixFor({ mixup: 0.2 }, 1, 2, 3, N, S, S));
+    expect(mixFor({}, 1, 2, 3, N, S, S)).toBeUndefined();
+  });
+
+  test('MixUp blends the two images and their labels by the same weight', () => {
+    const data = set.augment({ mixup: 0.4 });
+    const x = new Float32Array(N * S * S * 3), y = new Float32Array(N * 3);
+    data.read(Array.from({ length: N }, (_, k) => k), x, y, { training: true, seed: 9, epoch: 1 });
+    for (let k = 0; k < N; k++) {
+      const m = mixFor({ mixup: 0.4 }, 9, 1, k, N, S, S)!;
+      expect(x[k * S * S * 3 + 5]).toBeCloseTo((m.lambda * 20 * k + (1 - m.lambda) * 20 * m.partner) / 255, 5);
+      const row = Array.from(y.subarray(k * 3, k * 3 + 3));
+      expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+      expect(row[k % 3]).toBeGreaterThanOrEqual(m.lambda - 1e-6);
+    }
+  });
+
+  test('CutMix pastes a box of the other image and weighs the labels by its area', () => {
+    const data = set.augment({ cutmix: 1 });
+    const x = new Float32Array(N * S * S * 3), y = new Float32Array(N * 3);
+    data.read(Array.from({ length: N }, (_, k) => k), x, y, { training: true, seed: 2, epoch: 0 });
+    for (let k = 0; k < N; k++) {
+      const m = mixFor({ cutmix: 1 }, 2, 0, k, N, S, S)!;
+      let fromPartner = 0;
+      for (let p = 0; p < S * S; p++) if (Math.abs(x[(k * S * S + p) * 3] - (20 * m.partner) / 255) < 1e-6 && m.partner !== k) fromPartner++;
+      expect(fromPartner).toBe(Math.round((1 - m.lambda) * S * S));
+      if (m.partner % 3 !== k % 3) expect(y[k * 3 + (m.partner % 3)]).toBeCloseTo(1 - m.lambda, 6);
+    }
+  });
+
+  test('a model trains on mixed labels; evaluation reads the images as they are', async () => {
+    const x0 = input({ shape: [S, S, 3] });
+    const model = new Model({ inputs: x0, outputs: new Dense({ units: 3, activation: 'softmax' }).apply(new Flatten().apply(x0)) });
+    model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+    const h = await model.fit(set.augment({ mixup: 0.2, cutmix: 1 }), { epochs: 3, batchSize: 4, verbose: 0, threads: 1 });
+    expect(h.history.loss.every(Number.isFinite)).toBe(true);
+    const x = new Float32Array(N * S * S * 3);
+    set.augment({ mixup: 0.2 }).read(Array.from({ length: N }, (_, k) => k), x, undefined, { training: false, seed: 0, epoch: 0 });
+    expect(x[5]).toBe(0);
+    expect(x[S * S * 3 + 5]).toBeCloseTo(20 / 255, 6);
+    await model.dispose();
   });
 });
 
