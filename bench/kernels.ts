@@ -14,7 +14,7 @@ import { resnetShapes } from './resnet-shapes.js';
 import { mobileNetV2 } from '../src/models/mobilenetv2.js';
 import { DepthwiseConv2D } from '../src/layers/depthwise-conv2d.js';
 
-interface Args { quick: boolean; variant?: KernelVariant; batch: number }
+interface Args { quick: boolean; variant?: KernelVariant; batch: number; only?: 'depthwise' }
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { quick: false, batch: 32 };
@@ -23,7 +23,8 @@ function parseArgs(argv: string[]): Args {
     if (a === '--quick') args.quick = true;
     else if (a === '--variant') args.variant = argv[++i] as KernelVariant;
     else if (a === '--batch') args.batch = Number(argv[++i]);
-    else throw new Error(`bench/kernels: unknown argument ${a} (expected --quick, --variant simd|relaxed-simd, --batch N)`);
+    else if (a === '--only' && argv[i + 1] === 'depthwise') args.only = argv[++i] as 'depthwise';
+    else throw new Error(`bench/kernels: unknown argument ${a} (expected --quick, --variant simd|relaxed-simd, --batch N, --only depthwise)`);
   }
   if (!Number.isInteger(args.batch) || args.batch < 1) throw new Error('bench/kernels: --batch must be a positive integer');
   return args;
@@ -47,6 +48,47 @@ async function median(fn: () => void, quick: boolean): Promise<number> {
   return r.latency.p50;
 }
 
+// Every distinct depthwise convolution of MobileNetV2 (alpha 1.0) at 96x96: its share of the
+// SIMD peak loop (a depthwise 3x3 does 9 multiply-adds per value it loads: memory-bound).
+async function depthwiseShapes(rt: Runtime, peak: number, N: number, quick: boolean): Promise<object[]> {
+  const k = rt.k;
+  const dwRows: (string | number)[][] = [];
+  const dwJson: object[] = [];
+  const dwShapes = new Map<string, { H: number; W: number; C: number; stride: number; OH: number; OW: number; padT: number; padL: number; layers: number }>();
+  for (const l of mobileNetV2({ inputShape: [96, 96, 3] }).layers) {
+    if (!(l instanceof DepthwiseConv2D)) continue;
+    const [H, W, C] = l.inputShapes[0], [OH, OW] = l.outputShape;
+    const g = window2d(H, W, 3, 3, l.strides, l.padding);
+    const key = `3x3/${l.strides} ${H}x${W}x${C}`;
+    const e = dwShapes.get(key);
+    if (e) e.layers++; else dwShapes.set(key, { H, W, C, stride: l.strides, OH, OW, padT: g.padT, padL: g.padL, layers: 1 });
+  }
+  for (const [name, s] of dwShapes) {
+    const mark = rt.arena.mark();
+    const xN = N * s.H * s.W * s.C, yN = N * s.OH * s.OW * s.C;
+    const x = rt.arena.allocF32(xN), w = rt.arena.allocF32(9 * s.C), y = rt.arena.allocF32(yN), dx = rt.arena.allocF32(xN), dw = rt.arena.allocF32(9 * s.C);
+    fill(rt, x, xN, 8); fill(rt, w, 9 * s.C, 9); fill(rt, y, yN, 10);
+    const geo = [N, s.H, s.W, s.C, 3, 3, s.stride, 1, s.padT, s.padL, s.OH, s.OW] as const;
+    const flops = 2 * 9 * yN;
+    const passes: Record<string, () => void> = {
+      forward: () => k.depthwise_conv2d_forward(x, w, 0, y, ...geo),
+      'backward input': () => k.depthwise_conv2d_backward_input(y, w, dx, ...geo),
+      'backward kernel': () => k.depthwise_conv2d_backward_kernel(x, y, dw, 0, ...geo, 0),
+    };
+    for (const [pass, fn] of Object.entries(passes)) {
+      const ms = await median(fn, quick);
+      const gf = flops / (ms / 1e3) / 1e9;
+      dwRows.push([name, pass, s.layers, ms, gf, `${((100 * gf) / peak).toFixed(0)}%`]);
+      dwJson.push({ name, ...s, pass, ms, gflops: gf, ofPeak: gf / peak });
+    }
+    rt.arena.freeSince(mark);
+  }
+  console.log(`\nMobileNetV2 (96x96) depthwise convolutions at batch ${N}`);
+  console.log(table(['depthwise (k/stride HxWxC)', 'pass', 'layers', 'median ms', 'GFLOP/s', 'of peak'], dwRows));
+
+  return dwJson;
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const rt = Runtime.create({ variant: args.variant });
@@ -59,6 +101,11 @@ async function main(): Promise<void> {
   const peakMs = await median(() => k.simd_peak(iters, 1), args.quick);
   const peak = (iters * 12 * 8) / (peakMs / 1e3) / 1e9;
   console.log(`\nSIMD peak (12 independent f32x4 multiply-adds): ${peak.toFixed(1)} GFLOP/s`);
+  if (args.only === 'depthwise') {
+    const depthwise = await depthwiseShapes(rt, peak, args.batch, args.quick);
+    console.log(`\nwrote ${writeResults('kernels-depthwise.json', { machine: machine(), variant: rt.variant, batch: args.batch, peakGflops: peak, depthwise })}`);
+    return;
+  }
   // The blocking engines use on this machine (measured once, then cached): every GEMM below runs it.
   const blocking = useGemmBlocking(rt);
   console.log(`GEMM blocking for this machine: ${blocking.mr}x8 tile, MC ${blocking.mc}, KC ${blocking.kc}, NC ${blocking.nc}\n`);
@@ -248,41 +295,7 @@ async function main(): Promise<void> {
   console.log('\nThe ConvNet\'s first layer and pool, batch 64');
   console.log(table(['op', 'median ms', 'GFLOP/s', 'of peak'], convnetRows));
 
-  // Every distinct depthwise convolution of MobileNetV2 (alpha 1.0) at 96x96: its share of the
-  // SIMD peak loop (a depthwise 3x3 does 9 multiply-adds per value it loads: memory-bound).
-  const dwRows: (string | number)[][] = [];
-  const dwJson = [];
-  const dwShapes = new Map<string, { H: number; W: number; C: number; stride: number; OH: number; OW: number; padT: number; padL: number; layers: number }>();
-  for (const l of mobileNetV2({ inputShape: [96, 96, 3] }).layers) {
-    if (!(l instanceof DepthwiseConv2D)) continue;
-    const [H, W, C] = l.inputShapes[0], [OH, OW] = l.outputShape;
-    const g = window2d(H, W, 3, 3, l.strides, l.padding);
-    const key = `3x3/${l.strides} ${H}x${W}x${C}`;
-    const e = dwShapes.get(key);
-    if (e) e.layers++; else dwShapes.set(key, { H, W, C, stride: l.strides, OH, OW, padT: g.padT, padL: g.padL, layers: 1 });
-  }
-  for (const [name, s] of dwShapes) {
-    const mark = rt.arena.mark();
-    const xN = N * s.H * s.W * s.C, yN = N * s.OH * s.OW * s.C;
-    const x = rt.arena.allocF32(xN), w = rt.arena.allocF32(9 * s.C), y = rt.arena.allocF32(yN), dx = rt.arena.allocF32(xN), dw = rt.arena.allocF32(9 * s.C);
-    fill(rt, x, xN, 8); fill(rt, w, 9 * s.C, 9); fill(rt, y, yN, 10);
-    const geo = [N, s.H, s.W, s.C, 3, 3, s.stride, 1, s.padT, s.padL, s.OH, s.OW] as const;
-    const flops = 2 * 9 * yN;
-    const passes: Record<string, () => void> = {
-      forward: () => k.depthwise_conv2d_forward(x, w, 0, y, ...geo),
-      'backward input': () => k.depthwise_conv2d_backward_input(y, w, dx, ...geo),
-      'backward kernel': () => k.depthwise_conv2d_backward_kernel(x, y, dw, 0, ...geo, 0),
-    };
-    for (const [pass, fn] of Object.entries(passes)) {
-      const ms = await median(fn, args.quick);
-      const gf = flops / (ms / 1e3) / 1e9;
-      dwRows.push([name, pass, s.layers, ms, gf, `${((100 * gf) / peak).toFixed(0)}%`]);
-      dwJson.push({ name, ...s, pass, ms, gflops: gf, ofPeak: gf / peak });
-    }
-    rt.arena.freeSince(mark);
-  }
-  console.log(`\nMobileNetV2 (96x96) depthwise convolutions at batch ${N}`);
-  console.log(table(['depthwise (k/stride HxWxC)', 'pass', 'layers', 'median ms', 'GFLOP/s', 'of peak'], dwRows));
+  const dwJson = await depthwiseShapes(rt, peak, N, args.quick);
 
   const path = writeResults('kernels.json', {
     machine: machine(), variant: rt.variant, batch: N, quick: args.quick, peakGflops: peak, gemmBlocking: blocking,
