@@ -20,75 +20,170 @@ import { zero } from "./elementwise";
   return start >= size ? 0 : min(K, (size - start + dilation - 1) / dilation);
 }
 
+const FORWARD = 0, BACKWARD_INPUT = 1, BACKWARD_KERNEL = 2;
+
+// The one loop of the three passes: every output cell, and the window's taps that fall inside
+// the image. `x` is the input (forward, kernel gradient) or its gradient (input gradient), `w` the
+// kernel or its gradient, `cells` the output or its gradient, `b` the bias or its gradient.
+function depthwisePass(
+  pass: i32, x: usize, w: usize, b: usize, cells: usize,
+  N: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32, stride: i32, dilation: i32, padT: i32, padL: i32, OH: i32, OW: i32,
+): void {
+  const pixelBytes = <usize>C << 2, tapStep = <usize>(dilation * C) << 2, rowStep = <usize>(dilation * W) * pixelBytes;
+  const kernelRowStep = <usize>KW * pixelBytes;
+  let cell = cells;
+  for (let n = 0; n < N; n++) {
+    for (let oh = 0; oh < OH; oh++) {
+      const top = oh * stride - padT;
+      const i0 = firstTap(top, dilation), rows = endTap(top, dilation, KH, H) - i0;
+      for (let ow = 0; ow < OW; ow++) {
+        const left = ow * stride - padL;
+        const j0 = firstTap(left, dilation), taps = endTap(left, dilation, KW, W) - j0;
+        // The window's first cell inside the image, and its tap's weights.
+        const corner = x + (<usize>(((n * H + top + i0 * dilation) * W) + left + j0 * dilation) * pixelBytes);
+        const firstWeight = w + <usize>(i0 * KW + j0) * pixelBytes;
+        if (pass == FORWARD) forwardCell(corner, firstWeight, b, cell, C, rows, taps, rowStep, tapStep, kernelRowStep);
+        else if (pass == BACKWARD_INPUT) inputGradientCell(corner, firstWeight, cell, C, rows, taps, rowStep, tapStep, kernelRowStep);
+        else kernelGradientCell(corner, firstWeight, b, cell, C, rows, taps, rowStep, tapStep, kernelRowStep);
+        cell += pixelBytes;
+      }
+    }
+  }
+}
+
+// y[cell] = b + Σ taps x · w, eight and four channels at a time.
+@inline function forwardCell(px0: usize, w0: usize, b: usize, y: usize, C: i32, rows: i32, taps: i32, rowStep: usize, tapStep: usize, kernelRowStep: usize): void {
+  let c = 0;
+  for (; c + 8 <= C; c += 8) {
+    const cb = <usize>c << 2;
+    let a0 = b ? v128.load(b + cb) : f32x4.splat(0), a1 = b ? v128.load(b + cb, 16) : f32x4.splat(0);
+    let row = px0 + cb, wrow = w0 + cb;
+    for (let i = 0; i < rows; i++) {
+      let px = row, wp = wrow;
+      for (let j = 0; j < taps; j++) {
+        a0 = madd(v128.load(px), v128.load(wp), a0);
+        a1 = madd(v128.load(px, 16), v128.load(wp, 16), a1);
+        px += tapStep;
+        wp += <usize>C << 2;
+      }
+      row += rowStep;
+      wrow += kernelRowStep;
+    }
+    v128.store(y + cb, a0);
+    v128.store(y + cb, a1, 16);
+  }
+  for (; c + 4 <= C; c += 4) {
+    const cb = <usize>c << 2;
+    let a0 = b ? v128.load(b + cb) : f32x4.splat(0);
+    let row = px0 + cb, wrow = w0 + cb;
+    for (let i = 0; i < rows; i++) {
+      let px = row, wp = wrow;
+      for (let j = 0; j < taps; j++) {
+        a0 = madd(v128.load(px), v128.load(wp), a0);
+        px += tapStep;
+        wp += <usize>C << 2;
+      }
+      row += rowStep;
+      wrow += kernelRowStep;
+    }
+    v128.store(y + cb, a0);
+  }
+  for (; c < C; c++) {
+    const cb = <usize>c << 2;
+    let a: f32 = b ? load<f32>(b + cb) : 0;
+    let row = px0 + cb, wrow = w0 + cb;
+    for (let i = 0; i < rows; i++) {
+      let px = row, wp = wrow;
+      for (let j = 0; j < taps; j++) {
+        a += load<f32>(px) * load<f32>(wp);
+        px += tapStep;
+        wp += <usize>C << 2;
+      }
+      row += rowStep;
+      wrow += kernelRowStep;
+    }
+    store<f32>(y + cb, a);
+  }
+}
+
+// dx[taps] += dy[cell] · w, scattered back through the window.
+@inline function inputGradientCell(dx0: usize, w0: usize, dy: usize, C: i32, rows: i32, taps: i32, rowStep: usize, tapStep: usize, kernelRowStep: usize): void {
+  let c = 0;
+  for (; c + 4 <= C; c += 4) {
+    const cb = <usize>c << 2;
+    const d = v128.load(dy + cb);
+    let row = dx0 + cb, wrow = w0 + cb;
+    for (let i = 0; i < rows; i++) {
+      let px = row, wp = wrow;
+      for (let j = 0; j < taps; j++) {
+        v128.store(px, madd(d, v128.load(wp), v128.load(px)));
+        px += tapStep;
+        wp += <usize>C << 2;
+      }
+      row += rowStep;
+      wrow += kernelRowStep;
+    }
+  }
+  for (; c < C; c++) {
+    const cb = <usize>c << 2;
+    const d = load<f32>(dy + cb);
+    let row = dx0 + cb, wrow = w0 + cb;
+    for (let i = 0; i < rows; i++) {
+      let px = row, wp = wrow;
+      for (let j = 0; j < taps; j++) {
+        store<f32>(px, load<f32>(px) + d * load<f32>(wp));
+        px += tapStep;
+        wp += <usize>C << 2;
+      }
+      row += rowStep;
+      wrow += kernelRowStep;
+    }
+  }
+}
+
+// dw[taps] += x · dy[cell], db += dy[cell].
+@inline function kernelGradientCell(x0: usize, dw0: usize, db: usize, dy: usize, C: i32, rows: i32, taps: i32, rowStep: usize, tapStep: usize, kernelRowStep: usize): void {
+  let c = 0;
+  for (; c + 4 <= C; c += 4) {
+    const cb = <usize>c << 2;
+    const d = v128.load(dy + cb);
+    if (db) v128.store(db + cb, f32x4.add(v128.load(db + cb), d));
+    let row = x0 + cb, wrow = dw0 + cb;
+    for (let i = 0; i < rows; i++) {
+      let px = row, wp = wrow;
+      for (let j = 0; j < taps; j++) {
+        v128.store(wp, madd(d, v128.load(px), v128.load(wp)));
+        px += tapStep;
+        wp += <usize>C << 2;
+      }
+      row += rowStep;
+      wrow += kernelRowStep;
+    }
+  }
+  for (; c < C; c++) {
+    const cb = <usize>c << 2;
+    const d = load<f32>(dy + cb);
+    if (db) store<f32>(db + cb, load<f32>(db + cb) + d);
+    let row = x0 + cb, wrow = dw0 + cb;
+    for (let i = 0; i < rows; i++) {
+      let px = row, wp = wrow;
+      for (let j = 0; j < taps; j++) {
+        store<f32>(wp, load<f32>(wp) + d * load<f32>(px));
+        px += tapStep;
+        wp += <usize>C << 2;
+      }
+      row += rowStep;
+      wrow += kernelRowStep;
+    }
+  }
+}
+
 // y = depthwise(x, w) + b   (b = 0: no bias)
 export function depthwise_conv2d_forward(
   x: usize, w: usize, b: usize, y: usize,
   N: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32, stride: i32, dilation: i32, padT: i32, padL: i32, OH: i32, OW: i32,
 ): void {
-  const pixelBytes = <usize>C << 2, tapStep = <usize>(dilation * C) << 2;
-  let out = y;
-  for (let n = 0; n < N; n++) {
-    for (let oh = 0; oh < OH; oh++) {
-      const top = oh * stride - padT;
-      const i0 = firstTap(top, dilation), i1 = endTap(top, dilation, KH, H);
-      for (let ow = 0; ow < OW; ow++) {
-        const left = ow * stride - padL;
-        const j0 = firstTap(left, dilation), j1 = endTap(left, dilation, KW, W);
-        // The window's first real cell, and its tap's weights.
-        const corner = x + (<usize>(((n * H + top + i0 * dilation) * W) + left + j0 * dilation) * pixelBytes);
-        const rowStep = <usize>(dilation * W) * pixelBytes;
-        let c = 0;
-        for (; c + 8 <= C; c += 8) {
-          const cb = <usize>c << 2;
-          let a0 = b ? v128.load(b + cb) : f32x4.splat(0), a1 = b ? v128.load(b + cb, 16) : f32x4.splat(0);
-          let row = corner + cb;
-          for (let i = i0; i < i1; i++) {
-            let px = row, wp = w + ((<usize>(i * KW + j0) * pixelBytes)) + cb;
-            for (let j = j0; j < j1; j++) {
-              a0 = madd(v128.load(px), v128.load(wp), a0);
-              a1 = madd(v128.load(px, 16), v128.load(wp, 16), a1);
-              px += tapStep;
-              wp += pixelBytes;
-            }
-            row += rowStep;
-          }
-          v128.store(out + cb, a0);
-          v128.store(out + cb, a1, 16);
-        }
-        for (; c + 4 <= C; c += 4) {
-          const cb = <usize>c << 2;
-          let a0 = b ? v128.load(b + cb) : f32x4.splat(0);
-          let row = corner + cb;
-          for (let i = i0; i < i1; i++) {
-            let px = row, wp = w + ((<usize>(i * KW + j0) * pixelBytes)) + cb;
-            for (let j = j0; j < j1; j++) {
-              a0 = madd(v128.load(px), v128.load(wp), a0);
-              px += tapStep;
-              wp += pixelBytes;
-            }
-            row += rowStep;
-          }
-          v128.store(out + cb, a0);
-        }
-        for (; c < C; c++) {
-          const cb = <usize>c << 2;
-          let a: f32 = b ? load<f32>(b + cb) : 0;
-          let row = corner + cb;
-          for (let i = i0; i < i1; i++) {
-            let px = row, wp = w + ((<usize>(i * KW + j0) * pixelBytes)) + cb;
-            for (let j = j0; j < j1; j++) {
-              a += load<f32>(px) * load<f32>(wp);
-              px += tapStep;
-              wp += pixelBytes;
-            }
-            row += rowStep;
-          }
-          store<f32>(out + cb, a);
-        }
-        out += pixelBytes;
-      }
-    }
-  }
+  depthwisePass(FORWARD, x, w, b, y, N, H, W, C, KH, KW, stride, dilation, padT, padL, OH, OW);
 }
 
 // dx = ∂L/∂x from dy [N,OH,OW,C]: every output cell's gradient scattered back through its taps.
@@ -97,50 +192,7 @@ export function depthwise_conv2d_backward_input(
   N: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32, stride: i32, dilation: i32, padT: i32, padL: i32, OH: i32, OW: i32,
 ): void {
   zero(dx, N * H * W * C);
-  const pixelBytes = <usize>C << 2, tapStep = <usize>(dilation * C) << 2;
-  let g = dy;
-  for (let n = 0; n < N; n++) {
-    for (let oh = 0; oh < OH; oh++) {
-      const top = oh * stride - padT;
-      const i0 = firstTap(top, dilation), i1 = endTap(top, dilation, KH, H);
-      for (let ow = 0; ow < OW; ow++) {
-        const left = ow * stride - padL;
-        const j0 = firstTap(left, dilation), j1 = endTap(left, dilation, KW, W);
-        const corner = dx + (<usize>(((n * H + top + i0 * dilation) * W) + left + j0 * dilation) * pixelBytes);
-        const rowStep = <usize>(dilation * W) * pixelBytes;
-        let c = 0;
-        for (; c + 4 <= C; c += 4) {
-          const cb = <usize>c << 2;
-          const d = v128.load(g + cb);
-          let row = corner + cb;
-          for (let i = i0; i < i1; i++) {
-            let px = row, wp = w + ((<usize>(i * KW + j0) * pixelBytes)) + cb;
-            for (let j = j0; j < j1; j++) {
-              v128.store(px, madd(d, v128.load(wp), v128.load(px)));
-              px += tapStep;
-              wp += pixelBytes;
-            }
-            row += rowStep;
-          }
-        }
-        for (; c < C; c++) {
-          const cb = <usize>c << 2;
-          const d = load<f32>(g + cb);
-          let row = corner + cb;
-          for (let i = i0; i < i1; i++) {
-            let px = row, wp = w + ((<usize>(i * KW + j0) * pixelBytes)) + cb;
-            for (let j = j0; j < j1; j++) {
-              store<f32>(px, load<f32>(px) + d * load<f32>(wp));
-              px += tapStep;
-              wp += pixelBytes;
-            }
-            row += rowStep;
-          }
-        }
-        g += pixelBytes;
-      }
-    }
-  }
+  depthwisePass(BACKWARD_INPUT, dx, w, 0, dy, N, H, W, C, KH, KW, stride, dilation, padT, padL, OH, OW);
 }
 
 // dw [KH,KW,C] = ∂L/∂w and db [C] = ∂L/∂b (db = 0: no bias); added to what is there if `accumulate`.
@@ -153,52 +205,7 @@ export function depthwise_conv2d_backward_kernel(
     zero(dw, KH * KW * C);
     if (db) zero(db, C);
   }
-  const pixelBytes = <usize>C << 2, tapStep = <usize>(dilation * C) << 2;
-  let g = dy;
-  for (let n = 0; n < N; n++) {
-    for (let oh = 0; oh < OH; oh++) {
-      const top = oh * stride - padT;
-      const i0 = firstTap(top, dilation), i1 = endTap(top, dilation, KH, H);
-      for (let ow = 0; ow < OW; ow++) {
-        const left = ow * stride - padL;
-        const j0 = firstTap(left, dilation), j1 = endTap(left, dilation, KW, W);
-        const corner = x + (<usize>(((n * H + top + i0 * dilation) * W) + left + j0 * dilation) * pixelBytes);
-        const rowStep = <usize>(dilation * W) * pixelBytes;
-        let c = 0;
-        for (; c + 4 <= C; c += 4) {
-          const cb = <usize>c << 2;
-          const d = v128.load(g + cb);
-          if (db) v128.store(db + cb, f32x4.add(v128.load(db + cb), d));
-          let row = corner + cb;
-          for (let i = i0; i < i1; i++) {
-            let px = row, wp = dw + ((<usize>(i * KW + j0) * pixelBytes)) + cb;
-            for (let j = j0; j < j1; j++) {
-              v128.store(wp, madd(d, v128.load(px), v128.load(wp)));
-              px += tapStep;
-              wp += pixelBytes;
-            }
-            row += rowStep;
-          }
-        }
-        for (; c < C; c++) {
-          const cb = <usize>c << 2;
-          const d = load<f32>(g + cb);
-          if (db) store<f32>(db + cb, load<f32>(db + cb) + d);
-          let row = corner + cb;
-          for (let i = i0; i < i1; i++) {
-            let px = row, wp = dw + ((<usize>(i * KW + j0) * pixelBytes)) + cb;
-            for (let j = j0; j < j1; j++) {
-              store<f32>(wp, load<f32>(wp) + d * load<f32>(px));
-              px += tapStep;
-              wp += pixelBytes;
-            }
-            row += rowStep;
-          }
-        }
-        g += pixelBytes;
-      }
-    }
-  }
+  depthwisePass(BACKWARD_KERNEL, x, dw, db, dy, N, H, W, C, KH, KW, stride, dilation, padT, padL, OH, OW);
 }
 
 // y [rows, C*M] = each channel of x [rows, C] repeated M times: y[r, c*M+m] = x[r, c].
