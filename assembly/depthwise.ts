@@ -43,8 +43,8 @@ function depthwisePass(
         const corner = x + (<usize>(((n * H + top + i0 * dilation) * W) + left + j0 * dilation) * pixelBytes);
         const firstWeight = w + <usize>(i0 * KW + j0) * pixelBytes;
         if (pass == FORWARD) forwardCell(corner, firstWeight, b, cell, C, rows, taps, rowStep, tapStep, kernelRowStep);
-        else if (pass == BACKWARD_INPUT) inputGradientCell(corner, firstWeight, cell, C, rows, taps, rowStep, tapStep, kernelRowStep);
-        else kernelGradientCell(corner, firstWeight, b, cell, C, rows, taps, rowStep, tapStep, kernelRowStep);
+        else if (pass == BACKWARD_INPUT) scatterCell(corner, tapStep, rowStep, firstWeight, pixelBytes, kernelRowStep, 0, cell, C, rows, taps);
+        else scatterCell(firstWeight, pixelBytes, kernelRowStep, corner, tapStep, rowStep, b, cell, C, rows, taps);
         cell += pixelBytes;
       }
     }
@@ -106,74 +106,44 @@ function depthwisePass(
   }
 }
 
-// dx[taps] += dy[cell] · w, scattered back through the window.
-@inline function inputGradientCell(dx0: usize, w0: usize, dy: usize, C: i32, rows: i32, taps: i32, rowStep: usize, tapStep: usize, kernelRowStep: usize): void {
-  let c = 0;
-  for (; c + 4 <= C; c += 4) {
-    const cb = <usize>c << 2;
-    const d = v128.load(dy + cb);
-    let row = dx0 + cb, wrow = w0 + cb;
-    for (let i = 0; i < rows; i++) {
-      let px = row, wp = wrow;
-      for (let j = 0; j < taps; j++) {
-        v128.store(px, madd(d, v128.load(wp), v128.load(px)));
-        px += tapStep;
-        wp += <usize>C << 2;
-      }
-      row += rowStep;
-      wrow += kernelRowStep;
-    }
-  }
-  for (; c < C; c++) {
-    const cb = <usize>c << 2;
-    const d = load<f32>(dy + cb);
-    let row = dx0 + cb, wrow = w0 + cb;
-    for (let i = 0; i < rows; i++) {
-      let px = row, wp = wrow;
-      for (let j = 0; j < taps; j++) {
-        store<f32>(px, load<f32>(px) + d * load<f32>(wp));
-        px += tapStep;
-        wp += <usize>C << 2;
-      }
-      row += rowStep;
-      wrow += kernelRowStep;
-    }
-  }
-}
-
-// dw[taps] += x · dy[cell], db += dy[cell].
-@inline function kernelGradientCell(x0: usize, dw0: usize, db: usize, dy: usize, C: i32, rows: i32, taps: i32, rowStep: usize, tapStep: usize, kernelRowStep: usize): void {
+// The backward passes: target[taps] += dy[cell] · source[taps] over the window, and db += dy[cell]
+// (db = 0: none). The input gradient scatters into dx with the weights as source; the kernel
+// gradient into dw with the input as source: the same loop with the two walks swapped.
+@inline function scatterCell(
+  target: usize, targetTapStep: usize, targetRowStep: usize, source: usize, sourceTapStep: usize, sourceRowStep: usize,
+  db: usize, dy: usize, C: i32, rows: i32, taps: i32,
+): void {
   let c = 0;
   for (; c + 4 <= C; c += 4) {
     const cb = <usize>c << 2;
     const d = v128.load(dy + cb);
     if (db) v128.store(db + cb, f32x4.add(v128.load(db + cb), d));
-    let row = x0 + cb, wrow = dw0 + cb;
+    let trow = target + cb, srow = source + cb;
     for (let i = 0; i < rows; i++) {
-      let px = row, wp = wrow;
+      let t = trow, src = srow;
       for (let j = 0; j < taps; j++) {
-        v128.store(wp, madd(d, v128.load(px), v128.load(wp)));
-        px += tapStep;
-        wp += <usize>C << 2;
+        v128.store(t, madd(d, v128.load(src), v128.load(t)));
+        t += targetTapStep;
+        src += sourceTapStep;
       }
-      row += rowStep;
-      wrow += kernelRowStep;
+      trow += targetRowStep;
+      srow += sourceRowStep;
     }
   }
   for (; c < C; c++) {
     const cb = <usize>c << 2;
     const d = load<f32>(dy + cb);
     if (db) store<f32>(db + cb, load<f32>(db + cb) + d);
-    let row = x0 + cb, wrow = dw0 + cb;
+    let trow = target + cb, srow = source + cb;
     for (let i = 0; i < rows; i++) {
-      let px = row, wp = wrow;
+      let t = trow, src = srow;
       for (let j = 0; j < taps; j++) {
-        store<f32>(wp, load<f32>(wp) + d * load<f32>(px));
-        px += tapStep;
-        wp += <usize>C << 2;
+        store<f32>(t, load<f32>(t) + d * load<f32>(src));
+        t += targetTapStep;
+        src += sourceTapStep;
       }
-      row += rowStep;
-      wrow += kernelRowStep;
+      trow += targetRowStep;
+      srow += sourceRowStep;
     }
   }
 }
