@@ -184,7 +184,15 @@ test('SIGTERM: the CLI stops accepting, answers every queued request, and exits 
   }));
   const body = readFileSync(photoFiles[3]);
   const pending = Array.from({ length: 8 }, () => fetch(`${url}/v2/models/ResNet50/classify`, { method: 'POST', body }));
-  await new Promise((r) => setTimeout(r, 600));
+  // The signal comes once all eight are in (queued, running or answered), however busy the machine:
+  // a connection whose request has not arrived yet is not one the server has taken on.
+  for (let waited = 0; waited < 30_000; waited += 50) {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const value = (re: RegExp) => text.split('\n').filter((l) => re.test(l)).reduce((a, l) => a + Number(l.split(' ').pop()), 0);
+    const queued = value(/^simdnet_queue_depth /), answered = value(/^simdnet_requests_total\{endpoint="classify"/);
+    if (queued + answered + 1 >= 8) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
   child.kill('SIGTERM');
   const code = await new Promise((r) => child.once('exit', r));
   expect(code).toBe(0);
