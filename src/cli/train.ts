@@ -11,9 +11,8 @@ import { lockRunFolder, prepareOutputDir, removeStaleTemporaries, writeAtomicall
 import { loadModel, loadWeights, saveModel, type LoadedModel, type TrainingState } from '../io/model-file.js';
 import { defaultThreads, Model } from '../models/model.js';
 import { argmaxRow, confusionMatrix } from '../training/metrics.js';
-import { expectedCalibrationError, withTemperature } from '../training/calibration.js';
+import { expectedCalibrationError } from '../training/calibration.js';
 import { calibrateTemperature } from '../recipes/calibrate.js';
-import { softmaxRows } from '../training/losses.js';
 import { History, type Logs } from '../training/callbacks.js';
 import { accuracyChart, lossChart, renderReport, type Misclassified } from '../report/training-report.js';
 import { ROBUST_AUGMENTATION } from '../data/augmentation.js';
@@ -194,9 +193,8 @@ export async function runTraining(o: TrainOptions): Promise<TrainOutcome> {
     calibration = { temperature };
     if (test) {
       const raw = (await model.predict(test, run)).data;
-      const before = model.outputIsSoftmax ? raw : softmaxRows(raw, K);
-      calibration.eceBefore = expectedCalibrationError(before, test.y.data, K);
-      calibration.eceAfter = expectedCalibrationError(withTemperature(before, K, temperature), test.y.data, K);
+      calibration.eceBefore = expectedCalibrationError(model.probabilitiesOf(raw, 1), test.y.data, K);
+      calibration.eceAfter = expectedCalibrationError(model.probabilitiesOf(raw), test.y.data, K);
     }
     o.log(`Calibration: temperature ${temperature.toFixed(3)} fitted on the validation split and its shifted copies` + (calibration.eceAfter === undefined ? ''
       : `; expected calibration error on the test set ${calibration.eceBefore!.toFixed(4)} -> ${calibration.eceAfter.toFixed(4)}`));

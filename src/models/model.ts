@@ -610,9 +610,17 @@ export class Model {
   /** Class probabilities, whether the model ends in a softmax or outputs logits. */
   async predictProbabilities(x: Tensor | Dataset, args: EvaluateArgs = {}): Promise<Tensor> {
     const out = await this.predict(x, args);
+    return new Tensor(this.probabilitiesOf(out.data), out.shape);
+  }
+
+  /**
+   * Rows of the model's outputs (predict's) as class probabilities: softmax of logits, then the
+   * calibration temperature (`temperature`, 1 by default: unchanged). What predictProbabilities
+   * and the server's classify give.
+   */
+  probabilitiesOf(outputs: Float32Array, temperature = this.temperature): Float32Array {
     const K = this.outputShape[0];
-    const probs = this.outputIsSoftmax ? out.data : softmaxRows(out.data, K);
-    return new Tensor(withTemperature(probs, K, this.temperature), out.shape);
+    return withTemperature(this.outputIsSoftmax ? outputs : softmaxRows(outputs, K), K, temperature);
   }
 
   // Inference over a whole dataset, batch by batch; with `withLabels`, its labels too.

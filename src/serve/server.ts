@@ -17,8 +17,6 @@ import { ArgumentError, DataFileError, SimdnetError } from '../errors.js';
 import { decodeImageSource, resizeRgb } from '../data/images.js';
 import { unitFloatsFromBytes } from '../kernels/unit-floats.js';
 import type { Model } from '../models/model.js';
-import { withTemperature } from '../training/calibration.js';
-import { softmaxRows } from '../training/losses.js';
 import { VERSION } from '../version.js';
 import { Batcher, OverloadedError, type BatcherOptions } from './batcher.js';
 
@@ -141,7 +139,7 @@ export async function serve(model: Model, options: ServeOptions = {}): Promise<S
   };
 
   // classify's probabilities: the model's, calibrated by its temperature (infer returns the raw output).
-  const probabilities = (out: Float32Array) => withTemperature(model.outputIsSoftmax ? out : softmaxRows(out, K), K, model.temperature);
+  const probabilities = (out: Float32Array) => model.probabilitiesOf(out);
   const minConfidence = options.minConfidence ?? 0;
   if (typeof minConfidence !== 'number' || !(minConfidence >= 0 && minConfidence <= 1)) throw new ArgumentError(`serve: minConfidence must be between 0 and 1, got ${JSON.stringify(options.minConfidence)}`);
 

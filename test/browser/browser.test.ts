@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { clearSession, convNet, exportOnnx, loadModel, loadSigns, resNet50, setConvAlgorithm, setGemmBlocking, tensor, Adam, type GemmBlocking } from '../../src/index.js';
+import { clearSession, convNet, exportOnnx, loadModel, loadSigns, mobileNetV2, resNet50, setConvAlgorithm, setGemmBlocking, tensor, Adam, type GemmBlocking } from '../../src/index.js';
 import { decodeImage } from '../../src/data/images.js';
 import { expectClose } from '../helpers/assert.js';
 import { golden, sharedDir, signsDir } from '../helpers/goldens.js';
@@ -110,6 +110,22 @@ describe('in headless Chromium', () => {
     expect(browser.loss[1]).toBeLessThan(browser.loss[0]);
     expect(Object.keys(browser.weights).sort()).toEqual(Object.keys(w).sort());
     for (const [k, v] of Object.entries(w)) expect(browser.weights[k], k).toEqual(Array.from(v.data));
+  });
+
+  test('MobileNetV2 (depthwise kernels, ReLU6) takes two deterministic steps on 2 workers in the page to the same weights as Node, bit for bit', async () => {
+    const browser = await inPage<{ losses: number[]; weights: Record<string, number[]> }>(page, 'trainMobileNet', 2);
+    const data = await loadSigns(signsDir);
+    const set = data.train.slice(0, 24).resized(48, 48);
+    const m = mobileNetV2({ alpha: 0.35, inputShape: [48, 48, 3], seed: 3 });
+    m.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
+    const losses = [];
+    for (let s = 0; s < 2; s++) losses.push((await m.trainOnBatch(set.x.slice(12 * s, 12 * s + 12), set.y.slice(12 * s, 12 * s + 12), { threads: 2, deterministic: true })).loss);
+    const w = m.getWeights();
+    await m.dispose();
+    expect(browser.losses).toEqual(losses);
+    expect(Object.keys(browser.weights).sort()).toEqual(Object.keys(w).sort());
+    for (const [k, v] of Object.entries(w)) expect(browser.weights[k], k).toEqual(Array.from(v.data));
+    expect(Object.keys(w).some((k) => k.endsWith('depthwise_kernel'))).toBe(true);
   });
 
   test('a ResNet-50 file written by the CLI predicts the SIGNS test images in the page as in Node (to 1e-6)', async () => {

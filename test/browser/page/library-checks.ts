@@ -110,3 +110,21 @@ export async function decode(path: string) {
   const img = await simdnet.decodeImageSource(await fetchBlob(path), path);
   return { width: img.width, height: img.height, data: Array.from(img.data) };
 }
+
+// MobileNetV2 (alpha 0.35, 48x48: its depthwise kernels, ReLU6, rescaling) trained for two
+// deterministic steps on SIGNS's first 24 images resized in the page; loss and weights.
+export async function trainMobileNet(threads: number) {
+  const data = await simdnet.loadSigns({
+    train: await fetchBlob('/shared/data/signs/train_signs.h5'),
+    test: await fetchBlob('/shared/data/signs/test_signs.h5'),
+  });
+  const set = data.train.slice(0, 24).resized(48, 48);
+  const model = simdnet.mobileNetV2({ alpha: 0.35, inputShape: [48, 48, 3], seed: 3 });
+  model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
+  const losses = [];
+  for (let s = 0; s < 2; s++) losses.push((await model.trainOnBatch(set.x.slice(12 * s, 12 * s + 12), set.y.slice(12 * s, 12 * s + 12), { threads, deterministic: true })).loss);
+  const weights: Arrays = {};
+  for (const [k, v] of Object.entries(model.getWeights())) weights[k] = plain(v);
+  await model.dispose();
+  return { losses, weights };
+}
