@@ -33,6 +33,7 @@ export {
   add_to, add, relu_forward, relu_backward, bias_add, col_sum, zero, copy, add_to_f64, first_non_finite, bytes_to_unit_floats,
   relu_clipped_forward, relu_clipped_backward, scale_shift, copy_channels,
 } from "./elementwise";
+export { bn_fold_coefficients, affine_epilogue } from "./epilogue";
 export { softmax_forward, softmax_backward, softmax_xent } from "./loss";
 export { adam_update, sgd_update } from "./optimizer";
 export { dropout_forward, dropout_backward } from "./dropout";

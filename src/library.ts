@@ -28,7 +28,7 @@ export type { FileSource } from './io/file-source.js';
 export { loadImageFolder, type ImageFolderOptions, type LoadedImageFolder } from './data/image-folder.js';
 export { saveModel, loadModel, loadWeights, type TrainingState, type LoadModelOptions, type LoadWeightsOptions } from './io/model-file.js';
 export { exportOnnx, saveOnnx, registerOnnxExporter, type OnnxExportOptions, type OnnxContext, type LayerExporter } from './io/onnx-export.js';
-export { profileTrainingStep, type ProfileOptions, type StepProfile } from './models/profiler.js';
+export { profilePredictStep, profileTrainingStep, type ProfileOptions, type StepProfile } from './models/profiler.js';
 export { runtimeInfo, type RuntimeInfo } from './models/runtime-info.js';
 export { recipes, compileRecipe, TUTORIAL, type Recipe, type Settings as RecipeSettings } from './recipes/recipes.js';
 export { fitRecipe, holdOut, type RecipeFitOptions, type RecipeFitResult } from './recipes/recipe-fit.js';

@@ -51,6 +51,11 @@ export interface EngineOptions {
   trace?: (node: number, backward: boolean) => void;
   /** Run one thread on a worker too, leaving the calling thread free. */
   offMainThread?: boolean;
+  /**
+   * Inference steps fold batch norm, a residual add and a ReLU after a convolution into its
+   * output pass (Graph.inferenceEpilogues). Default true; SIMDNET_FUSE_EPILOGUES=0 turns it off.
+   */
+  fuseEpilogues?: boolean;
 }
 
 const DEFAULT_BARRIER_TIMEOUT_MS = 60_000;
@@ -68,10 +73,18 @@ function barrierTimeout(): number {
   return v;
 }
 
+function fuseEpiloguesSetting(): boolean {
+  const env = platform.setting('SIMDNET_FUSE_EPILOGUES');
+  if (env === undefined || env === '' || env === '1') return true;
+  if (env === '0') return false;
+  throw new ArgumentError(`SIMDNET_FUSE_EPILOGUES must be 0 or 1, got "${env}"`);
+}
+
 export class Engine {
   readonly threads: number;
   readonly shards: number;
   readonly deterministic: boolean;
+  readonly fuseEpilogues: boolean;
   pool?: WorkerPool<StepTask, StepReply>;
   /** Set once a worker died: the pool is gone and the model must make a new engine. */
   failed = false;
@@ -85,6 +98,7 @@ export class Engine {
     this.threads = options.threads;
     this.deterministic = Boolean(options.shards);
     this.shards = options.shards || options.threads;
+    this.fuseEpilogues = options.fuseEpilogues ?? fuseEpiloguesSetting();
     this.snapshot = new NonTrainableSnapshot(core);
     // Off the main thread only where workers can share the memory (not in a page without isolation).
     if (this.threads === 1 && !(options.offMainThread && platform.canShareMemory())) {
@@ -126,7 +140,7 @@ export class Engine {
       const choice = n.layer.chooseKernel(rt, biggest);
       if (choice !== undefined) kernels[n.layer.name] = choice;
     }
-    const regionBytes = Math.max(planStep(graph, biggest, true).bytes, planStep(graph, biggest, false).bytes);
+    const regionBytes = Math.max(planStep(graph, biggest, true).bytes, planStep(graph, biggest, false, this.fuseEpilogues).bytes);
     const S = this.shards, T = threadsFor(S, this.threads);
     const K = this.core.outputSize;
     const widths: number[] = [];
@@ -162,6 +176,7 @@ export class Engine {
       barrierTimeoutMs: barrierTimeout(),
       kernels,
       gemm,
+      fuseEpilogues: this.fuseEpilogues,
     };
     return this.layout;
   }

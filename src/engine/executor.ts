@@ -55,6 +55,18 @@ export class Executor {
       gradIsLogits: false,
       inputRelu: n.inputs.length === 1 && this.folded[n.inputs[0]],
     }));
+    for (const c of plan.epilogues) {
+      const [gamma, beta, movingMean, movingVariance] = this.buffers[c.batchNorm].weights;
+      const stage = (j: number | undefined) => (j === undefined ? undefined : graph.nodes[j].layer.epilogueStage());
+      const bn = stage(c.batchNorm), clamp = stage(c.clamp);
+      this.buffers[c.producer].epilogue = {
+        gamma, beta, movingMean, movingVariance,
+        epsilon: bn?.kind === 'batchNorm' ? bn.epsilon : 0,
+        residual: c.residual === undefined ? 0 : r(plan.activation[c.residual]),
+        lo: clamp?.kind === 'clamp' ? clamp.lo : -Infinity,
+        hi: clamp?.kind === 'clamp' ? clamp.hi : Infinity,
+      };
+    }
   }
 
   /** The step number changes every step; the rest of the position is fixed per executor. */
@@ -68,9 +80,12 @@ export class Executor {
   /** The logits of a softmax output layer, or 0 when the output is not a softmax. */
   get logitsPtr(): number { return this.graph.outputLayer.logitsOf(this.buffers[this.graph.outputNode]); }
 
-  /** A folded ReLU (Graph.foldedRelus) runs nothing: its reader applies it. */
+  /**
+   * A folded ReLU (Graph.foldedRelus) runs nothing: its reader applies it; nor does a layer of an
+   * epilogue chain (StepPlan.fusedInto): the chain's producer applies it.
+   */
   forwardNode(i: number): Work {
-    if (this.folded[i]) return asWork(undefined);
+    if (this.folded[i] || this.plan.fusedInto[i] >= 0) return asWork(undefined);
     return asWork(this.graph.nodes[i].layer.forward(this.ctx, this.buffers[i]));
   }
 

@@ -6,6 +6,20 @@ import { ArgumentError } from '../errors.js';
 import { InputLayer } from '../layers/input.js';
 import type { Layer, SymbolicTensor } from '../layers/layer.js';
 
+/**
+ * Layers an inference step runs as one pass (Graph.inferenceEpilogues): a convolution, the batch
+ * norm that alone reads it, then optionally an add whose other input (`residual`) exists before
+ * the convolution runs, then optionally a clipped ReLU. Node indices; `tail` is the last of them.
+ */
+export interface EpilogueChain {
+  readonly producer: number;
+  readonly batchNorm: number;
+  readonly add?: number;
+  readonly residual?: number;
+  readonly clamp?: number;
+  readonly tail: number;
+}
+
 export interface GraphNode {
   readonly layer: Layer;
   readonly inputs: number[];    // node indices of the layer's inputs
@@ -79,6 +93,41 @@ export class Graph {
       const src = n.inputs[0];
       return this.nodes[n.consumers[0]].layer.foldsInputRelu() && this.nodes[src].consumers.length === 1 && src !== this.outputNode;
     });
+  }
+
+  /**
+   * The epilogue chains of an inference step, and fusedInto[j]: the producer of the chain that
+   * node j was folded into (it runs nothing and shares the producer's output buffer), -1 if none.
+   * A link is taken only where nobody else reads the tensor it consumes (one reader, not the model
+   * output), so no intermediate value is ever needed; a ReLU already folded into a pooling stays.
+   */
+  inferenceEpilogues(): { chains: EpilogueChain[]; fusedInto: number[] } {
+    const folded = this.foldedRelus();
+    const fusedInto = this.nodes.map(() => -1);
+    const chains: EpilogueChain[] = [];
+    // The sole reader of node j, if j's output is read by nothing else.
+    const soleReader = (j: number) => {
+      const n = this.nodes[j];
+      return n.consumers.length === 1 && j !== this.outputNode ? n.consumers[0] : -1;
+    };
+    for (const [p, n] of this.nodes.entries()) {
+      if (!n.layer.acceptsEpilogue() || fusedInto[p] >= 0) continue;
+      const bn = soleReader(p);
+      if (bn < 0 || this.nodes[bn].layer.epilogueStage()?.kind !== 'batchNorm') continue;
+      let chain: { -readonly [K in keyof EpilogueChain]: EpilogueChain[K] } = { producer: p, batchNorm: bn, tail: bn };
+      let next = soleReader(bn);
+      if (next >= 0 && this.nodes[next].layer.epilogueStage()?.kind === 'add') {
+        const residual = this.nodes[next].inputs.find((j) => j !== bn)!;
+        if (residual < p) {
+          chain = { ...chain, add: next, residual, tail: next };
+          next = soleReader(next);
+        }
+      }
+      if (next >= 0 && !folded[next] && this.nodes[next].layer.epilogueStage()?.kind === 'clamp') chain = { ...chain, clamp: next, tail: next };
+      for (const j of [chain.batchNorm, chain.add, chain.clamp]) if (j !== undefined) fusedInto[j] = p;
+      chains.push(chain);
+    }
+    return { chains, fusedInto };
   }
 
   get layers(): Layer[] {

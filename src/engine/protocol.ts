@@ -40,6 +40,7 @@ export interface EngineLayout {
   barrierTimeoutMs: number;
   kernels: Record<string, string>; // per layer name: its chosen kernel (Layer.chooseKernel)
   gemm: GemmBlocking;              // the GEMM blocking every thread uses
+  fuseEpilogues: boolean;          // inference steps run epilogue chains as one pass (step-plan.ts)
 }
 
 export interface StepTask {

@@ -68,7 +68,7 @@ function executorFor(th: ShardThread, L: EngineLayout, t: StepTask, shard: numbe
   let ex = th.executors.get(key);
   if (!ex) {
     if (th.executors.size > 64) th.executors.clear();
-    ex = new Executor(th.graph, th.layout, planStep(th.graph, rows, training), th.k,
+    ex = new Executor(th.graph, th.layout, planStep(th.graph, rows, training, L.fuseEpilogues), th.k,
       { region: L.regions[shard], params: L.params, grads, gemmWorkspace: L.workspaces[t.thread], kernels: L.kernels },
       { totalRows: t.totalRows, firstRow: start, step: t.step, updatesSharedState: shard === 0 });
     th.executors.set(key, ex);

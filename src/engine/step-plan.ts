@@ -7,7 +7,7 @@
 // producer has consumed them, activations nobody saves for backward as soon as they are read.
 
 import { sizeOf } from '../layers/layer.js';
-import type { Graph } from './graph.js';
+import type { EpilogueChain, Graph } from './graph.js';
 import { packIntervals, type Interval } from './interval-packing.js';
 
 export interface StepPlan {
@@ -25,9 +25,14 @@ export interface StepPlan {
   readonly firstReduction: number[]; // per node: the first of the step's reductions it may request
   readonly reductions: number;       // reductions the layers request per step
   readonly bytes: number;            // size of the region
+  /** Inference with fused epilogues: the chains (Graph.inferenceEpilogues), else none. */
+  readonly epilogues: EpilogueChain[];
+  /** Per node: the producer whose epilogue runs it (it runs nothing itself), -1 if none. */
+  readonly fusedInto: number[];
 }
 
-export function planStep(graph: Graph, rows: number, training: boolean): StepPlan {
+/** `fuseEpilogues`: an inference plan runs each epilogue chain as one pass (ignored in training). */
+export function planStep(graph: Graph, rows: number, training: boolean, fuseEpilogues = false): StepPlan {
   const L = graph.nodes.length;
   const bwd = (i: number) => 2 * L - i;
   const items: Interval[] = [];
@@ -35,6 +40,7 @@ export function planStep(graph: Graph, rows: number, training: boolean): StepPla
   const needsGrad = graph.needsGrad();
 
   const folded = graph.foldedRelus();
+  const { chains, fusedInto } = !training && fuseEpilogues ? graph.inferenceEpilogues() : { chains: [], fusedInto: graph.nodes.map(() => -1) };
   const actItem: number[] = [], gradItem: number[] = [], stateItem: number[] = [];
   for (const [i, n] of graph.nodes.entries()) {
     const layer = n.layer;
@@ -46,6 +52,16 @@ export function planStep(graph: Graph, rows: number, training: boolean): StepPla
     }
     // The loss reads the model output, or the logits that a softmax output layer was fed.
     if (i === graph.outputNode || (training && n.consumers.includes(graph.outputNode))) last = Math.max(last, L);
+    // A layer of an epilogue chain writes nothing: the chain's producer writes the tail's value
+    // into its own output, which every node of the chain shares until the tail's last reader.
+    if (fusedInto[i] >= 0) {
+      const p = fusedInto[i];
+      actItem[i] = actItem[p];
+      items[actItem[p]].last = Math.max(items[actItem[p]].last, last);
+      gradItem[i] = -1;
+      stateItem[i] = -1;
+      continue;
+    }
     // A folded ReLU's output is its input's buffer, and its gradient its input's gradient, for
     // as long as either is read (its reader writes that gradient first, at its own backward).
     if (folded[i]) {
@@ -101,5 +117,7 @@ export function planStep(graph: Graph, rows: number, training: boolean): StepPla
     firstReduction,
     reductions,
     bytes: total,
+    epilogues: chains,
+    fusedInto,
   };
 }

@@ -101,6 +101,8 @@ export interface KernelExports {
   copy(dst: Ptr, src: Ptr, n: number): void;
   first_non_finite(x: Ptr, n: number): number;
   bytes_to_unit_floats(x: Ptr, y: Ptr, n: number): void;
+  bn_fold_coefficients(gamma: Ptr, beta: Ptr, movingMean: Ptr, movingVar: Ptr, eps: number, bias: Ptr, C: number, scale: Ptr, shift: Ptr): void;
+  affine_epilogue(y: Ptr, M: number, C: number, scale: Ptr, shift: Ptr, r: Ptr, lo: number, hi: number): void;
   relu_clipped_forward(x: Ptr, y: Ptr, n: number, maxValue: number, slope: number, threshold: number): void;
   relu_clipped_backward(x: Ptr, dy: Ptr, dx: Ptr, n: number, maxValue: number, slope: number, threshold: number): void;
   scale_shift(x: Ptr, y: Ptr, n: number, scale: number, offset: number): void;

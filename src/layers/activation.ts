@@ -1,6 +1,6 @@
 import { ArgumentError, describe } from '../errors.js';
 import { checkActivation, type ActivationName } from './activation-functions.js';
-import { expectInputs, Layer, sizeOf, type LayerArgs, type LayerBuffers, type Shape, type StepContext } from './layer.js';
+import { expectInputs, Layer, sizeOf, type EpilogueStage, type LayerArgs, type LayerBuffers, type Shape, type StepContext } from './layer.js';
 import { registerLayer } from './registry.js';
 
 export interface ActivationArgs extends LayerArgs {
@@ -28,6 +28,9 @@ export class Activation extends Layer {
   override needsInputsForBackward(): boolean { return false; }
   override needsOutputForBackward(): boolean { return true; }
   override computesOnlyRelu(): boolean { return this.activation === 'relu'; }
+  override epilogueStage(): EpilogueStage | undefined {
+    return this.activation === 'relu' ? { kind: 'clamp', lo: 0, hi: Infinity } : undefined;
+  }
 
   private dims(rows: number): [number, number] {
     const cols = this.outputShape[this.outputShape.length - 1];
@@ -95,6 +98,9 @@ export class ReLU extends Activation {
   override needsInputsForBackward(): boolean { return !this.plain; }
   override needsOutputForBackward(): boolean { return this.plain; }
   override computesOnlyRelu(): boolean { return this.plain; }
+  override epilogueStage(): EpilogueStage | undefined {
+    return this.negativeSlope === 0 && this.threshold === 0 ? { kind: 'clamp', lo: 0, hi: this.maxValue ?? Infinity } : undefined;
+  }
 
   override forward(ctx: StepContext, b: LayerBuffers): void {
     if (this.plain) return super.forward(ctx, b);

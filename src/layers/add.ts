@@ -1,5 +1,5 @@
 import { ArgumentError } from '../errors.js';
-import { Layer, sizeOf, type LayerArgs, type LayerBuffers, type Shape, type StepContext } from './layer.js';
+import { Layer, sizeOf, type EpilogueStage, type LayerArgs, type LayerBuffers, type Shape, type StepContext } from './layer.js';
 import { registerLayer } from './registry.js';
 
 /** Element-wise sum of two or more tensors of one shape (the residual connection). */
@@ -20,6 +20,7 @@ export class Add extends Layer {
 
   getConfig() { return { name: this.name }; }
   override needsInputsForBackward(): boolean { return false; }
+  override epilogueStage(): EpilogueStage | undefined { return this.inbound.length === 2 ? { kind: 'add' } : undefined; }
 
   forward(ctx: StepContext, b: LayerBuffers): void {
     const n = ctx.rows * sizeOf(this.outputShape);

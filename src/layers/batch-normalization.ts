@@ -1,6 +1,6 @@
 import { ArgumentError, describe } from '../errors.js';
 import { getInitializer, initializers, serializeInitializer, type Initializer, type InitializerSpec } from './initializers.js';
-import { Layer, positiveInt, type LayerArgs, type LayerBuffers, type Shape, type StepContext, type SumRequest } from './layer.js';
+import { Layer, positiveInt, type EpilogueStage, type LayerArgs, type LayerBuffers, type Shape, type StepContext, type SumRequest } from './layer.js';
 import { registerLayer } from './registry.js';
 
 export interface BatchNormalizationArgs extends LayerArgs {
@@ -90,6 +90,7 @@ export class BatchNormalization extends Layer {
    */
   override scratchBytes(): number { return 2 * this.channels * 8 + 3 * this.channels * 4; }
   override reductions(): number { return 2; }
+  override epilogueStage(): EpilogueStage { return { kind: 'batchNorm', epsilon: this.epsilon }; }
   override reductionWidth(): number { return this.channels; }
 
   // A frozen layer normalizes with its moving statistics in training too, as Keras's does.

@@ -2,6 +2,7 @@ import { ArgumentError } from '../errors.js';
 import { isPointwise, window2d, type Padding } from '../kernels/padding.js';
 import { chooseConvAlgorithm, convScratchBytes, winogradTile, type ConvGeometry } from '../kernels/conv-algorithm.js';
 import type { Runtime } from '../kernels/index.js';
+import { applyEpilogue } from './epilogue.js';
 import { activationBackward, activationForward, checkActivation, logitsBytes, type ActivationName } from './activation-functions.js';
 import { getInitializer, initializers, serializeInitializer, type Initializer, type InitializerSpec } from './initializers.js';
 import { expectInputs, Layer, positiveInt, squareSize, type LayerArgs, type LayerBuffers, type Shape, type StepContext } from './layer.js';
@@ -88,6 +89,7 @@ export class Conv2D extends Layer {
   }
 
   override needsOutputForBackward(): boolean { return this.activation !== 'linear'; }
+  override acceptsEpilogue(): boolean { return this.activation === 'linear'; }
 
   override stateBytes(rows: number, training: boolean): number {
     return logitsBytes(this.activation, rows * this.outputShape[0] * this.outputShape[1], this.filters, training);
@@ -114,7 +116,7 @@ export class Conv2D extends Layer {
 
   forward(ctx: StepContext, b: LayerBuffers): void {
     const g = this.geometry(this.inputShapes[0]), K = this.kernelSize;
-    const bias = this.useBias ? b.weights[1] : 0;
+    const bias = this.useBias && !b.epilogue ? b.weights[1] : 0;
     const algorithm = ctx.kernels[this.name];
     if (algorithm === 'direct') {
       ctx.k.conv2d_direct_forward(b.inputs[0], b.weights[0], bias, b.output, ctx.rows,
@@ -126,7 +128,8 @@ export class Conv2D extends Layer {
       ctx.k.conv2d_forward(b.inputs[0], b.weights[0], bias, b.output, ctx.rows,
         g.H, g.W, g.C, K, K, this.filters, this.strides, g.padT, g.padL, g.OH, g.OW, this.pointwise() ? 0 : ctx.scratch, ctx.gemmWorkspace);
     }
-    activationForward(ctx, this.activation, b.output, ctx.rows * g.OH * g.OW, this.filters, b.state);
+    if (b.epilogue) applyEpilogue(ctx, b.epilogue, b.output, ctx.rows * g.OH * g.OW, this.filters, this.useBias ? b.weights[1] : 0);
+    else activationForward(ctx, this.activation, b.output, ctx.rows * g.OH * g.OW, this.filters, b.state);
   }
 
   backward(ctx: StepContext, b: LayerBuffers): void {

@@ -1,5 +1,6 @@
 import { ArgumentError } from '../errors.js';
 import { window2d, type Padding } from '../kernels/padding.js';
+import { applyEpilogue } from './epilogue.js';
 import { activationBackward, activationForward, checkActivation, logitsBytes, type ActivationName } from './activation-functions.js';
 import { getInitializer, initializers, serializeInitializer, type Initializer, type InitializerSpec } from './initializers.js';
 import { expectInputs, Layer, positiveInt, squareSize, type LayerArgs, type LayerBuffers, type Shape, type StepContext } from './layer.js';
@@ -135,6 +136,7 @@ export class DepthwiseConv2D extends Layer {
     return OH * OW * CM * this.kernelSize * this.kernelSize;
   }
   override needsOutputForBackward(): boolean { return this.activation !== 'linear'; }
+  override acceptsEpilogue(): boolean { return this.activation === 'linear'; }
   override stateBytes(rows: number, training: boolean): number {
     return logitsBytes(this.activation, rows * this.outputShape[0] * this.outputShape[1], this.outputShape[2], training);
   }
@@ -143,8 +145,10 @@ export class DepthwiseConv2D extends Layer {
 
   forward(ctx: StepContext, b: LayerBuffers): void {
     const g = this.geometry();
-    depthwiseForward(ctx, g, b.inputs[0], b.weights[0], this.useBias ? b.weights[1] : 0, b.output, ctx.scratch);
-    activationForward(ctx, this.activation, b.output, ctx.rows * g.OH * g.OW, g.C * g.M, b.state);
+    const bias = this.useBias ? b.weights[1] : 0;
+    depthwiseForward(ctx, g, b.inputs[0], b.weights[0], b.epilogue ? 0 : bias, b.output, ctx.scratch);
+    if (b.epilogue) applyEpilogue(ctx, b.epilogue, b.output, ctx.rows * g.OH * g.OW, g.C * g.M, bias);
+    else activationForward(ctx, this.activation, b.output, ctx.rows * g.OH * g.OW, g.C * g.M, b.state);
   }
 
   backward(ctx: StepContext, b: LayerBuffers): void {

@@ -71,6 +71,32 @@ export interface LayerBuffers {
   firstReduction: number; // the first of the step's reductions this layer may request
   gradIsLogits: boolean; // dOutput is the gradient of the logits of a softmax fused with its loss
   inputRelu: boolean;    // a ReLU before this layer was folded into it: apply it to inputs[0] (foldsInputRelu)
+  epilogue?: Epilogue;   // inference: the layers after this one that it applies itself (acceptsEpilogue)
+}
+
+/**
+ * What a layer is to a fused inference epilogue (Graph.inferenceEpilogues): batch norm with its
+ * moving statistics, a two-input add, or a clipped ReLU `min(max(x, lo), hi)`.
+ */
+export type EpilogueStage =
+  | { readonly kind: 'batchNorm'; readonly epsilon: number }
+  | { readonly kind: 'add' }
+  | { readonly kind: 'clamp'; readonly lo: number; readonly hi: number };
+
+/**
+ * The layers an inference step folds into a convolution's output pass: a batch norm (its weights'
+ * offsets), then optionally an add of `residual` (an activation offset, 0 if none) and a clamp
+ * to [lo, hi] (-Infinity and Infinity if none).
+ */
+export interface Epilogue {
+  readonly gamma: number;
+  readonly beta: number;
+  readonly movingMean: number;
+  readonly movingVariance: number;
+  readonly epsilon: number;
+  readonly residual: number;
+  readonly lo: number;
+  readonly hi: number;
 }
 
 const nameCounters = new Map<string, number>();
@@ -197,6 +223,13 @@ export abstract class Layer {
    * max(relu(x)) = relu(max(x)).
    */
   foldsInputRelu(): boolean { return false; }
+  /**
+   * Whether forward applies LayerBuffers.epilogue to its output when one is given (applyEpilogue):
+   * a convolution without an activation of its own. Default false.
+   */
+  acceptsEpilogue(): boolean { return false; }
+  /** What this layer is, in inference, to an epilogue that a convolution before it applies; undefined: not foldable. */
+  epilogueStage(): EpilogueStage | undefined { return undefined; }
   /** The activation applied last, which the loss and predictProbabilities need to know about. */
   get outputActivation(): ActivationName { return 'linear'; }
   /** Where the logits are kept when the output is a softmax (for a fused cross-entropy), else 0. */

@@ -1,3 +1,4 @@
+import { applyEpilogue } from './epilogue.js';
 import { activationBackward, activationForward, logitsBytes } from './activation-functions.js';
 import { DepthwiseConv2D, depthwiseBackward, depthwiseForward, depthwiseScratchBytes, type DepthwiseConv2DArgs } from './depthwise-conv2d.js';
 import { getInitializer, initializers, serializeInitializer, type Initializer, type InitializerSpec } from './initializers.js';
@@ -71,9 +72,11 @@ export class SeparableConv2D extends DepthwiseConv2D {
   override forward(ctx: StepContext, b: LayerBuffers): void {
     const g = this.geometry(), CM = g.C * g.M, { mid, repeat } = this.buffers(ctx, b);
     depthwiseForward(ctx, g, b.inputs[0], b.weights[0], 0, mid, repeat);
-    ctx.k.conv2d_forward(mid, b.weights[1], this.useBias ? b.weights[2] : 0, b.output, ctx.rows, g.OH, g.OW, CM, 1, 1, this.filters,
+    const bias = this.useBias ? b.weights[2] : 0;
+    ctx.k.conv2d_forward(mid, b.weights[1], b.epilogue ? 0 : bias, b.output, ctx.rows, g.OH, g.OW, CM, 1, 1, this.filters,
       1, 0, 0, g.OH, g.OW, 0, ctx.gemmWorkspace);
-    activationForward(ctx, this.activation, b.output, ctx.rows * g.OH * g.OW, this.filters, b.state);
+    if (b.epilogue) applyEpilogue(ctx, b.epilogue, b.output, ctx.rows * g.OH * g.OW, this.filters, bias);
+    else activationForward(ctx, this.activation, b.output, ctx.rows * g.OH * g.OW, this.filters, b.state);
   }
 
   override backward(ctx: StepContext, b: LayerBuffers): void {

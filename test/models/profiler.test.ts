@@ -1,6 +1,8 @@
 // The profiler measures one step after its warm-up steps, and only that step.
 import { expect, test } from 'vitest';
-import { Activation, ArgumentError, Conv2D, Dense, Flatten, input, MaxPooling2D, Model, profileTrainingStep, tensor } from '../../src/index.js';
+import {
+  Activation, ArgumentError, BatchNormalization, Conv2D, Dense, Flatten, input, MaxPooling2D, Model, profilePredictStep, profileTrainingStep, tensor,
+} from '../../src/index.js';
 import { randomArray } from '../helpers/assert.js';
 
 function convRelu(): Model {
@@ -47,4 +49,18 @@ test('warmupSteps must be a whole number >= 1', async () => {
   for (const bad of [0, -1, 1.5, NaN]) {
     await expect(profileTrainingStep(m, x, y, { warmupSteps: bad })).rejects.toThrow(ArgumentError);
   }
+});
+
+test('an inference profile: forward passes only, what predict gives unchanged, fused layers named with their convolution', async () => {
+  const x0 = input({ shape: [12, 12, 3] });
+  let h = new Conv2D({ filters: 4, kernelSize: 3, padding: 'same', name: 'conv' }).apply(x0);
+  h = new Activation({ activation: 'relu', name: 'relu' }).apply(new BatchNormalization({ name: 'bn' }).apply(h));
+  const m = new Model({ inputs: x0, outputs: new Dense({ units: 3, name: 'fc' }).apply(new Flatten({ name: 'flatten' }).apply(h)) });
+  const before = (await m.predict(x)).data;
+  const p = await profilePredictStep(m, x, { warmupSteps: 1 });
+  expect(p.loss).toBe(0);
+  expect(p.layers.every((l) => l.phase === 'forward')).toBe(true);
+  expect(p.layers.filter((l) => l.layer === 'bn' || l.layer === 'relu').map((l) => l.kernel)).toEqual(['fused into conv', 'fused into conv']);
+  expect((await m.predict(x)).data).toEqual(before);
+  await expect(profilePredictStep(m, x, { warmupSteps: 0 })).rejects.toThrow(ArgumentError);
 });
