@@ -44,6 +44,8 @@ Options:
                      its 100 epochs
   --standardize      standardize each image (zero mean, unit variance) before the first layer
   --augment          random flips, rotations, zooms, shifts, colour jitter and erasing
+  --flip MODE        with augmentation: horizontal (mirror half the images; the default) or
+                     none (for classes a mirror changes: text, digits, left and right hands)
   --random-resized-crop P  with augmentation: an Inception-style crop (25-100% of the area,
                      aspect 3/4 to 4/3) stretched to the frame, for this fraction of the images
   --color-temperature X    with augmentation: red and blue gains of 1 +- X (warm or cool light)
@@ -301,6 +303,12 @@ function trainingSettings(r: Recipe, values: Record<string, string | undefined>,
     s.augment = true;
     s.augmentation = { ...(s.augmentation ?? ROBUST_AUGMENTATION), ...given };
   }
+  // Mirror images are not the same class for text, digits or left/right signs: --flip none.
+  const flip = values.flip;
+  if (flip !== undefined) {
+    if (flip !== 'horizontal' && flip !== 'none') throw new UsageError(`--flip must be "horizontal" or "none", got "${flip}"`);
+    s.augmentation = { ...(s.augmentation ?? ROBUST_AUGMENTATION), flip };
+  }
   return s;
 }
 
@@ -365,6 +373,7 @@ export async function trainCommand(argv: string[], log: (s: string) => void): Pr
     'weight-decay': { type: 'string' }, dropout: { type: 'string' }, 'precise-bn': { type: 'boolean' },
     standardize: { type: 'boolean' }, 'follow-links': { type: 'boolean' }, 'max-image-memory': { type: 'string' }, alpha: { type: 'string' },
     'random-resized-crop': { type: 'string' }, 'color-temperature': { type: 'string' }, mixup: { type: 'string' }, cutmix: { type: 'string' },
+    flip: { type: 'string' },
   }, 'train');
   if (flags.help) return log(trainHelp);
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}" (see "simdnet train --help")`);
