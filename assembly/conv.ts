@@ -80,6 +80,19 @@ export function conv2d_forward(
   N: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32, F: i32,
   stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, cols: usize, ws: usize,
 ): void {
+  conv2d_forward_columns(x, w, y, N, H, W, C, KH, KW, F, stride, padT, padL, OH, OW, 0, F, cols, ws);
+  if (b != 0) bias_add(y, b, N * OH * OW, F);
+}
+
+// y [N,OH,OW, f0..f1) = conv(x, w [KH,KW,C, f0..f1)), no bias: output channels f0 to f1 of F, the
+// share of one thread when several split one image's convolution (the other channels untouched).
+// Each output is summed in the same order as by conv2d_forward, so the split changes no bit.
+export function conv2d_forward_columns(
+  x: usize, w: usize, y: usize,
+  N: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32, F: i32,
+  stride: i32, padT: i32, padL: i32, OH: i32, OW: i32, f0: i32, f1: i32, cols: usize, ws: usize,
+): void {
+  assert(0 <= f0 && f0 <= f1 && f1 <= F);
   const M = N * OH * OW;
   const K = KH * KW * C;
   checkPointwise(cols, KH, KW, stride, padT, padL);
@@ -88,8 +101,8 @@ export function conv2d_forward(
     im2col(x, N, H, W, C, KH, KW, stride, padT, padL, OH, OW, cols);
     a = cols;
   }
-  sgemm(M, F, K, a, K, 1, w, F, 1, y, F, false, ws);
-  if (b != 0) bias_add(y, b, M, F);
+  const skip = <usize>f0 << 2;
+  sgemm(M, f1 - f0, K, a, K, 1, w + skip, F, 1, y + skip, F, false, ws);
 }
 
 // dx [N,H,W,C] = gradient of sum(y * dy) with respect to x, from dy [N,OH,OW,F] and w.

@@ -22,17 +22,19 @@ export function bn_fold_coefficients(
   }
 }
 
-// y [M,C] = min(max(y · scale + shift (+ r), lo), hi) in place; r [M,C] = 0: no residual.
+// y [M,C] = min(max(y · scale + shift (+ r), lo), hi) in place, rows ld floats apart in y and r
+// (ld = C, or the full width when C channels are one thread's share); r = 0: no residual.
 // lo = -Infinity, hi = +Infinity: no activation; 0 and +Infinity: ReLU; 0 and 6: ReLU6. A NaN
 // passes through, as relu_forward lets it.
-export function affine_epilogue(y: usize, M: i32, C: i32, scale: usize, shift: usize, r: usize, lo: f32, hi: f32): void {
-  if (r != 0) affineRows(y, M, C, scale, shift, r, true, lo, hi);
-  else affineRows(y, M, C, scale, shift, 0, false, lo, hi);
+export function affine_epilogue(y: usize, M: i32, C: i32, ld: i32, scale: usize, shift: usize, r: usize, lo: f32, hi: f32): void {
+  assert(ld >= C);
+  if (r != 0) affineRows(y, M, C, ld, scale, shift, r, true, lo, hi);
+  else affineRows(y, M, C, ld, scale, shift, 0, false, lo, hi);
 }
 
-@inline function affineRows(y: usize, M: i32, C: i32, scale: usize, shift: usize, r: usize, residual: bool, lo: f32, hi: f32): void {
+@inline function affineRows(y: usize, M: i32, C: i32, ld: i32, scale: usize, shift: usize, r: usize, residual: bool, lo: f32, hi: f32): void {
   const l = f32x4.splat(lo), h = f32x4.splat(hi);
-  const rowBytes = <usize>C << 2;
+  const rowBytes = <usize>ld << 2;
   let yr = y, rr = r;
   for (let m = 0; m < M; m++) {
     let c = 0;

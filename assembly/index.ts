@@ -4,7 +4,7 @@
 
 export { sgemm, gemm_workspace_bytes, gemm_set_blocking, gemm_set_b_in_place_rows, simd_peak } from "./gemm";
 export { gemm_4x8, gemm_5x8, gemm_6x8 } from "./gen/gemm-variants";
-export { im2col, col2im, conv2d_forward, conv2d_backward_input, conv2d_backward_kernel } from "./conv";
+export { im2col, col2im, conv2d_forward, conv2d_forward_columns, conv2d_backward_input, conv2d_backward_kernel } from "./conv";
 export {
   winograd_kernel_transform, winograd_input_transform, winograd_output_transform,
   winograd_output_transform_adjoint, winograd_kernel_transform_adjoint,

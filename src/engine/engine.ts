@@ -56,6 +56,11 @@ export interface EngineOptions {
    * output pass (Graph.inferenceEpilogues). Default true; SIMDNET_FUSE_EPILOGUES=0 turns it off.
    */
   fuseEpilogues?: boolean;
+  /**
+   * Inference on one image with several threads splits each convolution's output channels between
+   * them (else one thread runs it). Default true; SIMDNET_SPLIT_SINGLE_IMAGES=0 turns it off.
+   */
+  splitSingleImages?: boolean;
 }
 
 const DEFAULT_BARRIER_TIMEOUT_MS = 60_000;
@@ -73,11 +78,12 @@ function barrierTimeout(): number {
   return v;
 }
 
-function fuseEpiloguesSetting(): boolean {
-  const env = platform.setting('SIMDNET_FUSE_EPILOGUES');
+// A setting that is on unless set to 0.
+function onOffSetting(name: string): boolean {
+  const env = platform.setting(name);
   if (env === undefined || env === '' || env === '1') return true;
   if (env === '0') return false;
-  throw new ArgumentError(`SIMDNET_FUSE_EPILOGUES must be 0 or 1, got "${env}"`);
+  throw new ArgumentError(`${name} must be 0 or 1, got "${env}"`);
 }
 
 export class Engine {
@@ -85,6 +91,7 @@ export class Engine {
   readonly shards: number;
   readonly deterministic: boolean;
   readonly fuseEpilogues: boolean;
+  readonly splitSingleImages: boolean;
   pool?: WorkerPool<StepTask, StepReply>;
   /** Set once a worker died: the pool is gone and the model must make a new engine. */
   failed = false;
@@ -93,12 +100,15 @@ export class Engine {
   private blocks: number[] = [];
   private readonly snapshot: NonTrainableSnapshot;
   private readonly inline?: ShardThread;
+  /** Threads the last step ran on, and whether it split one image's layers between them. */
+  lastStep = { threads: 0, split: false };
 
   constructor(private readonly core: ModelCore, options: EngineOptions) {
     this.threads = options.threads;
     this.deterministic = Boolean(options.shards);
     this.shards = options.shards || options.threads;
-    this.fuseEpilogues = options.fuseEpilogues ?? fuseEpiloguesSetting();
+    this.fuseEpilogues = options.fuseEpilogues ?? onOffSetting('SIMDNET_FUSE_EPILOGUES');
+    this.splitSingleImages = options.splitSingleImages ?? onOffSetting('SIMDNET_SPLIT_SINGLE_IMAGES');
     this.snapshot = new NonTrainableSnapshot(core);
     // Off the main thread only where workers can share the memory (not in a page without isolation).
     if (this.threads === 1 && !(options.offMainThread && platform.canShareMemory())) {
@@ -164,6 +174,7 @@ export class Engine {
       regions: Array.from({ length: S }, () => alloc(regionBytes)),
       probs: Array.from({ length: S }, () => alloc(lossScratchBytes(biggest, K))),
       workspaces: Array.from({ length: T }, (_, t) => (t === 0 && this.inline ? rt.gemmWorkspace : alloc(rt.k.gemm_workspace_bytes()))),
+      splitScratch: Array.from({ length: T }, (_, t) => (t === 0 || this.inline ? 0 : alloc(Math.max(16, planStep(graph, 1, false, this.fuseEpilogues).scratchBytes)))),
       stages: Array.from({ length: T }, () => alloc(4 * UPDATE_CHUNK * STAGED_VECTORS)),
       reductionSums: widths.map((w) => alloc(16 * w * S)),
       reductionWidths: widths,
@@ -218,7 +229,10 @@ export class Engine {
       y.set(batch.y!);
       this.core.loss!.prepareLabels(y, K);
     }
-    const T = threadsFor(shardsOf(batch.rows, L.shards).length, this.threads);
+    // One image on several threads: each layer that can splits its output channels between them.
+    const split = mode === 'predict' && !this.inline && L.threads > 1 && shardsOf(batch.rows, L.shards).length === 1 && this.splitSingleImages;
+    const T = split ? L.threads : threadsFor(shardsOf(batch.rows, L.shards).length, this.threads);
+    this.lastStep = { threads: T, split };
     const words = new Int32Array(rt.memory.buffer, L.barrier, BARRIER_WORDS);
     Barrier.reset(words);
     new Int32Array(rt.memory.buffer, L.progress, L.threads).fill(StepProgress.notStarted);
@@ -227,7 +241,7 @@ export class Engine {
     if (mode !== 'predict') this.snapshot.save();
     const task = (thread: number): StepTask => ({
       layout: L, mode, movingMomentum, thread, threads: T, totalRows: batch.rows, step: batch.step ?? 0,
-      loss: this.core.loss ? serializeLoss(this.core.loss) : undefined, update,
+      loss: this.core.loss ? serializeLoss(this.core.loss) : undefined, update, split,
     });
 
     let loss: number;

@@ -14,6 +14,7 @@ export interface ShardMemory {
   grads: number;      // byte offset of this shard's gradient vector (trainable floats), 0 if none
   gemmWorkspace: number;
   kernels: Record<string, string>; // per layer name: its chosen kernel
+  scratch?: number;   // byte offset of a scratch of this thread's own, instead of the region's (split steps)
 }
 
 export interface ShardPosition {
@@ -21,6 +22,7 @@ export interface ShardPosition {
   firstRow: number;   // this shard's first sample in the batch
   step: number;       // the training step's number (seeds Dropout)
   updatesSharedState: boolean;
+  slice?: { index: number; count: number }; // this thread's share of a split step (StepContext.slice)
 }
 
 type Work = Generator<SumRequest, void, void>;
@@ -41,7 +43,7 @@ export class Executor {
     private readonly k: KernelExports, readonly mem: ShardMemory, position: ShardPosition,
   ) {
     const r = (off: number) => (off >= 0 ? mem.region + off : 0);
-    this.ctx = { k, gemmWorkspace: mem.gemmWorkspace, kernels: mem.kernels, scratch: r(plan.scratch), training: plan.training, rows: plan.rows, ...position };
+    this.ctx = { k, gemmWorkspace: mem.gemmWorkspace, kernels: mem.kernels, scratch: mem.scratch ?? r(plan.scratch), training: plan.training, rows: plan.rows, ...position };
     this.folded = graph.foldedRelus();
     this.buffers = graph.nodes.map((n, i) => ({
       inputs: n.inputs.map((j) => r(plan.activation[j])),
@@ -87,6 +89,15 @@ export class Executor {
   forwardNode(i: number): Work {
     if (this.folded[i] || this.plan.fusedInto[i] >= 0) return asWork(undefined);
     return asWork(this.graph.nodes[i].layer.forward(this.ctx, this.buffers[i]));
+  }
+
+  /**
+   * How node i's forward runs in a split step: not at all (folded or fused into another layer),
+   * on every thread, each computing its share of the output channels, or on the first thread alone.
+   */
+  forwardRuns(i: number): 'none' | 'split' | 'single' {
+    if (this.folded[i] || this.plan.fusedInto[i] >= 0) return 'none';
+    return this.graph.nodes[i].layer.splitsOutputChannels(this.ctx, this.buffers[i]) ? 'split' : 'single';
   }
 
   /** Before the first backwardNode: `gradIsLogits` when the loss wrote the logits' gradient. */

@@ -41,6 +41,7 @@ export interface EngineLayout {
   kernels: Record<string, string>; // per layer name: its chosen kernel (Layer.chooseKernel)
   gemm: GemmBlocking;              // the GEMM blocking every thread uses
   fuseEpilogues: boolean;          // inference steps run epilogue chains as one pass (step-plan.ts)
+  splitScratch: number[];          // per thread but the first: its own scratch in a split step (0 for thread 0)
 }
 
 export interface StepTask {
@@ -53,6 +54,11 @@ export interface StepTask {
   step: number;                // the training step's number (seeds Dropout)
   loss: unknown;               // the loss's serialized config (training)
   update: OptimizerUpdate | null;
+  /**
+   * Inference on a batch of one with several threads: every thread runs the one shard, the
+   * layers that can splitting their output channels between the threads (Layer.splitsOutputChannels).
+   */
+  split?: boolean;
 }
 
 export interface StepReply {

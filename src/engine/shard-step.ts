@@ -64,13 +64,15 @@ function faultPoint(point: string, thread: number, chunk = 0): void {
 function executorFor(th: ShardThread, L: EngineLayout, t: StepTask, shard: number, start: number, rows: number): Executor {
   const training = t.mode !== 'predict';
   const grads = t.mode === 'train' ? L.shardGrads[shard] : 0;
-  const key = `${L.layoutId}:${t.mode}:${shard}:${start}:${rows}:${t.totalRows}:${grads}:${t.thread}`;
+  const key = `${L.layoutId}:${t.mode}:${shard}:${start}:${rows}:${t.totalRows}:${grads}:${t.thread}:${t.split ? t.threads : 0}`;
   let ex = th.executors.get(key);
   if (!ex) {
     if (th.executors.size > 64) th.executors.clear();
+    const split = t.split ? { slice: { index: t.thread, count: t.threads } } : {};
     ex = new Executor(th.graph, th.layout, planStep(th.graph, rows, training, L.fuseEpilogues), th.k,
-      { region: L.regions[shard], params: L.params, grads, gemmWorkspace: L.workspaces[t.thread], kernels: L.kernels },
-      { totalRows: t.totalRows, firstRow: start, step: t.step, updatesSharedState: shard === 0 });
+      { region: L.regions[shard], params: L.params, grads, gemmWorkspace: L.workspaces[t.thread], kernels: L.kernels,
+        ...(t.split && t.thread > 0 ? { scratch: L.splitScratch[t.thread] } : {}) },
+      { totalRows: t.totalRows, firstRow: start, step: t.step, updatesSharedState: shard === 0, ...split });
     th.executors.set(key, ex);
   }
   ex.step = t.step;
@@ -90,6 +92,7 @@ function drive(works: Generator<SumRequest, void, void>[], reducer: ShardReducer
 }
 
 export function runShardStep(th: ShardThread, t: StepTask): StepReply {
+  if (t.split) return runSplitStep(th, t);
   const L = t.layout, k = th.k;
   // Every thread sums in the same order: the GEMM blocking the engine chose.
   k.gemm_set_blocking(L.gemm.mr, L.gemm.mc, L.gemm.kc, L.gemm.nc);
@@ -159,6 +162,46 @@ export function runShardStep(th: ShardThread, t: StepTask): StepReply {
   barrier.arrive(L.barrierTimeoutMs, 'the update');
   updateSlice(k, t.update, L, ranges.length, t.thread, t.threads);
   return { loss: total };
+}
+
+/**
+ * Inference on one image with every thread (StepTask.split): the threads run the one shard's
+ * executor side by side; a layer that splits its output channels runs on all of them, each on its
+ * share; any other layer on the first thread alone. They meet at the barrier on both sides of each
+ * split layer, where one thread's writes become another's inputs.
+ */
+function runSplitStep(th: ShardThread, t: StepTask): StepReply {
+  const L = t.layout, k = th.k;
+  k.gemm_set_blocking(L.gemm.mr, L.gemm.mc, L.gemm.kc, L.gemm.nc);
+  const nodes = th.graph.nodes;
+  const barrier = new Barrier(new Int32Array(L.memory.buffer, L.barrier, BARRIER_WORDS), t.threads);
+  const progress = new Int32Array(L.memory.buffer, L.progress, L.threads);
+  const ex = executorFor(th, L, t, 0, 0, t.totalRows);
+  const first = t.thread === 0;
+  const inSize = sizeOf(th.graph.inputLayer.outputShape), K = sizeOf(th.graph.outputLayer.outputShape);
+  const run = (i: number) => {
+    for (const r of ex.forwardNode(i)) throw new SimdnetError(`simdnet: internal: layer "${nodes[i].layer.name}" asked for a reduction (${r.reduction}) in inference`);
+  };
+  if (first) k.copy(ex.inputPtr, L.batchX, t.totalRows * inSize);
+  let synced = false;
+  for (let i = 0; i < nodes.length; i++) {
+    const how = ex.forwardRuns(i);
+    if (how === 'none') continue;
+    const where = `layer "${nodes[i].layer.name}" (forward)`;
+    Atomics.store(progress, t.thread, i);
+    th.trace?.(i, false);
+    if (how === 'single') {
+      if (first) run(i);
+      synced = false;
+      continue;
+    }
+    if (!synced) barrier.arrive(L.barrierTimeoutMs, where);
+    run(i);
+    barrier.arrive(L.barrierTimeoutMs, where);
+    synced = true;
+  }
+  if (first) k.copy(L.batchOut, ex.outputPtr, t.totalRows * K);
+  return { loss: 0 };
 }
 
 // Sums the gradients of `shards` shards over floats [from, from + n), in shard order, into dst

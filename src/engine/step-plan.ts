@@ -22,6 +22,7 @@ export interface StepPlan {
    */
   readonly gradTemps: number[];
   readonly scratch: number;
+  readonly scratchBytes: number;     // the largest scratch of any layer
   readonly firstReduction: number[]; // per node: the first of the step's reductions it may request
   readonly reductions: number;       // reductions the layers request per step
   readonly bytes: number;            // size of the region
@@ -114,6 +115,7 @@ export function planStep(graph: Graph, rows: number, training: boolean, fuseEpil
     state: stateItem.map(at),
     gradTemps: gradTempItems.map(at),
     scratch: at(scratchItem),
+    scratchBytes,
     firstReduction,
     reductions,
     bytes: total,

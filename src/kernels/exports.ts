@@ -22,6 +22,8 @@ export interface KernelExports {
     padT: number, padL: number, OH: number, OW: number, dx: Ptr): void;
   conv2d_forward(x: Ptr, w: Ptr, b: Ptr, y: Ptr, N: number, H: number, W: number, C: number, KH: number,
     KW: number, F: number, stride: number, padT: number, padL: number, OH: number, OW: number, cols: Ptr, ws: Ptr): void;
+  conv2d_forward_columns(x: Ptr, w: Ptr, y: Ptr, N: number, H: number, W: number, C: number, KH: number, KW: number, F: number,
+    stride: number, padT: number, padL: number, OH: number, OW: number, f0: number, f1: number, cols: Ptr, ws: Ptr): void;
   conv2d_backward_input(dy: Ptr, w: Ptr, dx: Ptr, N: number, H: number, W: number, C: number, KH: number,
     KW: number, F: number, stride: number, padT: number, padL: number, OH: number, OW: number, cols: Ptr, ws: Ptr): void;
   conv2d_backward_kernel(x: Ptr, dy: Ptr, dw: Ptr, db: Ptr, N: number, H: number, W: number, C: number, KH: number,
@@ -102,7 +104,7 @@ export interface KernelExports {
   first_non_finite(x: Ptr, n: number): number;
   bytes_to_unit_floats(x: Ptr, y: Ptr, n: number): void;
   bn_fold_coefficients(gamma: Ptr, beta: Ptr, movingMean: Ptr, movingVar: Ptr, eps: number, bias: Ptr, C: number, scale: Ptr, shift: Ptr): void;
-  affine_epilogue(y: Ptr, M: number, C: number, scale: Ptr, shift: Ptr, r: Ptr, lo: number, hi: number): void;
+  affine_epilogue(y: Ptr, M: number, C: number, ld: number, scale: Ptr, shift: Ptr, r: Ptr, lo: number, hi: number): void;
   relu_clipped_forward(x: Ptr, y: Ptr, n: number, maxValue: number, slope: number, threshold: number): void;
   relu_clipped_backward(x: Ptr, dy: Ptr, dx: Ptr, n: number, maxValue: number, slope: number, threshold: number): void;
   scale_shift(x: Ptr, y: Ptr, n: number, scale: number, offset: number): void;

@@ -2,7 +2,7 @@ import { ArgumentError } from '../errors.js';
 import { isPointwise, window2d, type Padding } from '../kernels/padding.js';
 import { chooseConvAlgorithm, convScratchBytes, winogradTile, type ConvGeometry } from '../kernels/conv-algorithm.js';
 import type { Runtime } from '../kernels/index.js';
-import { applyEpilogue } from './epilogue.js';
+import { applyEpilogue, channelShare } from './epilogue.js';
 import { activationBackward, activationForward, checkActivation, logitsBytes, type ActivationName } from './activation-functions.js';
 import { getInitializer, initializers, serializeInitializer, type Initializer, type InitializerSpec } from './initializers.js';
 import { expectInputs, Layer, positiveInt, squareSize, type LayerArgs, type LayerBuffers, type Shape, type StepContext } from './layer.js';
@@ -90,6 +90,11 @@ export class Conv2D extends Layer {
 
   override needsOutputForBackward(): boolean { return this.activation !== 'linear'; }
   override acceptsEpilogue(): boolean { return this.activation === 'linear'; }
+  // The GEMM path with an epilogue (which adds the bias): each thread's channels are a column
+  // block of the GEMM, summed as the whole is.
+  override splitsOutputChannels(ctx: StepContext, b: LayerBuffers): boolean {
+    return b.epilogue !== undefined && ctx.kernels[this.name] === 'im2col';
+  }
 
   override stateBytes(rows: number, training: boolean): number {
     return logitsBytes(this.activation, rows * this.outputShape[0] * this.outputShape[1], this.filters, training);
@@ -118,6 +123,14 @@ export class Conv2D extends Layer {
     const g = this.geometry(this.inputShapes[0]), K = this.kernelSize;
     const bias = this.useBias && !b.epilogue ? b.weights[1] : 0;
     const algorithm = ctx.kernels[this.name];
+    if (ctx.slice && this.splitsOutputChannels(ctx, b)) {
+      const [f0, f1] = channelShare(this.filters, ctx.slice.index, ctx.slice.count);
+      if (f1 <= f0) return;
+      ctx.k.conv2d_forward_columns(b.inputs[0], b.weights[0], b.output, ctx.rows, g.H, g.W, g.C, K, K, this.filters, this.strides,
+        g.padT, g.padL, g.OH, g.OW, f0, f1, this.pointwise() ? 0 : ctx.scratch, ctx.gemmWorkspace);
+      applyEpilogue(ctx, b.epilogue!, b.output, ctx.rows * g.OH * g.OW, this.filters, this.useBias ? b.weights[1] : 0, f0, f1);
+      return;
+    }
     if (algorithm === 'direct') {
       ctx.k.conv2d_direct_forward(b.inputs[0], b.weights[0], bias, b.output, ctx.rows,
         g.H, g.W, g.C, K, K, this.filters, this.strides, g.padT, g.padL, g.OH, g.OW, ctx.scratch);

@@ -57,6 +57,11 @@ export interface StepContext {
   readonly movingMomentum?: number;     // replaces each layer's momentum (precise batch norm)
   /** Per layer name, the kernel its chooseKernel() picked on this machine (same in every thread). */
   readonly kernels: Readonly<Record<string, string>>;
+  /**
+   * Inference on one image with several threads: this thread's share of the layers that split
+   * their output channels (splitsOutputChannels); undefined otherwise.
+   */
+  readonly slice?: { readonly index: number; readonly count: number };
 }
 
 /** Byte offsets of everything one layer reads and writes in one step. */
@@ -228,6 +233,11 @@ export abstract class Layer {
    * a convolution without an activation of its own. Default false.
    */
   acceptsEpilogue(): boolean { return false; }
+  /**
+   * Whether this inference forward, given ctx.slice, computes only that share of its output
+   * channels (every thread running it), rather than running on the first thread alone. Default false.
+   */
+  splitsOutputChannels(_ctx: StepContext, _b: LayerBuffers): boolean { return false; }
   /** What this layer is, in inference, to an epilogue that a convolution before it applies; undefined: not foldable. */
   epilogueStage(): EpilogueStage | undefined { return undefined; }
   /** The activation applied last, which the loss and predictProbabilities need to know about. */
