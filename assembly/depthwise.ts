@@ -24,10 +24,12 @@ const FORWARD = 0, BACKWARD_INPUT = 1, BACKWARD_KERNEL = 2;
 
 // The one loop of the three passes: every output cell, and the window's taps that fall inside
 // the image. `x` is the input (forward, kernel gradient) or its gradient (input gradient), `w` the
-// kernel or its gradient, `cells` the output or its gradient, `b` the bias or its gradient.
+// kernel or its gradient, `cells` the output or its gradient, `b` the bias or its gradient; of
+// the C channels, `count` from where the pointers start (all C but when threads split the channels).
 function depthwisePass(
   pass: i32, x: usize, w: usize, b: usize, cells: usize,
   N: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32, stride: i32, dilation: i32, padT: i32, padL: i32, OH: i32, OW: i32,
+  count: i32,
 ): void {
   const pixelBytes = <usize>C << 2, tapStep = <usize>(dilation * C) << 2, rowStep = <usize>(dilation * W) * pixelBytes;
   const kernelRowStep = <usize>KW * pixelBytes;
@@ -42,17 +44,18 @@ function depthwisePass(
         // The window's first cell inside the image, and its tap's weights.
         const corner = x + (<usize>(((n * H + top + i0 * dilation) * W) + left + j0 * dilation) * pixelBytes);
         const firstWeight = w + <usize>(i0 * KW + j0) * pixelBytes;
-        if (pass == FORWARD) forwardCell(corner, firstWeight, b, cell, C, rows, taps, rowStep, tapStep, kernelRowStep);
-        else if (pass == BACKWARD_INPUT) scatterCell(corner, tapStep, rowStep, firstWeight, pixelBytes, kernelRowStep, 0, cell, C, rows, taps);
-        else scatterCell(firstWeight, pixelBytes, kernelRowStep, corner, tapStep, rowStep, b, cell, C, rows, taps);
+        if (pass == FORWARD) forwardCell(corner, firstWeight, b, cell, count, pixelBytes, rows, taps, rowStep, tapStep, kernelRowStep);
+        else if (pass == BACKWARD_INPUT) scatterCell(corner, tapStep, rowStep, firstWeight, pixelBytes, kernelRowStep, 0, cell, count, rows, taps);
+        else scatterCell(firstWeight, pixelBytes, kernelRowStep, corner, tapStep, rowStep, b, cell, count, rows, taps);
         cell += pixelBytes;
       }
     }
   }
 }
 
-// y[cell] = b + Σ taps x · w, eight and four channels at a time.
-@inline function forwardCell(px0: usize, w0: usize, b: usize, y: usize, C: i32, rows: i32, taps: i32, rowStep: usize, tapStep: usize, kernelRowStep: usize): void {
+// y[cell] = b + Σ taps x · w over C channels, eight and four at a time; a kernel tap's weights
+// are wTapStep bytes apart.
+@inline function forwardCell(px0: usize, w0: usize, b: usize, y: usize, C: i32, wTapStep: usize, rows: i32, taps: i32, rowStep: usize, tapStep: usize, kernelRowStep: usize): void {
   let c = 0;
   for (; c + 8 <= C; c += 8) {
     const cb = <usize>c << 2;
@@ -64,7 +67,7 @@ function depthwisePass(
         a0 = madd(v128.load(px), v128.load(wp), a0);
         a1 = madd(v128.load(px, 16), v128.load(wp, 16), a1);
         px += tapStep;
-        wp += <usize>C << 2;
+        wp += wTapStep;
       }
       row += rowStep;
       wrow += kernelRowStep;
@@ -81,7 +84,7 @@ function depthwisePass(
       for (let j = 0; j < taps; j++) {
         a0 = madd(v128.load(px), v128.load(wp), a0);
         px += tapStep;
-        wp += <usize>C << 2;
+        wp += wTapStep;
       }
       row += rowStep;
       wrow += kernelRowStep;
@@ -97,7 +100,7 @@ function depthwisePass(
       for (let j = 0; j < taps; j++) {
         a += load<f32>(px) * load<f32>(wp);
         px += tapStep;
-        wp += <usize>C << 2;
+        wp += wTapStep;
       }
       row += rowStep;
       wrow += kernelRowStep;
@@ -153,7 +156,19 @@ export function depthwise_conv2d_forward(
   x: usize, w: usize, b: usize, y: usize,
   N: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32, stride: i32, dilation: i32, padT: i32, padL: i32, OH: i32, OW: i32,
 ): void {
-  depthwisePass(FORWARD, x, w, b, y, N, H, W, C, KH, KW, stride, dilation, padT, padL, OH, OW);
+  depthwisePass(FORWARD, x, w, b, y, N, H, W, C, KH, KW, stride, dilation, padT, padL, OH, OW, C);
+}
+
+// y [.., c0..c1) = depthwise(x, w) + b (b = 0: no bias) for channels c0 to c1 of C: one thread's
+// share when threads split one image's channels (the other channels untouched).
+export function depthwise_conv2d_forward_channels(
+  x: usize, w: usize, b: usize, y: usize,
+  N: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32, stride: i32, dilation: i32, padT: i32, padL: i32, OH: i32, OW: i32,
+  c0: i32, c1: i32,
+): void {
+  assert(0 <= c0 && c0 <= c1 && c1 <= C);
+  const skip = <usize>c0 << 2;
+  depthwisePass(FORWARD, x + skip, w + skip, b ? b + skip : 0, y + skip, N, H, W, C, KH, KW, stride, dilation, padT, padL, OH, OW, c1 - c0);
 }
 
 // dx = ∂L/∂x from dy [N,OH,OW,C]: every output cell's gradient scattered back through its taps.
@@ -162,7 +177,7 @@ export function depthwise_conv2d_backward_input(
   N: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32, stride: i32, dilation: i32, padT: i32, padL: i32, OH: i32, OW: i32,
 ): void {
   zero(dx, N * H * W * C);
-  depthwisePass(BACKWARD_INPUT, dx, w, 0, dy, N, H, W, C, KH, KW, stride, dilation, padT, padL, OH, OW);
+  depthwisePass(BACKWARD_INPUT, dx, w, 0, dy, N, H, W, C, KH, KW, stride, dilation, padT, padL, OH, OW, C);
 }
 
 // dw [KH,KW,C] = ∂L/∂w and db [C] = ∂L/∂b (db = 0: no bias); added to what is there if `accumulate`.
@@ -175,7 +190,7 @@ export function depthwise_conv2d_backward_kernel(
     zero(dw, KH * KW * C);
     if (db) zero(db, C);
   }
-  depthwisePass(BACKWARD_KERNEL, x, dw, db, dy, N, H, W, C, KH, KW, stride, dilation, padT, padL, OH, OW);
+  depthwisePass(BACKWARD_KERNEL, x, dw, db, dy, N, H, W, C, KH, KW, stride, dilation, padT, padL, OH, OW, C);
 }
 
 // y [rows, C*M] = each channel of x [rows, C] repeated M times: y[r, c*M+m] = x[r, c].

@@ -16,7 +16,7 @@ export {
 } from "./winograd-f4";
 export { winograd_scratch_bytes } from "./winograd-planes";
 export {
-  depthwise_conv2d_forward, depthwise_conv2d_backward_input, depthwise_conv2d_backward_kernel, repeat_channels, sum_channel_groups,
+  depthwise_conv2d_forward, depthwise_conv2d_forward_channels, depthwise_conv2d_backward_input, depthwise_conv2d_backward_kernel, repeat_channels, sum_channel_groups,
 } from "./depthwise";
 export { conv2d_direct_forward, conv2d_direct_backward_kernel, conv2d_direct_scratch_bytes } from "./conv-direct";
 export { dense_forward, dense_backward } from "./dense";

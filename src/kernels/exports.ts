@@ -54,6 +54,8 @@ export interface KernelExports {
     KW: number, F: number, stride: number, padT: number, padL: number, OH: number, OW: number, scratch: Ptr): void;
   conv2d_direct_backward_kernel(x: Ptr, dy: Ptr, dw: Ptr, db: Ptr, N: number, H: number, W: number, C: number, KH: number,
     KW: number, F: number, stride: number, padT: number, padL: number, OH: number, OW: number, accumulate: Bool, scratch: Ptr): void;
+  depthwise_conv2d_forward_channels(x: Ptr, w: Ptr, b: Ptr, y: Ptr, N: number, H: number, W: number, C: number, KH: number, KW: number,
+    stride: number, dilation: number, padT: number, padL: number, OH: number, OW: number, c0: number, c1: number): void;
   depthwise_conv2d_forward(x: Ptr, w: Ptr, b: Ptr, y: Ptr, N: number, H: number, W: number, C: number, KH: number, KW: number,
     stride: number, dilation: number, padT: number, padL: number, OH: number, OW: number): void;
   depthwise_conv2d_backward_input(dy: Ptr, w: Ptr, dx: Ptr, N: number, H: number, W: number, C: number, KH: number, KW: number,

@@ -1,6 +1,6 @@
 import { ArgumentError } from '../errors.js';
 import { window2d, type Padding } from '../kernels/padding.js';
-import { applyEpilogue } from './epilogue.js';
+import { applyEpilogue, channelShare } from './epilogue.js';
 import { activationBackward, activationForward, checkActivation, logitsBytes, type ActivationName } from './activation-functions.js';
 import { getInitializer, initializers, serializeInitializer, type Initializer, type InitializerSpec } from './initializers.js';
 import { expectInputs, Layer, positiveInt, squareSize, type LayerArgs, type LayerBuffers, type Shape, type StepContext } from './layer.js';
@@ -137,6 +137,11 @@ export class DepthwiseConv2D extends Layer {
   }
   override needsOutputForBackward(): boolean { return this.activation !== 'linear'; }
   override acceptsEpilogue(): boolean { return this.activation === 'linear'; }
+  // Channel by channel, so any share of them; with a depth multiplier the repeated input would
+  // need splitting too.
+  override splitsOutputChannels(_ctx: StepContext, b: LayerBuffers): boolean {
+    return b.epilogue !== undefined && this.depthMultiplier === 1;
+  }
   override stateBytes(rows: number, training: boolean): number {
     return logitsBytes(this.activation, rows * this.outputShape[0] * this.outputShape[1], this.outputShape[2], training);
   }
@@ -146,6 +151,14 @@ export class DepthwiseConv2D extends Layer {
   forward(ctx: StepContext, b: LayerBuffers): void {
     const g = this.geometry();
     const bias = this.useBias ? b.weights[1] : 0;
+    if (ctx.slice && this.splitsOutputChannels(ctx, b)) {
+      const [c0, c1] = channelShare(g.C, ctx.slice.index, ctx.slice.count);
+      if (c1 <= c0) return;
+      ctx.k.depthwise_conv2d_forward_channels(b.inputs[0], b.weights[0], 0, b.output, ctx.rows, g.H, g.W, g.C, g.K, g.K, g.stride, g.dilation,
+        g.padT, g.padL, g.OH, g.OW, c0, c1);
+      applyEpilogue(ctx, b.epilogue!, b.output, ctx.rows * g.OH * g.OW, g.C, bias, c0, c1);
+      return;
+    }
     depthwiseForward(ctx, g, b.inputs[0], b.weights[0], b.epilogue ? 0 : bias, b.output, ctx.scratch);
     if (b.epilogue) applyEpilogue(ctx, b.epilogue, b.output, ctx.rows * g.OH * g.OW, g.C * g.M, bias);
     else activationForward(ctx, this.activation, b.output, ctx.rows * g.OH * g.OW, g.C * g.M, b.state);

@@ -69,6 +69,9 @@ export class SeparableConv2D extends DepthwiseConv2D {
     return { repeat, mid: ctx.training ? b.state + this.logitsBytes(ctx.rows, true) : spare, midGrad: spare };
   }
 
+  // Its pointwise GEMM reads every depthwise channel: one thread runs it.
+  override splitsOutputChannels(): boolean { return false; }
+
   override forward(ctx: StepContext, b: LayerBuffers): void {
     const g = this.geometry(), CM = g.C * g.M, { mid, repeat } = this.buffers(ctx, b);
     depthwiseForward(ctx, g, b.inputs[0], b.weights[0], 0, mid, repeat);

@@ -2,7 +2,9 @@
 // output channels between the threads (Layer.splitsOutputChannels, shard-step's runSplitStep),
 // the other layers run on the first thread. The split must change no bit of the outputs.
 import { afterAll, describe, expect, test } from 'vitest';
-import { Activation, BatchNormalization, Conv2D, Dense, Flatten, input, Model, mobileNetV2, resNet50, setConvAlgorithm } from '../../src/index.js';
+import {
+  Activation, BatchNormalization, Conv2D, Dense, DepthwiseConv2D, Flatten, input, Model, SeparableConv2D, mobileNetV2, resNet50, setConvAlgorithm,
+} from '../../src/index.js';
 import { Engine } from '../../src/engine/engine.js';
 import { channelShare } from '../../src/layers/epilogue.js';
 import { randomArray } from '../helpers/assert.js';
@@ -43,6 +45,21 @@ describe('the column kernels', () => {
     for (let i = 0; i < 60; i++) expect(got[i], `value ${i}`).toBe(i % 20 >= 8 && i % 20 < 16 ? Math.fround(Math.max(0, 2 * y[i])) : y[i]);
   });
 
+  test('depthwise_conv2d_forward_channels pieces make depthwise_conv2d_forward bit for bit', () => {
+    const h = harness(), k = h.rt.k;
+    for (const [H, C, stride, pad, bias] of [[7, 19, 1, 1, true], [8, 24, 2, 0, false], [5, 6, 2, 1, true]] as const) {
+      const OH = Math.floor((H + 2 * pad - 3) / stride) + 1, n = OH * OH * C;
+      const x = h.up(randomArray(H * H * C, H)), w = h.up(randomArray(9 * C, C)), b = bias ? h.up(randomArray(C, 2)) : 0;
+      const whole = h.alloc(n), pieces = h.alloc(n);
+      k.depthwise_conv2d_forward(x, w, b, whole, 1, H, H, C, 3, 3, stride, 1, pad, pad, OH, OH);
+      for (let t = 0; t < 3; t++) {
+        const [c0, c1] = channelShare(C, t, 3);
+        k.depthwise_conv2d_forward_channels(x, w, b, pieces, 1, H, H, C, 3, 3, stride, 1, pad, pad, OH, OH, c0, c1);
+      }
+      expect(h.get(pieces, n), `H=${H} C=${C} stride ${stride}`).toEqual(h.get(whole, n));
+    }
+  });
+
   test('channel shares start at multiples of 8 and cover every channel once', () => {
     for (const [C, n] of [[64, 2], [2048, 2], [6, 2], [33, 3], [8, 4]]) {
       const shares = Array.from({ length: n }, (_, t) => channelShare(C, t, n));
@@ -67,13 +84,15 @@ describe('a model on one image', () => {
     }
   });
 
-  test('the im2col path forced everywhere, odd filter counts, a batch of two left unsplit', async () => {
+  test('the im2col path forced everywhere, odd filter counts, depthwise and separable layers, a batch of two left unsplit', async () => {
     setConvAlgorithm('im2col');
     try {
       const x0 = input({ shape: [7, 7, 3] });
       let h = new Conv2D({ filters: 13, kernelSize: 3, padding: 'same', name: 'c1' }).apply(x0);
       h = new Activation({ activation: 'relu', name: 'r1' }).apply(new BatchNormalization({ name: 'bn1' }).apply(h));
       h = new BatchNormalization({ name: 'bn2' }).apply(new Conv2D({ filters: 21, kernelSize: 3, strides: 2, name: 'c2' }).apply(h));
+      h = new BatchNormalization({ name: 'bn3' }).apply(new DepthwiseConv2D({ kernelSize: 3, padding: 'same', name: 'dw' }).apply(h));
+      h = new BatchNormalization({ name: 'bn4' }).apply(new SeparableConv2D({ filters: 11, kernelSize: 3, name: 'sep' }).apply(h));
       const m = new Model({ inputs: x0, outputs: new Dense({ units: 4, name: 'fc' }).apply(new Flatten({ name: 'f' }).apply(h)) });
       const x = randomArray(7 * 7 * 3, 3);
       const one = await predictOne(m, x, 1), two = await predictOne(m, x, 2);
