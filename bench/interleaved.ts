@@ -46,6 +46,8 @@ const CASES: Case[] = [
   { model: 'mobilenetv2', mode: 'train', batch: 32, threads: 1, steps: 1, size: 96 },
   { model: 'mobilenetv2', mode: 'predict', batch: 32, threads: 2, steps: 4, size: 96 },
   { model: 'mobilenetv2', mode: 'predict', batch: 32, threads: 1, steps: 2, size: 96 },
+  { model: 'mobilenetv2', mode: 'predict', batch: 1, threads: 2, steps: 20, size: 96 },
+  { model: 'mobilenetv2', mode: 'predict', batch: 1, threads: 1, steps: 20, size: 96 },
 ];
 const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : undefined;
 const LAYOUTS = ['channels_last', 'nchw'] as const;
