@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { loadSigns } from '../src/data/signs.js';
 import type { ImageSet } from '../src/data/image-set.js';
+import { seededRandom } from '../src/training/random.js';
 
 const SIZE = 64, SUPER = 4;
 
@@ -23,17 +24,6 @@ const SEGMENTS: Record<string, [number, number, number, number]> = {
   a: [0, 0, 1, 0], b: [1, 0, 1, 0.5], c: [1, 0.5, 1, 1], d: [0, 1, 1, 1], e: [0, 0.5, 0, 1], f: [0, 0, 0, 0.5], g: [0, 0.5, 1, 0.5],
 };
 const DIGITS = ['abcdef', 'bc', 'abged', 'abgcd', 'fgbc', 'afgcd', 'afgedc', 'abc', 'abcdefg', 'abcdfg'];
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function distanceToSegment(px: number, py: number, [x0, y0, x1, y1]: number[]): number {
   const dx = x1 - x0, dy = y1 - y0;
@@ -101,7 +91,7 @@ async function main(): Promise<void> {
   const seed = Number(arg('seed', '0'));
   const signs = await loadSigns();
   for (const split of ['train', 'test'] as const) {
-    const rand = mulberry32(seed * 2 + (split === 'train' ? 0 : 1));
+    const rand = seededRandom(seed * 2 + (split === 'train' ? 0 : 1));
     const photos = split === 'train' ? signs.train : signs.test;
     for (let digit = 0; digit < 10; digit++) {
       const dir = join(out, split, String(digit));
