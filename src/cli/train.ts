@@ -40,7 +40,8 @@ Options:
                      standardized, warm-up + cosine schedule, label smoothing 0.1, 10% of the
                      training images held out to pick the best epoch; for ResNet-50 also
                      augmentation, AdamW, dropout before the classifier and precise batch norm
-                     (30 epochs of minibatch 16), and so for MobileNetV2; the ConvNet keeps
+                     (50 epochs of minibatch 16, random resized crops on half the images),
+                     and so for MobileNetV2 (100 epochs, no crops); the ConvNet keeps
                      its 100 epochs
   --standardize      standardize each image (zero mean, unit variance) before the first layer
   --augment          random flips, rotations, zooms, shifts, colour jitter and erasing

@@ -2,7 +2,7 @@ import { ArgumentError } from '../errors.js';
 import { isPointwise, window2d, type Padding } from '../kernels/padding.js';
 import { chooseConvAlgorithm, convScratchBytes, winogradTile, type ConvGeometry } from '../kernels/conv-algorithm.js';
 import type { Runtime } from '../kernels/index.js';
-import { applyEpilogue, channelShare } from './epilogue.js';
+import { applyEpilogue, channelShare, SPLIT_MIN_MULTIPLY_ADDS } from './epilogue.js';
 import { activationBackward, activationForward, checkActivation, logitsBytes, type ActivationName } from './activation-functions.js';
 import { getInitializer, initializers, serializeInitializer, type Initializer, type InitializerSpec } from './initializers.js';
 import { expectInputs, Layer, positiveInt, squareSize, type LayerArgs, type LayerBuffers, type Shape, type StepContext } from './layer.js';
@@ -91,9 +91,10 @@ export class Conv2D extends Layer {
   override needsOutputForBackward(): boolean { return this.activation !== 'linear'; }
   override acceptsEpilogue(): boolean { return this.activation === 'linear'; }
   // The GEMM path with an epilogue (which adds the bias): each thread's channels are a column
-  // block of the GEMM, summed as the whole is.
+  // block of the GEMM, summed as the whole is, so the outputs keep their bits. (A layer that
+  // chose Winograd or the direct kernel stays whole: the im2col path would round differently.)
   override splitsOutputChannels(ctx: StepContext, b: LayerBuffers): boolean {
-    return b.epilogue !== undefined && ctx.kernels[this.name] === 'im2col';
+    return b.epilogue !== undefined && ctx.kernels[this.name] === 'im2col' && ctx.rows * this.multiplyAdds() >= SPLIT_MIN_MULTIPLY_ADDS;
   }
 
   override stateBytes(rows: number, training: boolean): number {

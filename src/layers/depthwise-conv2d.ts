@@ -1,6 +1,6 @@
 import { ArgumentError } from '../errors.js';
 import { window2d, type Padding } from '../kernels/padding.js';
-import { applyEpilogue, channelShare } from './epilogue.js';
+import { applyEpilogue, channelShare, SPLIT_MIN_MULTIPLY_ADDS } from './epilogue.js';
 import { activationBackward, activationForward, checkActivation, logitsBytes, type ActivationName } from './activation-functions.js';
 import { getInitializer, initializers, serializeInitializer, type Initializer, type InitializerSpec } from './initializers.js';
 import { expectInputs, Layer, positiveInt, squareSize, type LayerArgs, type LayerBuffers, type Shape, type StepContext } from './layer.js';
@@ -139,8 +139,8 @@ export class DepthwiseConv2D extends Layer {
   override acceptsEpilogue(): boolean { return this.activation === 'linear'; }
   // Channel by channel, so any share of them; with a depth multiplier the repeated input would
   // need splitting too.
-  override splitsOutputChannels(_ctx: StepContext, b: LayerBuffers): boolean {
-    return b.epilogue !== undefined && this.depthMultiplier === 1;
+  override splitsOutputChannels(ctx: StepContext, b: LayerBuffers): boolean {
+    return b.epilogue !== undefined && this.depthMultiplier === 1 && ctx.rows * this.multiplyAdds() >= SPLIT_MIN_MULTIPLY_ADDS;
   }
   override stateBytes(rows: number, training: boolean): number {
     return logitsBytes(this.activation, rows * this.outputShape[0] * this.outputShape[1], this.outputShape[2], training);

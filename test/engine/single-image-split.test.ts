@@ -7,6 +7,7 @@ import {
 } from '../../src/index.js';
 import { Engine } from '../../src/engine/engine.js';
 import { channelShare } from '../../src/layers/epilogue.js';
+import type { LayerBuffers, StepContext } from '../../src/layers/layer.js';
 import { randomArray } from '../helpers/assert.js';
 import { harness } from '../helpers/harness.js';
 
@@ -84,24 +85,30 @@ describe('a model on one image', () => {
     }
   });
 
-  test('the im2col path forced everywhere, odd filter counts, depthwise and separable layers, a batch of two left unsplit', async () => {
+  test('the im2col path forced everywhere, odd channel counts, depthwise and separable layers, a batch of two left unsplit', async () => {
     setConvAlgorithm('im2col');
     try {
-      const x0 = input({ shape: [7, 7, 3] });
-      let h = new Conv2D({ filters: 13, kernelSize: 3, padding: 'same', name: 'c1' }).apply(x0);
+      const x0 = input({ shape: [32, 32, 8] });
+      let h = new Conv2D({ filters: 229, kernelSize: 3, padding: 'same', name: 'c1' }).apply(x0);
       h = new Activation({ activation: 'relu', name: 'r1' }).apply(new BatchNormalization({ name: 'bn1' }).apply(h));
-      h = new BatchNormalization({ name: 'bn2' }).apply(new Conv2D({ filters: 21, kernelSize: 3, strides: 2, name: 'c2' }).apply(h));
       h = new BatchNormalization({ name: 'bn3' }).apply(new DepthwiseConv2D({ kernelSize: 3, padding: 'same', name: 'dw' }).apply(h));
+      h = new BatchNormalization({ name: 'bn2' }).apply(new Conv2D({ filters: 21, kernelSize: 3, strides: 2, name: 'c2' }).apply(h));
       h = new BatchNormalization({ name: 'bn4' }).apply(new SeparableConv2D({ filters: 11, kernelSize: 3, name: 'sep' }).apply(h));
       const m = new Model({ inputs: x0, outputs: new Dense({ units: 4, name: 'fc' }).apply(new Flatten({ name: 'f' }).apply(h)) });
-      const x = randomArray(7 * 7 * 3, 3);
+      const x = randomArray(32 * 32 * 8, 3);
       const one = await predictOne(m, x, 1), two = await predictOne(m, x, 2);
       expect(two.split).toBe(true);
       expect(two.out).toEqual(one.out);
-      const e = new Engine(m.core, { threads: 2 });
-      engines.push(e);
-      await e.predictStep({ x: randomArray(2 * 7 * 7 * 3, 4), rows: 2 });
-      expect(e.lastStep).toEqual({ threads: 2, split: false });
+      // Which layers split (all but the separable one, which reads every depthwise channel).
+      const e = engines[engines.length - 1];
+      const ctx = { kernels: e.kernelChoices, rows: 1 } as unknown as StepContext;
+      const splitting = m.graph.inferenceEpilogues().chains.map((c) => m.graph.nodes[c.producer].layer)
+        .filter((l) => l.splitsOutputChannels(ctx, { epilogue: {} } as LayerBuffers)).map((l) => l.name);
+      expect(splitting).toEqual(['c1', 'dw', 'c2']);
+      const batch = new Engine(m.core, { threads: 2 });
+      engines.push(batch);
+      await batch.predictStep({ x: randomArray(2 * 32 * 32 * 8, 4), rows: 2 });
+      expect(batch.lastStep).toEqual({ threads: 2, split: false });
     } finally {
       setConvAlgorithm('auto');
     }
