@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { convNet, resNet50, tensor, type Model, type Tensor } from '../../src/index.js';
+import { convNet, resNet50, setConvAlgorithm, tensor, type Model, type Tensor } from '../../src/index.js';
 import { golden, goldenStrings } from '../helpers/goldens.js';
 import { setGoldenWeights } from '../helpers/golden-weights.js';
 import { expectClose } from '../helpers/assert.js';
@@ -152,8 +152,18 @@ describe('ResNet-50 gradients, element by element', () => {
     const model = resNet50();
     setGoldenWeights(model);
     model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
-    const r = await model.computeGradients(tensor(g.get('x').data, g.get('x').shape), tensor(g.get('labels').data, g.get('labels').shape), { threads: 1 });
-    await model.dispose();
+    // The tolerances are PyTorch's direct float32 drift; Winograd rounds differently (its own
+    // bounds: docs/numerics.md, test/kernels/winograd.test.ts), and which layers take it is
+    // measured per machine, so this test runs every convolution on the GEMM path. With the
+    // choices one noisy measurement cached, res5a_branch1/kernel drifted 8.9e-2 against 7.1e-2.
+    setConvAlgorithm('im2col');
+    let r;
+    try {
+      r = await model.computeGradients(tensor(g.get('x').data, g.get('x').shape), tensor(g.get('labels').data, g.get('labels').shape), { threads: 1 });
+    } finally {
+      setConvAlgorithm('auto');
+      await model.dispose();
+    }
     const held = Object.entries(fixture.samples).filter(([, s]) => !s.cancelled);
     expect(held.length).toBeGreaterThan(150);
     expect(Object.keys(fixture.samples).sort()).toEqual(Object.keys(r.grads).sort());
