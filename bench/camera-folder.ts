@@ -6,13 +6,12 @@
 //
 //   node dist/bench/camera-folder.js --out DIR [--per-class 30] [--seed 0]
 
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PNG } from 'pngjs';
 import { CAMERA_SHIFTS } from '../src/data/robustness.js';
 import type { ImageSet } from '../src/data/image-set.js';
 import { loadSigns } from '../src/data/signs.js';
 import { permutation, seededRandom } from '../src/training/random.js';
+import { flag, outFolder, writePng } from './folder-set.js';
 
 // The other camera: which of CAMERA_SHIFTS it combines, in order.
 const CAMERA = ['close-up (central 45%)', 'warm light (about 3000 K)', 'softer sensor (down to 40% and back)'];
@@ -27,37 +26,22 @@ function reshoot(src: Uint8Array, H: number, W: number, image: number): Uint8Arr
   return out;
 }
 
-function writePng(path: string, rgb: Uint8Array, H: number, W: number): void {
-  const p = new PNG({ width: W, height: H });
-  for (let i = 0; i < H * W; i++) {
-    p.data[4 * i] = rgb[3 * i]; p.data[4 * i + 1] = rgb[3 * i + 1]; p.data[4 * i + 2] = rgb[3 * i + 2]; p.data[4 * i + 3] = 255;
-  }
-  writeFileSync(path, PNG.sync.write(p));
-}
-
 // Writes the images of `set` at `indices` into dir/<class name>/.
 function writeSplit(set: ImageSet, indices: number[], dir: string): void {
   const [H, W] = set.sampleShape, row = H * W * 3;
   for (const i of indices) {
     const cls = set.classNames[set.labels[i]];
-    mkdirSync(join(dir, cls), { recursive: true });
     writePng(join(dir, cls, `${i}.png`), reshoot(set.pixels.subarray(i * row, (i + 1) * row), H, W, i), H, W);
   }
 }
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const arg = (name: string, fallback?: string) => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? argv[i + 1] : fallback;
-  };
-  const out = arg('out');
-  if (!out) throw new Error('usage: node dist/bench/camera-folder.js --out DIR [--per-class 30] [--seed 0]');
-  if (existsSync(out) && readdirSync(out).length > 0) throw new Error(`--out ${out}: the folder is not empty`);
-  const perClass = Number(arg('per-class', '30'));
+  const out = outFolder(argv, 'node dist/bench/camera-folder.js --out DIR [--per-class 30] [--seed 0]');
+  const perClass = Number(flag(argv, 'per-class', '30'));
   const { train, test } = await loadSigns();
   // perClass training photos of each sign, drawn at random (seeded).
-  const order = permutation(train.size, seededRandom(Number(arg('seed', '0'))));
+  const order = permutation(train.size, seededRandom(Number(flag(argv, 'seed', '0'))));
   const taken = new Map<number, number>();
   const picked: number[] = [];
   for (const i of order) {

@@ -10,12 +10,11 @@
 //   node dist/bench/digits-folder.js --out DIR [--train 240] [--test 60] [--seed 0]
 //   npx simdnet train --model mobilenetv2 --alpha 0.35 --recipe robust --data DIR --out runs/digits
 
-import { mkdirSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PNG } from 'pngjs';
 import { loadSigns } from '../src/data/signs.js';
 import type { ImageSet } from '../src/data/image-set.js';
 import { seededRandom } from '../src/training/random.js';
+import { flag, outFolder, writePng } from './folder-set.js';
 
 const SIZE = 64, SUPER = 4;
 
@@ -70,33 +69,18 @@ function draw(digit: number, photos: ImageSet, rand: () => number): Uint8Array {
   return out;
 }
 
-function writePng(path: string, rgb: Uint8Array): void {
-  const p = new PNG({ width: SIZE, height: SIZE });
-  for (let i = 0; i < SIZE * SIZE; i++) {
-    p.data[4 * i] = rgb[3 * i]; p.data[4 * i + 1] = rgb[3 * i + 1]; p.data[4 * i + 2] = rgb[3 * i + 2]; p.data[4 * i + 3] = 255;
-  }
-  writeFileSync(path, PNG.sync.write(p));
-}
-
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const arg = (name: string, fallback?: string) => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? argv[i + 1] : fallback;
-  };
-  const out = arg('out');
-  if (!out) throw new Error('usage: node dist/bench/digits-folder.js --out DIR [--train 240] [--test 60] [--seed 0]');
-  if (existsSync(out) && readdirSync(out).length > 0) throw new Error(`--out ${out}: the folder is not empty`);
-  const perClass = { train: Number(arg('train', '240')), test: Number(arg('test', '60')) };
-  const seed = Number(arg('seed', '0'));
+  const out = outFolder(argv, 'node dist/bench/digits-folder.js --out DIR [--train 240] [--test 60] [--seed 0]');
+  const perClass = { train: Number(flag(argv, 'train', '240')), test: Number(flag(argv, 'test', '60')) };
+  const seed = Number(flag(argv, 'seed', '0'));
   const signs = await loadSigns();
   for (const split of ['train', 'test'] as const) {
     const rand = seededRandom(seed * 2 + (split === 'train' ? 0 : 1));
     const photos = split === 'train' ? signs.train : signs.test;
     for (let digit = 0; digit < 10; digit++) {
       const dir = join(out, split, String(digit));
-      mkdirSync(dir, { recursive: true });
-      for (let i = 0; i < perClass[split]; i++) writePng(join(dir, `${i}.png`), draw(digit, photos, rand));
+      for (let i = 0; i < perClass[split]; i++) writePng(join(dir, `${i}.png`), draw(digit, photos, rand), SIZE, SIZE);
     }
   }
   console.log(`wrote ${10 * perClass.train} training and ${10 * perClass.test} test images of 10 classes to ${out}`);
