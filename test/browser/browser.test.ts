@@ -147,6 +147,10 @@ describe('in headless Chromium', () => {
     expect(browser.length).toBe(node.data.length);
     expect(browser.length).toBe(16 * 6);
     for (let i = 0; i < browser.length; i++) expect(Math.abs(browser[i] - node.data[i]), `probability ${i}`).toBeLessThan(1e-6);
+    // One image on two workers (the page is cross-origin isolated): a split step, as in Node.
+    const one = await inPage<number[]>(page, 'predictFile', '/tests/run/model.h5', 1, 2);
+    expect(one.length).toBe(6);
+    for (let i = 0; i < 6; i++) expect(Math.abs(one[i] - node.data[i]), `one image, probability ${i}`).toBeLessThan(1e-6);
   });
 
   test('saveModel and exportOnnx in the page return the files\' bytes, which load in Node as Node\'s own; the profiler runs', async () => {
