@@ -87,7 +87,7 @@ export class Executor {
    * epilogue chain (StepPlan.fusedInto): the chain's producer applies it.
    */
   forwardNode(i: number): Work {
-    if (this.folded[i] || this.plan.fusedInto[i] >= 0) return asWork(undefined);
+    if (this.runsNothing(i)) return asWork(undefined);
     return asWork(this.graph.nodes[i].layer.forward(this.ctx, this.buffers[i]));
   }
 
@@ -96,8 +96,12 @@ export class Executor {
    * on every thread, each computing its share of the output channels, or on the first thread alone.
    */
   forwardRuns(i: number): 'none' | 'split' | 'single' {
-    if (this.folded[i] || this.plan.fusedInto[i] >= 0) return 'none';
+    if (this.runsNothing(i)) return 'none';
     return this.graph.nodes[i].layer.splitsOutputChannels(this.ctx, this.buffers[i]) ? 'split' : 'single';
+  }
+
+  private runsNothing(i: number): boolean {
+    return this.folded[i] || this.plan.fusedInto[i] >= 0;
   }
 
   /** Before the first backwardNode: `gradIsLogits` when the loss wrote the logits' gradient. */

@@ -9,7 +9,7 @@ import type { Layer, SymbolicTensor } from '../layers/layer.js';
 /**
  * Layers an inference step runs as one pass (Graph.inferenceEpilogues): a convolution, the batch
  * norm that alone reads it, then optionally an add whose other input (`residual`) exists before
- * the convolution runs, then optionally a clipped ReLU. Node indices; `tail` is the last of them.
+ * the convolution runs, then optionally a clipped ReLU. Node indices.
  */
 export interface EpilogueChain {
   readonly producer: number;
@@ -17,7 +17,6 @@ export interface EpilogueChain {
   readonly add?: number;
   readonly residual?: number;
   readonly clamp?: number;
-  readonly tail: number;
 }
 
 export interface GraphNode {
@@ -114,16 +113,16 @@ export class Graph {
       if (!n.layer.acceptsEpilogue() || fusedInto[p] >= 0) continue;
       const bn = soleReader(p);
       if (bn < 0 || this.nodes[bn].layer.epilogueStage()?.kind !== 'batchNorm') continue;
-      let chain: { -readonly [K in keyof EpilogueChain]: EpilogueChain[K] } = { producer: p, batchNorm: bn, tail: bn };
+      let chain: EpilogueChain = { producer: p, batchNorm: bn };
       let next = soleReader(bn);
       if (next >= 0 && this.nodes[next].layer.epilogueStage()?.kind === 'add') {
         const residual = this.nodes[next].inputs.find((j) => j !== bn)!;
         if (residual < p) {
-          chain = { ...chain, add: next, residual, tail: next };
+          chain = { ...chain, add: next, residual };
           next = soleReader(next);
         }
       }
-      if (next >= 0 && !folded[next] && this.nodes[next].layer.epilogueStage()?.kind === 'clamp') chain = { ...chain, clamp: next, tail: next };
+      if (next >= 0 && !folded[next] && this.nodes[next].layer.epilogueStage()?.kind === 'clamp') chain = { ...chain, clamp: next };
       for (const j of [chain.batchNorm, chain.add, chain.clamp]) if (j !== undefined) fusedInto[j] = p;
       chains.push(chain);
     }

@@ -1,6 +1,7 @@
 import { ArgumentError } from '../errors.js';
 import { window2d, type Padding } from '../kernels/padding.js';
-import { applyEpilogue, channelShare, SPLIT_MIN_MULTIPLY_ADDS } from './epilogue.js';
+import { channelShare, SPLIT_MIN_MULTIPLY_ADDS } from './channel-split.js';
+import { applyEpilogue } from './epilogue.js';
 import { activationBackward, activationForward, checkActivation, logitsBytes, type ActivationName } from './activation-functions.js';
 import { getInitializer, initializers, serializeInitializer, type Initializer, type InitializerSpec } from './initializers.js';
 import { expectInputs, Layer, positiveInt, squareSize, type LayerArgs, type LayerBuffers, type Shape, type StepContext } from './layer.js';

@@ -14,20 +14,3 @@ export function applyEpilogue(ctx: StepContext, e: Epilogue, y: number, M: numbe
   ctx.k.bn_fold_coefficients(e.gamma + at, e.beta + at, e.movingMean + at, e.movingVariance + at, e.epsilon, bias ? bias + at : 0, n, scale, shift);
   ctx.k.affine_epilogue(y + at, M, n, C, scale, shift, e.residual ? e.residual + at : 0, e.lo, e.hi);
 }
-
-/**
- * The least work (multiply-adds of the shard) for which a layer splits its channels between
- * threads: below it, the barriers on both sides cost about what the second thread saves.
- * Measured on one 64x64 image through ResNet-50 on the 2-core Zen 4 (docs/performance.md):
- * 2 million (17.3 ms, median of nine rounds) against no minimum (20.4 ms).
- */
-export const SPLIT_MIN_MULTIPLY_ADDS = 2_000_000;
-
-/**
- * Output channels [f0, f1) of C for share `index` of `count` (StepContext.slice): multiples of 8,
- * the GEMM's panel width, so that no two threads write one panel.
- */
-export function channelShare(C: number, index: number, count: number): [number, number] {
-  const per = Math.ceil(C / count / 8) * 8;
-  return [Math.min(C, index * per), Math.min(C, (index + 1) * per)];
-}

@@ -6,7 +6,7 @@ import {
   Activation, BatchNormalization, Conv2D, Dense, DepthwiseConv2D, Flatten, input, Model, SeparableConv2D, mobileNetV2, resNet50, setConvAlgorithm,
 } from '../../src/index.js';
 import { Engine } from '../../src/engine/engine.js';
-import { channelShare } from '../../src/layers/epilogue.js';
+import { channelShare } from '../../src/layers/channel-split.js';
 import type { LayerBuffers, StepContext } from '../../src/layers/layer.js';
 import { randomArray } from '../helpers/assert.js';
 import { harness } from '../helpers/harness.js';
