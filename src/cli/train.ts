@@ -49,6 +49,7 @@ Options:
                      none (for classes a mirror changes: text, digits, left and right hands)
   --random-resized-crop P  with augmentation: an Inception-style crop (25-100% of the area,
                      aspect 3/4 to 4/3) stretched to the frame, for this fraction of the images
+  --crop-area A      the smallest area of those crops, a fraction of the image (0.25)
   --color-temperature X    with augmentation: red and blue gains of 1 +- X (warm or cool light)
   --mixup A          with augmentation: MixUp with Beta(A, A) weights (Keras CV's default A: 0.2)
   --cutmix A         with augmentation: CutMix with Beta(A, A) areas (Keras CV's default A: 1)
@@ -296,7 +297,10 @@ function trainingSettings(r: Recipe, values: Record<string, string | undefined>,
     if (v.trim() === '' || !(n > 0 && n <= 10)) throw new UsageError(`--${flag} must be a number above 0 and at most 10, got "${v}"`);
     return n;
   };
+  const cropArea = unit('crop-area');
+  if (cropArea === 0) throw new UsageError('--crop-area must be above 0 (a crop of no area), got "0"');
   const added = {
+    randomResizedCropArea: cropArea,
     randomResizedCrop: unit('random-resized-crop'), colorTemperature: unit('color-temperature'), mixup: alpha('mixup'), cutmix: alpha('cutmix'),
   };
   const given = Object.fromEntries(Object.entries(added).filter(([, v]) => v !== undefined));
@@ -373,7 +377,7 @@ export async function trainCommand(argv: string[], log: (s: string) => void): Pr
     recipe: { type: 'string' }, augment: { type: 'boolean' }, schedule: { type: 'string' }, 'label-smoothing': { type: 'string' },
     'weight-decay': { type: 'string' }, dropout: { type: 'string' }, 'precise-bn': { type: 'boolean' },
     standardize: { type: 'boolean' }, 'follow-links': { type: 'boolean' }, 'max-image-memory': { type: 'string' }, alpha: { type: 'string' },
-    'random-resized-crop': { type: 'string' }, 'color-temperature': { type: 'string' }, mixup: { type: 'string' }, cutmix: { type: 'string' },
+    'random-resized-crop': { type: 'string' }, 'crop-area': { type: 'string' }, 'color-temperature': { type: 'string' }, mixup: { type: 'string' }, cutmix: { type: 'string' },
     flip: { type: 'string' },
   }, 'train');
   if (flags.help) return log(trainHelp);

@@ -36,11 +36,18 @@ export interface AugmentationOptions {
   noise?: number;
   /**
    * The probability of an Inception-style random resized crop (torchvision's RandomResizedCrop,
-   * Keras CV's RandomCropAndResize): a crop of 25-100% of the area with an aspect ratio of 3/4 to
-   * 4/3, anywhere in the image, stretched to the whole frame; it takes the place of zoom and
-   * translation for that image (flip and rotation still apply). Close-ups and cut wrists. Default 0.
+   * Keras CV's RandomCropAndResize): a crop of `randomResizedCropArea` to 100% of the area with an
+   * aspect ratio of 3/4 to 4/3, anywhere in the image, stretched to the whole frame; it takes the
+   * place of zoom and translation for that image (flip and rotation still apply). Close-ups and
+   * cut wrists. Default 0.
    */
   randomResizedCrop?: number;
+  /**
+   * The smallest area of a random resized crop, as a fraction of the image (torchvision's
+   * `scale[0]`, Keras CV's `crop_area_factor[0]`); the area is drawn uniformly from it to 1.
+   * Default 0.25.
+   */
+  randomResizedCropArea?: number;
   /** Colour temperature: red and blue gains of 1 +- this, in opposite directions (warm or cool light). Default 0. */
   colorTemperature?: number;
   /**
@@ -77,6 +84,10 @@ export function checkAugmentation(a: AugmentationOptions): AugmentationOptions {
   };
   for (const k of ['rotation', 'zoom', 'translation', 'brightness', 'contrast', 'saturation', 'hue', 'erasing', 'grayscale', 'background', 'noise', 'probability',
     'randomResizedCrop', 'colorTemperature'] as const) fraction(k);
+  const area = a.randomResizedCropArea;
+  if (area !== undefined && !(typeof area === 'number' && area > 0 && area <= 1)) {
+    throw new ArgumentError(`augmentation randomResizedCropArea must be a number above 0 and at most 1, got ${describe(area)}`);
+  }
   for (const k of ['mixup', 'cutmix'] as const) fraction(k, 10);
   if (a.flip !== undefined && a.flip !== 'horizontal' && a.flip !== 'none') throw new ArgumentError(`augmentation flip must be "horizontal" or "none", got ${describe(a.flip)}`);
   return a;
@@ -143,7 +154,8 @@ export function augmentImage(src: Uint8Array, H: number, W: number, dst: Float32
   if ((a.randomResizedCrop ?? 0) > 0) {
     const v = draws(seed ^ 0x27d4eb2f, epoch, image);
     if (v() < a.randomResizedCrop!) {
-      const area = 0.25 + 0.75 * v(), aspect = Math.exp(Math.log(3 / 4) + v() * Math.log(16 / 9));
+      const least = a.randomResizedCropArea ?? 0.25;
+      const area = least + (1 - least) * v(), aspect = Math.exp(Math.log(3 / 4) + v() * Math.log(16 / 9));
       const cw = Math.min(W, W * Math.sqrt(area * aspect)), chh = Math.min(H, H * Math.sqrt(area / aspect));
       const ccx = cw / 2 + v() * (W - cw) - 0.5, ccy = chh / 2 + v() * (H - chh) - 0.5;
       const sx = W / cw, sy = H / chh;

@@ -245,6 +245,8 @@ describe('bad input: a clear message naming the file or flag, a non-zero exit, n
     expectFailure(run('train', '--model', 'convnet', '--lr', '0'), /--lr must be positive, got 0/);
     expectFailure(run('train', '--model', 'convnet', '--threads', '1.5'), /--threads must be a whole number, got "1.5"/);
     expectFailure(run('train', '--model', 'convnet', '--flip', 'sideways'), /--flip must be "horizontal" or "none", got "sideways"/);
+    expectFailure(run('train', '--model', 'convnet', '--crop-area', '0'), /--crop-area must be above 0 \(a crop of no area\), got "0"/);
+    expectFailure(run('train', '--model', 'convnet', '--crop-area', '1.5'), /--crop-area must be a number from 0 to 1, got "1.5"/);
     expectFailure(run('train', '--model', 'convnet', '--frobnicate'), /Unknown option '--frobnicate'/);
     expectFailure(run('dance'), /unknown command "dance"/);
     expect(run('train', '--model', 'convnet', '--epochs', 'ten').code).toBe(2);

@@ -188,6 +188,24 @@ describe('random resized crops and colour temperature', () => {
     expect(Array.from(b)).toEqual(Array.from(a));
   });
 
+  test('randomResizedCropArea sets the smallest crop: the enlargement goes up to its inverse', () => {
+    const largest = (least: number) => {
+      let most = 0;
+      for (let image = 0; image < 200; image++) {
+        const out = new Float32Array(S * S * 3);
+        augmentImage(img, S, S, out, { randomResizedCrop: 1, randomResizedCropArea: least }, 3, 0, image);
+        most = Math.max(most, white(out));
+      }
+      return most;
+    };
+    // The 16-pixel square grows by 1/area when the crop keeps it in view: at most ~1.1x with a
+    // 90% floor; with a 16% floor some crops reach more than 4x (beyond the default 25% floor).
+    expect(largest(0.9)).toBeLessThanOrEqual(24);
+    expect(largest(0.16)).toBeGreaterThan(64);
+    expect(largest(0.16)).toBeLessThanOrEqual(16 / 0.16 + 16);
+    expect(() => checkAugmentation({ randomResizedCropArea: 0 })).toThrow(/augmentation randomResizedCropArea must be a number above 0 and at most 1, got 0/);
+  });
+
   test('colour temperature moves red and blue in opposite directions', () => {
     const grey = new Uint8Array(8 * 8 * 3).fill(128);
     let warmer = 0, cooler = 0;
