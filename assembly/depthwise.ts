@@ -33,12 +33,27 @@ function depthwisePass(
 ): void {
   const pixelBytes = <usize>C << 2, tapStep = <usize>(dilation * C) << 2, rowStep = <usize>(dilation * W) * pixelBytes;
   const kernelRowStep = <usize>KW * pixelBytes;
+  // A 3x3 forward pass keeps each channel group's nine weights in registers across a strip of
+  // output cells whose windows lie inside the image; the other cells take the general loop.
+  const fast3x3 = pass == FORWARD && KH == 3 && KW == 3 && dilation == 1;
+  const insideFrom = fast3x3 ? min(OW, (padL + stride - 1) / stride) : OW;
+  const insideTo = fast3x3 && W - 3 + padL >= 0 ? max(insideFrom, min(OW, (W - 3 + padL) / stride + 1)) : insideFrom;
   let cell = cells;
   for (let n = 0; n < N; n++) {
     for (let oh = 0; oh < OH; oh++) {
       const top = oh * stride - padT;
       const i0 = firstTap(top, dilation), rows = endTap(top, dilation, KH, H) - i0;
+      const inside = fast3x3 && rows == 3 && insideTo > insideFrom;
+      if (inside) {
+        const firstCell = x + (<usize>(((n * H + top) * W) + insideFrom * stride - padL) * pixelBytes);
+        forward3x3Strip(firstCell, w, b, cell + <usize>insideFrom * pixelBytes, count, pixelBytes, <usize>stride * pixelBytes, rowStep, insideTo - insideFrom);
+      }
       for (let ow = 0; ow < OW; ow++) {
+        if (inside && ow == insideFrom) {
+          ow = insideTo - 1;
+          cell += <usize>(insideTo - insideFrom) * pixelBytes;
+          continue;
+        }
         const left = ow * stride - padL;
         const j0 = firstTap(left, dilation), taps = endTap(left, dilation, KW, W) - j0;
         // The window's first cell inside the image, and its tap's weights.
@@ -48,6 +63,64 @@ function depthwisePass(
         else if (pass == BACKWARD_INPUT) scatterCell(corner, tapStep, rowStep, firstWeight, pixelBytes, kernelRowStep, 0, cell, count, rows, taps);
         else scatterCell(firstWeight, pixelBytes, kernelRowStep, corner, tapStep, rowStep, b, cell, count, rows, taps);
         cell += pixelBytes;
+      }
+    }
+  }
+}
+
+// Cells per strip. Measured on the Zen 4 over MobileNetV2's depthwise shapes at 96x96 (one
+// thread): 8 cells 0.35 ms at batch 1 and 19.4 at batch 32, 32 cells 0.32 and 16.8, the general
+// loop 0.54 and 17.0. At batch 32 the pass waits on memory whatever the loop; in cache (one
+// image, serving) holding the weights in registers makes it 1.7 times as fast.
+const STRIP = 32;
+
+// `cells` adjacent output cells of one row whose 3x3 windows lie inside the image: y = b + Σ x · w
+// in forwardCell's order (so the same bits), each group of four channels with its nine weights
+// held in registers for a strip of cells. `px0` is the first cell's window corner, `cellStep` the
+// window's step between cells (stride x pixel), `rowStep` between image rows.
+function forward3x3Strip(px0: usize, w: usize, b: usize, y0: usize, C: i32, pixelBytes: usize, cellStep: usize, rowStep: usize, cells: i32): void {
+  const C4 = C & ~3;
+  const tapRow = pixelBytes * 3;
+  for (let s = 0; s < cells; s += STRIP) {
+    const end = min(cells, s + STRIP);
+    for (let c = 0; c < C4; c += 4) {
+      const cb = <usize>c << 2;
+      const wp = w + cb;
+      const w00 = v128.load(wp), w01 = v128.load(wp + pixelBytes), w02 = v128.load(wp + 2 * pixelBytes);
+      const w10 = v128.load(wp + tapRow), w11 = v128.load(wp + tapRow + pixelBytes), w12 = v128.load(wp + tapRow + 2 * pixelBytes);
+      const w20 = v128.load(wp + 2 * tapRow), w21 = v128.load(wp + 2 * tapRow + pixelBytes), w22 = v128.load(wp + 2 * tapRow + 2 * pixelBytes);
+      const bias = b ? v128.load(b + cb) : f32x4.splat(0);
+      let px = px0 + <usize>s * cellStep + cb, out = y0 + <usize>s * pixelBytes + cb;
+      for (let k = s; k < end; k++) {
+        const r1 = px + rowStep, r2 = r1 + rowStep;
+        let a = madd(v128.load(px), w00, bias);
+        a = madd(v128.load(px + pixelBytes), w01, a);
+        a = madd(v128.load(px + 2 * pixelBytes), w02, a);
+        a = madd(v128.load(r1), w10, a);
+        a = madd(v128.load(r1 + pixelBytes), w11, a);
+        a = madd(v128.load(r1 + 2 * pixelBytes), w12, a);
+        a = madd(v128.load(r2), w20, a);
+        a = madd(v128.load(r2 + pixelBytes), w21, a);
+        a = madd(v128.load(r2 + 2 * pixelBytes), w22, a);
+        v128.store(out, a);
+        px += cellStep;
+        out += pixelBytes;
+      }
+    }
+    for (let c = C4; c < C; c++) {
+      const cb = <usize>c << 2;
+      let px = px0 + <usize>s * cellStep + cb, out = y0 + <usize>s * pixelBytes + cb;
+      for (let k = s; k < end; k++) {
+        let a: f32 = b ? load<f32>(b + cb) : 0;
+        let row = px, wrow = w + cb;
+        for (let i = 0; i < 3; i++) {
+          for (let j = 0; j < 3; j++) a += load<f32>(row + <usize>j * pixelBytes) * load<f32>(wrow + <usize>j * pixelBytes);
+          row += rowStep;
+          wrow += tapRow;
+        }
+        store<f32>(out, a);
+        px += cellStep;
+        out += pixelBytes;
       }
     }
   }

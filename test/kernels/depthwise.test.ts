@@ -1,0 +1,50 @@
+// The depthwise kernels' 3x3 forward path (nine weights held in registers across a strip of
+// cells whose windows lie inside the image) must give the general loop's bits. The general loop
+// runs for any other kernel size: a 4x4 kernel whose last row and column are zero adds exact
+// zeros after the same nine taps in the same order, so its outputs are the 3x3 outputs to the bit.
+import { describe, expect, test } from 'vitest';
+import { harness } from '../helpers/harness.js';
+import { randomArray } from '../helpers/assert.js';
+import type { KernelVariant } from '../../src/kernels/index.js';
+
+function check(variant: KernelVariant): void {
+  const h = harness(variant), k = h.rt.k;
+  // [H, W, C, stride, bias]: one channel, channel counts with a scalar tail, odd sizes, strips
+  // longer than one, stride 2 over odd and even widths.
+  const shapes = [[5, 7, 1, 1, true], [9, 6, 5, 1, false], [6, 71, 13, 1, true], [7, 77, 24, 2, true], [8, 9, 3, 2, false], [3, 3, 8, 1, true]] as const;
+  for (const [H, W, C, stride, bias] of shapes) {
+    const x = h.up(randomArray(H * W * C, H * W + C)), b = bias ? h.up(randomArray(C, C)) : 0;
+    const w3 = randomArray(9 * C, 7 * C);
+    const w4 = new Float32Array(16 * C);
+    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) w4.set(w3.subarray((i * 3 + j) * C, (i * 3 + j + 1) * C), (i * 4 + j) * C);
+    const wp3 = h.up(w3), wp4 = h.up(w4);
+    // 'valid' windows starting at the same corners: the 4x4 one's last row and column weigh 0.
+    const OH = Math.floor((H - 4) / stride) + 1, OW = Math.floor((W - 4) / stride) + 1;
+    const OH3 = Math.floor((H - 3) / stride) + 1, OW3 = Math.floor((W - 3) / stride) + 1;
+    const y3 = h.alloc(OH3 * OW3 * C), y4 = h.alloc(OH * OW * C);
+    k.depthwise_conv2d_forward(x, wp3, b, y3, 1, H, W, C, 3, 3, stride, 1, 0, 0, OH3, OW3);
+    k.depthwise_conv2d_forward(x, wp4, b, y4, 1, H, W, C, 4, 4, stride, 1, 0, 0, OH, OW);
+    const got = h.get(y3, OH3 * OW3 * C), want = h.get(y4, OH * OW * C);
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        for (let c = 0; c < C; c++) {
+          const at = `${H}x${W}x${C} stride ${stride}, cell (${oh}, ${ow}) channel ${c}`;
+          expect(got[(oh * OW3 + ow) * C + c], at).toBe(want[(oh * OW + ow) * C + c]);
+        }
+      }
+    }
+    // With 'same' padding the border cells take the general loop and the rest the strip: the
+    // second image of a batch of two equals the same image alone.
+    const pad = 1, OHs = Math.floor((H + 2 * pad - 3) / stride) + 1, OWs = Math.floor((W + 2 * pad - 3) / stride) + 1;
+    const two = h.up(new Float32Array([...randomArray(H * W * C, 99), ...h.get(x, H * W * C)]));
+    const yTwo = h.alloc(2 * OHs * OWs * C), yOne = h.alloc(OHs * OWs * C);
+    k.depthwise_conv2d_forward(two, wp3, b, yTwo, 2, H, W, C, 3, 3, stride, 1, pad, pad, OHs, OWs);
+    k.depthwise_conv2d_forward(x, wp3, b, yOne, 1, H, W, C, 3, 3, stride, 1, pad, pad, OHs, OWs);
+    expect(h.get(yTwo, 2 * OHs * OWs * C).subarray(OHs * OWs * C), `${H}x${W}x${C} stride ${stride}, same`).toEqual(h.get(yOne, OHs * OWs * C));
+  }
+}
+
+describe('depthwise 3x3 forward: the register strip gives the general loop\'s bits', () => {
+  test('debug build (assertions on)', () => check('debug'));
+  test('relaxed-SIMD build (fused multiply-add where the CPU has it)', () => check('relaxed-simd'));
+});
