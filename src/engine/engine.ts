@@ -20,6 +20,7 @@ import { NonTrainableSnapshot, type ModelCore } from './model-core.js';
 import { StepProgress, type EngineLayout, type StepReply, type StepTask } from './protocol.js';
 import { lossScratchBytes, runShardStep, updateSlice, STAGED_VECTORS, UPDATE_CHUNK, type ShardThread } from './shard-step.js';
 import { shardsOf, threadsFor } from './sharding.js';
+import { SingleImagePathChooser, type SingleImagePath } from './single-image-path.js';
 import { planStep } from './step-plan.js';
 
 export interface Batch {
@@ -61,6 +62,13 @@ export interface EngineOptions {
    * them (else one thread runs it). Default true; SIMDNET_SPLIT_SINGLE_IMAGES=0 turns it off.
    */
   splitSingleImages?: boolean;
+  /**
+   * Where a pool engine runs inference on one image: 'calling' (the calling thread), 'pool' (the
+   * workers, split between them by splitSingleImages) or 'auto' (the first few such steps measure
+   * both, the rest take the faster; the bits are the same). Default 'auto'; with offMainThread
+   * always 'pool'.
+   */
+  singleImagePath?: 'auto' | SingleImagePath;
 }
 
 const DEFAULT_BARRIER_TIMEOUT_MS = 60_000;
@@ -100,8 +108,11 @@ export class Engine {
   private blocks: number[] = [];
   private readonly snapshot: NonTrainableSnapshot;
   private readonly inline?: ShardThread;
-  /** Threads the last step ran on, and whether it split one image's layers between them. */
-  lastStep = { threads: 0, split: false };
+  // A pool engine's calling thread, for single images (singleImagePath).
+  private readonly callingThread?: ShardThread;
+  private readonly singleImages: SingleImagePathChooser | SingleImagePath;
+  /** Threads the last step ran on, whether it split one image's layers between them, and whether it ran on the calling thread. */
+  lastStep = { threads: 0, split: false, callingThread: false };
 
   constructor(private readonly core: ModelCore, options: EngineOptions) {
     this.threads = options.threads;
@@ -114,6 +125,9 @@ export class Engine {
     if (this.threads === 1 && !(options.offMainThread && platform.canShareMemory())) {
       this.inline = { k: options.kernels ?? core.runtime.k, graph: core.graph, layout: core.layout, executors: new Map(), trace: options.trace };
     }
+    const path = options.offMainThread ? 'pool' : options.singleImagePath ?? 'auto';
+    this.singleImages = path === 'auto' ? new SingleImagePathChooser() : path;
+    if (!this.inline && path !== 'pool') this.callingThread = { k: core.runtime.k, graph: core.graph, layout: core.layout, executors: new Map() };
   }
 
   // The pool starts once the first step's memory is laid out, so a step that cannot fit fails
@@ -197,6 +211,7 @@ export class Engine {
     this.blocks = [];
     this.layout = undefined;
     this.inline?.executors.clear();
+    this.callingThread?.executors.clear();
   }
 
   private async run(mode: 'train' | 'predict' | 'statistics', batch: Batch, update: OptimizerUpdate | null, movingMomentum?: number): Promise<number> {
@@ -229,10 +244,14 @@ export class Engine {
       y.set(batch.y!);
       this.core.loss!.prepareLabels(y, K);
     }
-    // One image on several threads: each layer that can splits its output channels between them.
-    const split = mode === 'predict' && !this.inline && L.threads > 1 && shardsOf(batch.rows, L.shards).length === 1 && this.splitSingleImages;
-    const T = split ? L.threads : threadsFor(shardsOf(batch.rows, L.shards).length, this.threads);
-    this.lastStep = { threads: T, split };
+    // One image on a pool engine: on the calling thread, or on the pool where each layer that
+    // can splits its output channels between the threads.
+    const single = mode === 'predict' && !this.inline && L.threads > 1 && shardsOf(batch.rows, L.shards).length === 1;
+    const singlePath = !single ? 'pool' : typeof this.singleImages === 'string' ? this.singleImages : this.singleImages.next();
+    const onCaller = singlePath === 'calling' && this.callingThread !== undefined;
+    const split = single && !onCaller && this.splitSingleImages;
+    const T = split ? L.threads : onCaller ? 1 : threadsFor(shardsOf(batch.rows, L.shards).length, this.threads);
+    this.lastStep = { threads: T, split, callingThread: onCaller };
     const words = new Int32Array(rt.memory.buffer, L.barrier, BARRIER_WORDS);
     Barrier.reset(words);
     new Int32Array(rt.memory.buffer, L.progress, L.threads).fill(StepProgress.notStarted);
@@ -245,9 +264,11 @@ export class Engine {
     });
 
     let loss: number;
-    if (this.inline) {
+    const started = performance.now();
+    const here = this.inline ?? (onCaller ? this.callingThread : undefined);
+    if (here) {
       try {
-        loss = runShardStep(this.inline, task(0)).loss;
+        loss = runShardStep(here, task(0)).loss;
       } catch (err) {
         if (mode !== 'predict') this.snapshot.restore();
         throw err;
@@ -255,6 +276,7 @@ export class Engine {
     } else {
       loss = await this.runOnPool(T, task, mode, update);
     }
+    if (single && this.singleImages instanceof SingleImagePathChooser) this.singleImages.record(singlePath, performance.now() - started);
     if (mode === 'train' && !Number.isFinite(loss)) {
       this.snapshot.restore();
       throw new NonFiniteLossError(loss);

@@ -7,6 +7,7 @@ import {
 } from '../../src/index.js';
 import { Engine } from '../../src/engine/engine.js';
 import { channelShare } from '../../src/layers/channel-split.js';
+import { SingleImagePathChooser } from '../../src/engine/single-image-path.js';
 import type { LayerBuffers, StepContext } from '../../src/layers/layer.js';
 import { randomArray } from '../helpers/assert.js';
 import { harness } from '../helpers/harness.js';
@@ -17,7 +18,7 @@ afterAll(async () => {
   for (const e of engines) await e.dispose();
 });
 async function predictOne(m: Model, x: Float32Array, threads: number, splitSingleImages = true): Promise<{ out: Float32Array; split: boolean }> {
-  const e = new Engine(m.core, { threads, splitSingleImages });
+  const e = new Engine(m.core, { threads, splitSingleImages, singleImagePath: 'pool' });
   engines.push(e);
   const out = await e.predictStep({ x, rows: 1 });
   return { out, split: e.lastStep.split };
@@ -85,6 +86,43 @@ describe('a model on one image', () => {
     }
   });
 
+  test('auto: the first six steps alternate between the calling thread and the split pool, the rest take one; all the same bits', async () => {
+    const m = mobileNetV2({ inputShape: [48, 48, 3], alpha: 0.35, classes: 6 });
+    const x = randomArray(48 * 48 * 3, 9);
+    const e = new Engine(m.core, { threads: 2 });
+    engines.push(e);
+    const first = await e.predictStep({ x, rows: 1 });
+    const paths = [e.lastStep.callingThread];
+    for (let i = 1; i < 9; i++) {
+      expect(await e.predictStep({ x, rows: 1 }), `step ${i}`).toEqual(first);
+      paths.push(e.lastStep.callingThread);
+      if (!e.lastStep.callingThread) expect(e.lastStep.split).toBe(true);
+    }
+    expect(paths.slice(0, 6)).toEqual([true, false, true, false, true, false]);
+    expect(new Set(paths.slice(6)).size).toBe(1);
+    // A batch stays on the pool; so does one image of an engine kept off the calling thread.
+    await e.predictStep({ x: randomArray(2 * 48 * 48 * 3, 2), rows: 2 });
+    expect(e.lastStep.callingThread).toBe(false);
+    const off = new Engine(m.core, { threads: 2, offMainThread: true });
+    engines.push(off);
+    for (let i = 0; i < 3; i++) {
+      expect(await off.predictStep({ x, rows: 1 })).toEqual(first);
+      expect(off.lastStep).toEqual({ threads: 2, split: true, callingThread: false });
+    }
+  });
+
+  test('the chooser keeps the faster path by the median of three steps each', () => {
+    const c = new SingleImagePathChooser();
+    const times = { calling: [5, 9, 5], pool: [4, 4, 30] };
+    for (let i = 0; i < 3; i++) for (const p of ['calling', 'pool'] as const) {
+      expect(c.next()).toBe(p);
+      c.record(p, times[p][i]);
+    }
+    expect(c.choice).toBe('pool');
+    c.record('calling', 0.1);
+    expect(c.next()).toBe('pool');
+  });
+
   test('the im2col path forced everywhere, odd channel counts, depthwise and separable layers, a batch of two left unsplit', async () => {
     setConvAlgorithm('im2col');
     try {
@@ -108,7 +146,7 @@ describe('a model on one image', () => {
       const batch = new Engine(m.core, { threads: 2 });
       engines.push(batch);
       await batch.predictStep({ x: randomArray(2 * 32 * 32 * 8, 4), rows: 2 });
-      expect(batch.lastStep).toEqual({ threads: 2, split: false });
+      expect(batch.lastStep).toEqual({ threads: 2, split: false, callingThread: false });
     } finally {
       setConvAlgorithm('auto');
     }
