@@ -26,17 +26,19 @@ const FORWARD = 0, BACKWARD_INPUT = 1, BACKWARD_KERNEL = 2;
 // the image. `x` is the input (forward, kernel gradient) or its gradient (input gradient), `w` the
 // kernel or its gradient, `cells` the output or its gradient, `b` the bias or its gradient; of
 // the C channels, `count` from where the pointers start (all C but when threads split the channels).
+// The weights' taps are `weightTap` bytes apart along a kernel row and `weightRow` between rows
+// (pixelBytes and KW x pixelBytes; the input gradient walks the kernel backwards with negative steps).
 function depthwisePass(
   pass: i32, x: usize, w: usize, b: usize, cells: usize,
   N: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32, stride: i32, dilation: i32, padT: i32, padL: i32, OH: i32, OW: i32,
-  count: i32,
+  count: i32, weightTap: isize = 0, weightRow: isize = 0,
 ): void {
   const pixelBytes = <usize>C << 2, tapStep = <usize>(dilation * C) << 2, rowStep = <usize>(dilation * W) * pixelBytes;
-  const kernelRowStep = <usize>KW * pixelBytes;
+  const wTap = weightTap != 0 ? <usize>weightTap : pixelBytes, kernelRowStep = weightRow != 0 ? <usize>weightRow : <usize>KW * pixelBytes;
   // A 3x3 forward pass keeps each channel group's nine weights in registers across a strip of
   // output cells whose windows lie inside the image; the other cells take the general loop.
   const fast3x3 = pass == FORWARD && KH == 3 && KW == 3 && dilation == 1;
-  const insideFrom = fast3x3 ? min(OW, (padL + stride - 1) / stride) : OW;
+  const insideFrom = fast3x3 ? min(OW, max(0, (padL + stride - 1) / stride)) : OW;
   const insideTo = fast3x3 && W - 3 + padL >= 0 ? max(insideFrom, min(OW, (W - 3 + padL) / stride + 1)) : insideFrom;
   let cell = cells;
   for (let n = 0; n < N; n++) {
@@ -46,7 +48,7 @@ function depthwisePass(
       const inside = fast3x3 && rows == 3 && insideTo > insideFrom;
       if (inside) {
         const firstCell = x + (<usize>(((n * H + top) * W) + insideFrom * stride - padL) * pixelBytes);
-        forward3x3Strip(firstCell, w, b, cell + <usize>insideFrom * pixelBytes, count, pixelBytes, <usize>stride * pixelBytes, rowStep, insideTo - insideFrom);
+        forward3x3Strip(firstCell, w, wTap, kernelRowStep, b, cell + <usize>insideFrom * pixelBytes, count, pixelBytes, <usize>stride * pixelBytes, rowStep, insideTo - insideFrom);
       }
       for (let ow = 0; ow < OW; ow++) {
         if (inside && ow == insideFrom) {
@@ -58,8 +60,8 @@ function depthwisePass(
         const j0 = firstTap(left, dilation), taps = endTap(left, dilation, KW, W) - j0;
         // The window's first cell inside the image, and its tap's weights.
         const corner = x + (<usize>(((n * H + top + i0 * dilation) * W) + left + j0 * dilation) * pixelBytes);
-        const firstWeight = w + <usize>(i0 * KW + j0) * pixelBytes;
-        if (pass == FORWARD) forwardCell(corner, firstWeight, b, cell, count, pixelBytes, rows, taps, rowStep, tapStep, kernelRowStep);
+        const firstWeight = w + <usize>i0 * kernelRowStep + <usize>j0 * wTap;
+        if (pass == FORWARD) forwardCell(corner, firstWeight, b, cell, count, wTap, rows, taps, rowStep, tapStep, kernelRowStep);
         else if (pass == BACKWARD_INPUT) scatterCell(corner, tapStep, rowStep, firstWeight, pixelBytes, kernelRowStep, 0, cell, count, rows, taps);
         else scatterCell(firstWeight, pixelBytes, kernelRowStep, corner, tapStep, rowStep, b, cell, count, rows, taps);
         cell += pixelBytes;
@@ -78,17 +80,16 @@ const STRIP = 32;
 // in forwardCell's order (so the same bits), each group of four channels with its nine weights
 // held in registers for a strip of cells. `px0` is the first cell's window corner, `cellStep` the
 // window's step between cells (stride x pixel), `rowStep` between image rows.
-function forward3x3Strip(px0: usize, w: usize, b: usize, y0: usize, C: i32, pixelBytes: usize, cellStep: usize, rowStep: usize, cells: i32): void {
+function forward3x3Strip(px0: usize, w: usize, wTap: usize, tapRow: usize, b: usize, y0: usize, C: i32, pixelBytes: usize, cellStep: usize, rowStep: usize, cells: i32): void {
   const C4 = C & ~3;
-  const tapRow = pixelBytes * 3;
   for (let s = 0; s < cells; s += STRIP) {
     const end = min(cells, s + STRIP);
     for (let c = 0; c < C4; c += 4) {
       const cb = <usize>c << 2;
       const wp = w + cb;
-      const w00 = v128.load(wp), w01 = v128.load(wp + pixelBytes), w02 = v128.load(wp + 2 * pixelBytes);
-      const w10 = v128.load(wp + tapRow), w11 = v128.load(wp + tapRow + pixelBytes), w12 = v128.load(wp + tapRow + 2 * pixelBytes);
-      const w20 = v128.load(wp + 2 * tapRow), w21 = v128.load(wp + 2 * tapRow + pixelBytes), w22 = v128.load(wp + 2 * tapRow + 2 * pixelBytes);
+      const w00 = v128.load(wp), w01 = v128.load(wp + wTap), w02 = v128.load(wp + 2 * wTap);
+      const w10 = v128.load(wp + tapRow), w11 = v128.load(wp + tapRow + wTap), w12 = v128.load(wp + tapRow + 2 * wTap);
+      const w20 = v128.load(wp + 2 * tapRow), w21 = v128.load(wp + 2 * tapRow + wTap), w22 = v128.load(wp + 2 * tapRow + 2 * wTap);
       const bias = b ? v128.load(b + cb) : f32x4.splat(0);
       let px = px0 + <usize>s * cellStep + cb, out = y0 + <usize>s * pixelBytes + cb;
       for (let k = s; k < end; k++) {
@@ -114,7 +115,7 @@ function forward3x3Strip(px0: usize, w: usize, b: usize, y0: usize, C: i32, pixe
         let a: f32 = b ? load<f32>(b + cb) : 0;
         let row = px, wrow = w + cb;
         for (let i = 0; i < 3; i++) {
-          for (let j = 0; j < 3; j++) a += load<f32>(row + <usize>j * pixelBytes) * load<f32>(wrow + <usize>j * pixelBytes);
+          for (let j = 0; j < 3; j++) a += load<f32>(row + <usize>j * pixelBytes) * load<f32>(wrow + <usize>j * wTap);
           row += rowStep;
           wrow += tapRow;
         }
@@ -244,11 +245,20 @@ export function depthwise_conv2d_forward_channels(
   depthwisePass(FORWARD, x + skip, w + skip, b ? b + skip : 0, y + skip, N, H, W, C, KH, KW, stride, dilation, padT, padL, OH, OW, c1 - c0);
 }
 
-// dx = ∂L/∂x from dy [N,OH,OW,C]: every output cell's gradient scattered back through its taps.
+// dx = ∂L/∂x from dy [N,OH,OW,C]. With stride 1 each dx cell gathers its gradient as a forward
+// pass does: dx = depthwise(dy, w turned 180 degrees) over dy padded by dilation x (K - 1) - pad,
+// each cell written once. With stride 2 every dy cell is scattered back through its taps.
 export function depthwise_conv2d_backward_input(
   dy: usize, w: usize, dx: usize,
   N: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32, stride: i32, dilation: i32, padT: i32, padL: i32, OH: i32, OW: i32,
 ): void {
+  if (stride == 1) {
+    const pixelBytes = <isize>C << 2;
+    const lastTap = w + <usize>((KH * KW - 1) * C) * 4;
+    depthwisePass(FORWARD, dy, lastTap, 0, dx, N, OH, OW, C, KH, KW, 1, dilation, dilation * (KH - 1) - padT, dilation * (KW - 1) - padL, H, W, C,
+      -pixelBytes, -pixelBytes * KW);
+    return;
+  }
   zero(dx, N * H * W * C);
   depthwisePass(BACKWARD_INPUT, dx, w, 0, dy, N, H, W, C, KH, KW, stride, dilation, padT, padL, OH, OW, C);
 }

@@ -44,6 +44,31 @@ function check(variant: KernelVariant): void {
   }
 }
 
+// dx[n,h,w,c] = Σ over the dy cells whose windows hold (h, w) of dy · w at that tap, in float64.
+function inputGradient(dy: Float32Array, w: Float32Array, H: number, W: number, C: number, K: number, stride: number, d: number, pad: number, OH: number, OW: number): Float64Array {
+  const dx = new Float64Array(H * W * C);
+  for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) for (let i = 0; i < K; i++) for (let j = 0; j < K; j++) {
+    const h = oh * stride - pad + i * d, x = ow * stride - pad + j * d;
+    if (h < 0 || h >= H || x < 0 || x >= W) continue;
+    for (let c = 0; c < C; c++) dx[(h * W + x) * C + c] += dy[(oh * OW + ow) * C + c] * w[(i * K + j) * C + c];
+  }
+  return dx;
+}
+
+describe('depthwise input gradient (a gather with the kernel turned round at stride 1, a scatter at 2)', () => {
+  test('against the definition: 3x3 and 5x5, dilation 1 and 2, same and valid padding, one channel and a scalar tail', () => {
+    const h = harness(), k = h.rt.k;
+    for (const [H, W, C, K, stride, d, pad] of [[9, 40, 6, 3, 1, 1, 1], [7, 8, 1, 3, 1, 1, 0], [10, 11, 5, 3, 1, 2, 2], [8, 9, 7, 5, 1, 1, 2], [9, 10, 13, 3, 2, 1, 1], [6, 7, 4, 3, 1, 2, 0]] as const) {
+      const OH = Math.floor((H + 2 * pad - d * (K - 1) - 1) / stride) + 1, OW = Math.floor((W + 2 * pad - d * (K - 1) - 1) / stride) + 1;
+      const dy = randomArray(OH * OW * C, H + C), w = randomArray(K * K * C, K + C);
+      const dx = h.alloc(H * W * C);
+      k.depthwise_conv2d_backward_input(h.up(dy), h.up(w), dx, 1, H, W, C, K, K, stride, d, pad, pad, OH, OW);
+      const got = h.get(dx, H * W * C), want = inputGradient(dy, w, H, W, C, K, stride, d, pad, OH, OW);
+      for (let i = 0; i < got.length; i++) expect(Math.abs(got[i] - want[i]), `${H}x${W}x${C} ${K}x${K}/${stride} dilation ${d} pad ${pad}: dx[${i}]`).toBeLessThan(1e-5);
+    }
+  });
+});
+
 describe('depthwise 3x3 forward: the register strip gives the general loop\'s bits', () => {
   test('debug build (assertions on)', () => check('debug'));
   test('relaxed-SIMD build (fused multiply-add where the CPU has it)', () => check('relaxed-simd'));
