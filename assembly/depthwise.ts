@@ -36,8 +36,9 @@ function depthwisePass(
   const pixelBytes = <usize>C << 2, tapStep = <usize>(dilation * C) << 2, rowStep = <usize>(dilation * W) * pixelBytes;
   const wTap = weightTap != 0 ? <usize>weightTap : pixelBytes, kernelRowStep = weightRow != 0 ? <usize>weightRow : <usize>KW * pixelBytes;
   // A 3x3 forward pass keeps each channel group's nine weights in registers across a strip of
-  // output cells whose windows lie inside the image; the other cells take the general loop.
-  const fast3x3 = pass == FORWARD && KH == 3 && KW == 3 && dilation == 1;
+  // output cells whose windows lie inside the image, the kernel gradient its nine sums; the other
+  // cells take the general loop.
+  const fast3x3 = pass != BACKWARD_INPUT && KH == 3 && KW == 3 && dilation == 1;
   const insideFrom = fast3x3 ? min(OW, max(0, (padL + stride - 1) / stride)) : OW;
   const insideTo = fast3x3 && W - 3 + padL >= 0 ? max(insideFrom, min(OW, (W - 3 + padL) / stride + 1)) : insideFrom;
   let cell = cells;
@@ -48,7 +49,9 @@ function depthwisePass(
       const inside = fast3x3 && rows == 3 && insideTo > insideFrom;
       if (inside) {
         const firstCell = x + (<usize>(((n * H + top) * W) + insideFrom * stride - padL) * pixelBytes);
-        forward3x3Strip(firstCell, w, wTap, kernelRowStep, b, cell + <usize>insideFrom * pixelBytes, count, pixelBytes, <usize>stride * pixelBytes, rowStep, insideTo - insideFrom);
+        const firstOut = cell + <usize>insideFrom * pixelBytes, cellStep = <usize>stride * pixelBytes;
+        if (pass == FORWARD) forward3x3Strip(firstCell, w, wTap, kernelRowStep, b, firstOut, count, pixelBytes, cellStep, rowStep, insideTo - insideFrom);
+        else kernelGradient3x3Strip(firstCell, firstOut, w, b, count, pixelBytes, cellStep, rowStep, insideTo - insideFrom);
       }
       for (let ow = 0; ow < OW; ow++) {
         if (inside && ow == insideFrom) {
@@ -122,6 +125,68 @@ function forward3x3Strip(px0: usize, w: usize, wTap: usize, tapRow: usize, b: us
         store<f32>(out, a);
         px += cellStep;
         out += pixelBytes;
+      }
+    }
+  }
+}
+
+// The kernel gradient over `cells` adjacent output cells of one row whose 3x3 windows lie inside
+// the image: dw [3,3,C] += Σ cells dy · x at each tap, db [C] += Σ dy (db = 0: none), each
+// channel group's nine sums held in registers over a strip, then added once. `px0` is the first
+// cell's window corner in x, `dy0` its gradient.
+function kernelGradient3x3Strip(px0: usize, dy0: usize, dw: usize, db: usize, C: i32, pixelBytes: usize, cellStep: usize, rowStep: usize, cells: i32): void {
+  const C4 = C & ~3, tapRow = pixelBytes * 3;
+  for (let s = 0; s < cells; s += STRIP) {
+    const end = min(cells, s + STRIP);
+    for (let c = 0; c < C4; c += 4) {
+      const cb = <usize>c << 2;
+      let g00 = f32x4.splat(0), g01 = g00, g02 = g00, g10 = g00, g11 = g00, g12 = g00, g20 = g00, g21 = g00, g22 = g00, gb = g00;
+      let px = px0 + <usize>s * cellStep + cb, d = dy0 + <usize>s * pixelBytes + cb;
+      for (let k = s; k < end; k++) {
+        const g = v128.load(d);
+        const r1 = px + rowStep, r2 = r1 + rowStep;
+        g00 = madd(g, v128.load(px), g00);
+        g01 = madd(g, v128.load(px + pixelBytes), g01);
+        g02 = madd(g, v128.load(px + 2 * pixelBytes), g02);
+        g10 = madd(g, v128.load(r1), g10);
+        g11 = madd(g, v128.load(r1 + pixelBytes), g11);
+        g12 = madd(g, v128.load(r1 + 2 * pixelBytes), g12);
+        g20 = madd(g, v128.load(r2), g20);
+        g21 = madd(g, v128.load(r2 + pixelBytes), g21);
+        g22 = madd(g, v128.load(r2 + 2 * pixelBytes), g22);
+        gb = f32x4.add(gb, g);
+        px += cellStep;
+        d += pixelBytes;
+      }
+      const wp = dw + cb;
+      v128.store(wp, f32x4.add(v128.load(wp), g00));
+      v128.store(wp + pixelBytes, f32x4.add(v128.load(wp + pixelBytes), g01));
+      v128.store(wp + 2 * pixelBytes, f32x4.add(v128.load(wp + 2 * pixelBytes), g02));
+      v128.store(wp + tapRow, f32x4.add(v128.load(wp + tapRow), g10));
+      v128.store(wp + tapRow + pixelBytes, f32x4.add(v128.load(wp + tapRow + pixelBytes), g11));
+      v128.store(wp + tapRow + 2 * pixelBytes, f32x4.add(v128.load(wp + tapRow + 2 * pixelBytes), g12));
+      v128.store(wp + 2 * tapRow, f32x4.add(v128.load(wp + 2 * tapRow), g20));
+      v128.store(wp + 2 * tapRow + pixelBytes, f32x4.add(v128.load(wp + 2 * tapRow + pixelBytes), g21));
+      v128.store(wp + 2 * tapRow + 2 * pixelBytes, f32x4.add(v128.load(wp + 2 * tapRow + 2 * pixelBytes), g22));
+      if (db) v128.store(db + cb, f32x4.add(v128.load(db + cb), gb));
+    }
+    for (let c = C4; c < C; c++) {
+      const cb = <usize>c << 2;
+      let px = px0 + <usize>s * cellStep + cb, d = dy0 + <usize>s * pixelBytes + cb;
+      for (let k = s; k < end; k++) {
+        const g = load<f32>(d);
+        if (db) store<f32>(db + cb, load<f32>(db + cb) + g);
+        let row = px, wrow = dw + cb;
+        for (let i = 0; i < 3; i++) {
+          for (let j = 0; j < 3; j++) {
+            const t = wrow + <usize>j * pixelBytes;
+            store<f32>(t, load<f32>(t) + g * load<f32>(row + <usize>j * pixelBytes));
+          }
+          row += rowStep;
+          wrow += tapRow;
+        }
+        px += cellStep;
+        d += pixelBytes;
       }
     }
   }

@@ -69,6 +69,31 @@ describe('depthwise input gradient (a gather with the kernel turned round at str
   });
 });
 
+describe('depthwise kernel gradient (nine sums in registers over strips of inside cells)', () => {
+  test('against the definition, with the bias gradient, added to what is there: strips past 32 cells, a scalar tail, stride 2, dilation 2', () => {
+    const h = harness(), k = h.rt.k;
+    for (const [N, H, W, C, stride, d, pad] of [[2, 6, 75, 6, 1, 1, 1], [1, 9, 40, 7, 2, 1, 1], [1, 8, 9, 1, 1, 1, 0], [1, 10, 12, 5, 1, 2, 2]] as const) {
+      const K = 3, OH = Math.floor((H + 2 * pad - d * (K - 1) - 1) / stride) + 1, OW = Math.floor((W + 2 * pad - d * (K - 1) - 1) / stride) + 1;
+      const x = randomArray(N * H * W * C, W + C), dy = randomArray(N * OH * OW * C, H + C), before = randomArray(K * K * C, 5), bBefore = randomArray(C, 6);
+      const dw = h.up(before), db = h.up(bBefore);
+      k.depthwise_conv2d_backward_kernel(h.up(x), h.up(dy), dw, db, N, H, W, C, K, K, stride, d, pad, pad, OH, OW, 1);
+      const want = Float64Array.from(before), wantB = Float64Array.from(bBefore);
+      for (let n = 0; n < N; n++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) for (let c = 0; c < C; c++) {
+        const g = dy[((n * OH + oh) * OW + ow) * C + c];
+        wantB[c] += g;
+        for (let i = 0; i < K; i++) for (let j = 0; j < K; j++) {
+          const y = oh * stride - pad + i * d, xx = ow * stride - pad + j * d;
+          if (y >= 0 && y < H && xx >= 0 && xx < W) want[(i * K + j) * C + c] += g * x[((n * H + y) * W + xx) * C + c];
+        }
+      }
+      const got = h.get(dw, K * K * C), gotB = h.get(db, C);
+      const at = `${N}x${H}x${W}x${C} stride ${stride} dilation ${d}`;
+      for (let i = 0; i < got.length; i++) expect(Math.abs(got[i] - want[i]), `${at}: dw[${i}]`).toBeLessThan(1e-4);
+      for (let c = 0; c < C; c++) expect(Math.abs(gotB[c] - wantB[c]), `${at}: db[${c}]`).toBeLessThan(1e-4);
+    }
+  });
+});
+
 describe('depthwise 3x3 forward: the register strip gives the general loop\'s bits', () => {
   test('debug build (assertions on)', () => check('debug'));
   test('relaxed-SIMD build (fused multiply-add where the CPU has it)', () => check('relaxed-simd'));
