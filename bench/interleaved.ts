@@ -123,9 +123,9 @@ async function main(): Promise<void> {
     const workers = Object.fromEntries(LAYOUTS.map((layout) => [layout, new Worker(spawn(py, [join(packageRoot(), 'bench', 'pytorch_worker.py')]))])) as Record<typeof LAYOUTS[number], Worker>;
     const setups = await Promise.all(LAYOUTS.map((layout) => workers[layout].ask<{ warmup: number[]; torch: string }>({ setup: { ...c, layout } })));
     const s = simdnetCase(c);
-    // Warm-up: plans, workers, kernel choices, and for one image the engine's six steps that
+    // Warm-up: plans, workers, kernel choices, and for one image the engine's eight steps that
     // choose between the calling thread and the pool.
-    await s.block(c.batch === 1 ? 8 : 3);
+    await s.block(c.batch === 1 ? 10 : 3);
     const before = cpuTimes(), load = loadavg()[0];
     const pairs: { simdnet: number; pytorch: Record<string, number> }[] = [];
     for (let p = 0; p < PAIRS; p++) {
