@@ -40,16 +40,17 @@ Options:
                      standardized, warm-up + cosine schedule, label smoothing 0.1, 10% of the
                      training images held out to pick the best epoch; for ResNet-50 also
                      augmentation, AdamW, dropout before the classifier and precise batch norm
-                     (50 epochs of minibatch 16, random resized crops on half the images),
-                     and so for MobileNetV2 (100 epochs, no crops); the ConvNet keeps
-                     its 100 epochs
+                     (50 epochs of minibatch 16, random resized crops of 16-100% of the
+                     area on half the images), and so for MobileNetV2 (100 epochs, no
+                     crops); the ConvNet keeps its 100 epochs
   --standardize      standardize each image (zero mean, unit variance) before the first layer
   --augment          random flips, rotations, zooms, shifts, colour jitter and erasing
   --flip MODE        with augmentation: horizontal (mirror half the images; the default) or
                      none (for classes a mirror changes: text, digits, left and right hands)
   --random-resized-crop P  with augmentation: an Inception-style crop (25-100% of the area,
                      aspect 3/4 to 4/3) stretched to the frame, for this fraction of the images
-  --crop-area A      the smallest area of those crops, a fraction of the image (0.25)
+  --crop-area A      the smallest area of those crops, a fraction of the image (0.25;
+                     ResNet-50's robust recipe 0.16)
   --color-temperature X    with augmentation: red and blue gains of 1 +- X (warm or cool light)
   --mixup A          with augmentation: MixUp with Beta(A, A) weights (Keras CV's default A: 0.2)
   --cutmix A         with augmentation: CutMix with Beta(A, A) areas (Keras CV's default A: 1)
