@@ -1,17 +1,17 @@
 // The simdnet command line, run as real processes from dist/ (which `npm test` builds first).
 import { describe, expect, test, beforeAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, truncateSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, readFileSync, readdirSync, truncateSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import h5wasm from 'h5wasm/node';
 import { signsDir } from '../helpers/goldens.js';
 import { loadModel } from '../../src/io/model-file.js';
 import { loadImages } from '../../src/data/images.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const cli = join(root, 'dist/src/cli/main.js');
-const work = mkdtempSync(join(tmpdir(), 'simdnet-cli-'));
+const work = scratchDir('simdnet-cli-');
 const jpeg = join(signsDir, 'jpeg/test_signs', readdirSync(join(signsDir, 'jpeg/test_signs')).sort()[0]);
 
 function run(...args: string[]) {

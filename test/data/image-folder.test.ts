@@ -1,18 +1,18 @@
 // Own images: class folders through the loader and the command line, fine-tuning, and the bad
 // folders a user will have.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { PNG } from 'pngjs';
 import { DataFileError, loadImageFolder } from '../../src/index.js';
 import { loadModel } from '../../src/io/model-file.js';
 import { signsDir } from '../helpers/goldens.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const cli = join(root, 'dist/src/cli/main.js');
-const work = mkdtempSync(join(tmpdir(), 'simdnet-folders-'));
+const work = scratchDir('simdnet-folders-');
 
 function run(...args: string[]) {
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 300_000 });

@@ -3,11 +3,11 @@
 // few SIGNS photos as `hand.jpg` and a folder of class folders as `photos/`: shell blocks with
 // bash, JavaScript blocks as an ES module. And the README stays a guide: at most 260 lines.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { signsDir } from '../helpers/goldens.js';
+import { testScratchDir } from '../helpers/scratch.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
@@ -15,7 +15,7 @@ const readme = readFileSync(join(root, 'README.md'), 'utf8');
 const blocks = [...readme.matchAll(/<!-- runnable -->\n```(sh|js)\n([\s\S]*?)```/g)].map((m) => ({ lang: m[1], code: m[2] }));
 
 function project(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'simdnet-readme-'));
+  const dir = testScratchDir('simdnet-readme-');
   mkdirSync(join(dir, 'node_modules/.bin'), { recursive: true });
   symlinkSync(root, join(dir, 'node_modules/simdnet'), 'dir');
   symlinkSync(join(root, 'dist/src/cli/main.js'), join(dir, 'node_modules/.bin/simdnet'));

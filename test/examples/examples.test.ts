@@ -1,15 +1,15 @@
 // Every script in examples/ runs as a user would run it (node examples/x.mjs, importing
 // 'simdnet' from this package's build), on small data: a few epochs, a few photos.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { signsDir } from '../helpers/goldens.js';
 import { loadModel, serve } from '../../src/index.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const root = resolve(import.meta.dirname, '../..');
-const work = mkdtempSync(join(tmpdir(), 'simdnet-examples-'));
+const work = scratchDir('simdnet-examples-');
 const jpegs = join(signsDir, 'jpeg/test_signs');
 const photos = readdirSync(jpegs).sort();
 

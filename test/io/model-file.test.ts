@@ -1,12 +1,12 @@
 import { describe, expect, test } from 'vitest';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Activation, BatchNormalization, Conv2D, Dense, Flatten, input, LayerNormalization, Model, optimizers, tensor, convNet } from '../../src/index.js';
 import { loadModel, loadWeights, saveModel } from '../../src/io/model-file.js';
 import { randomArray } from '../helpers/assert.js';
+import { scratchDir } from '../helpers/scratch.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'simdnet-io-'));
+const dir = scratchDir('simdnet-io-');
 
 function small(): Model {
   const x0 = input({ shape: [8, 8, 3] });

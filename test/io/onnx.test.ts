@@ -4,8 +4,6 @@
 // awkward shapes.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import * as ort from 'onnxruntime-web';
@@ -17,11 +15,12 @@ import { loadSigns } from '../../src/data/signs.js';
 import { saveModel } from '../../src/io/model-file.js';
 import { randomArray } from '../helpers/assert.js';
 import { signsDir } from '../helpers/goldens.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 ort.env.wasm.numThreads = 1;
 ort.env.logLevel = 'warning';
 const data = await loadSigns(signsDir);
-const work = mkdtempSync(join(tmpdir(), 'simdnet-onnx-'));
+const work = scratchDir('simdnet-onnx-');
 
 // Runs the exported model in ONNX Runtime; fails on any warning it prints while loading (its
 // WebAssembly writes straight to file descriptors 1 and 2, so those writes are caught too).

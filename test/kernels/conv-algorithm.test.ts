@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { Runtime } from '../../src/kernels/index.js';
 import { BatchNormalization, Conv2D, Dense, Flatten, input, Model, profileTrainingStep, setConvAlgorithm, tensor } from '../../src/index.js';
 import { randomArray } from '../helpers/assert.js';
+import { testScratchDir } from '../helpers/scratch.js';
 
 // The module keeps its cache and forced choice per process: each test loads it afresh (a copy
 // apart from the one the statically imported Model uses).
@@ -56,7 +56,7 @@ describe('choosing the convolution algorithm', () => {
   });
 
   test('measured once per shape and machine, kept in the cache file, which the next process reuses; a corrupt file is measured over', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'simdnet-tuning-')), 'tuning.json');
+    const file = join(testScratchDir('simdnet-tuning-'), 'tuning.json');
     process.env.SIMDNET_TUNING_CACHE = file;
     const first = await fresh();
     const choice = first.chooseConvAlgorithm(rt, g);

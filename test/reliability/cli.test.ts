@@ -1,18 +1,18 @@
 // The command line tried the way a careless or hostile user would: each case ends quickly with
 // one line naming what was wrong, the right exit status, and no half-written output.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import h5wasm from 'h5wasm/node';
 import { signsDir } from '../helpers/goldens.js';
 import { editJsonAttribute } from './crafted.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const cli = join(root, 'dist/src/cli/main.js');
-const work = mkdtempSync(join(tmpdir(), 'simdnet-cli-reliability-'));
+const work = scratchDir('simdnet-cli-reliability-');
 
 function run(...args: string[]) {
   const t0 = Date.now();

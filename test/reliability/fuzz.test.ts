@@ -1,8 +1,7 @@
 // Random byte flips and truncations of a small model file and of a SIGNS-layout file, with a
 // fixed seed: every one must end in a clean simdnet error or a correct load, each within a time
 // bound, and the process's peak memory must stay bounded.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { convNet, SimdnetError } from '../../src/index.js';
@@ -11,8 +10,9 @@ import { loadModel, saveModel } from '../../src/io/model-file.js';
 import { seededRandom } from '../../src/training/random.js';
 import { signsFile } from './crafted.js';
 import { sharedDir } from '../helpers/goldens.js';
+import { scratchDir } from '../helpers/scratch.js';
 
-const work = mkdtempSync(join(tmpdir(), 'simdnet-fuzz-'));
+const work = scratchDir('simdnet-fuzz-');
 const CASES = 200;
 
 // A corrupted copy: a truncation, or 1-8 flipped bytes, placed by the seeded generator.

@@ -1,8 +1,7 @@
 // Bad input given to the library: each refused with a clear simdnet error, before it can take
 // memory or time, and never reported as a result.
-import { mkdtempSync, readFileSync, writeFileSync, symlinkSync } from 'node:fs';
+import { readFileSync, writeFileSync, symlinkSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import h5wasm from 'h5wasm/node';
@@ -16,8 +15,9 @@ import { loadModel, saveModel } from '../../src/io/model-file.js';
 import { randomArray } from '../helpers/assert.js';
 import { signsDir } from '../helpers/goldens.js';
 import { editJsonAttribute, flipBitIn, pngClaiming, replaceFirstValue, signsFile, sparseSignsFile } from './crafted.js';
+import { scratchDir } from '../helpers/scratch.js';
 
-const work = mkdtempSync(join(tmpdir(), 'simdnet-reliability-'));
+const work = scratchDir('simdnet-reliability-');
 const rssMiB = () => process.resourceUsage().maxRSS / 1024;
 
 // Runs `fn`, which must throw `kind` matching `message`, within `ms` and without the process's

@@ -2,8 +2,7 @@
 // inputs, folders that cannot loop, runs that cannot mix, numbers that must fit float32, and
 // sizes checked before memory is taken. Each test builds its own crafted files and folders.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { Adam, ArgumentError, convNet, DataFileError, loadImageFolder, ModelFileError, SGD, type Tensor } from '../../src/index.js';
@@ -12,6 +11,7 @@ import { loadSigns } from '../../src/data/signs.js';
 import { loadModel, saveModel } from '../../src/io/model-file.js';
 import { sharedDir, signsDir } from '../helpers/goldens.js';
 import { jpegClaiming } from './crafted.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const cli = resolve(import.meta.dirname, '../../dist/src/cli/main.js');
 function run(...args: string[]) {
@@ -32,7 +32,7 @@ function photoFolder(name: string, per: number): string {
   return dir;
 }
 
-const work = mkdtempSync(join(tmpdir(), 'simdnet-round3-'));
+const work = scratchDir('simdnet-round3-');
 const data = await loadSigns(signsDir);
 const flat = (w: Record<string, Tensor>) => Object.keys(w).sort().map((k) => Array.from(w[k].data)).flat();
 

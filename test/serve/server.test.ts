@@ -4,17 +4,17 @@
 // a full queue answers 503 and recovers, and SIGTERM drains the queue before exiting 0.
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { convNet, readImages, resNet50, serve, tensor, type Model, type Server } from '../../src/index.js';
 import { saveModel } from '../../src/io/model-file.js';
 import { sharedDir } from '../helpers/goldens.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const photos = join(sharedDir, 'data/signs/jpeg/test_signs');
 const photoFiles = readdirSync(photos).sort().slice(0, 24).map((f) => join(photos, f));
-const work = mkdtempSync(join(tmpdir(), 'simdnet-serve-'));
+const work = scratchDir('simdnet-serve-');
 let model: Model;
 let server: Server;
 

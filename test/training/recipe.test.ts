@@ -1,7 +1,6 @@
 // The robust recipe's pieces against direct computations: schedules against Keras's formulas,
 // label smoothing, augmentation transforms, precise batch norm, and the callbacks.
-import { mkdtempSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import {
@@ -17,6 +16,7 @@ import { AdamW } from '../../src/training/optimizers.js';
 import { CosineDecay, ExponentialDecay, PiecewiseConstantDecay } from '../../src/training/schedules.js';
 import { randomArray } from '../helpers/assert.js';
 import { signsDir } from '../helpers/goldens.js';
+import { testScratchDir } from '../helpers/scratch.js';
 
 const data = await loadSigns(signsDir);
 
@@ -333,7 +333,7 @@ describe('callbacks', () => {
     expect(Array.from(m.getWeights()['fc/kernel'].data)).toEqual(Array.from(bestWeights!['fc/kernel'].data));
   });
   test('ModelCheckpoint with saveBestOnly writes only on improvement (through saveModel: a temporary, renamed)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'simdnet-ckpt-'));
+    const dir = testScratchDir('simdnet-ckpt-');
     const m = convNet({ seed: 2 });
     m.compile({ optimizer: 'adam', loss: 'softmaxCrossEntropy', metrics: ['accuracy'] });
     const scores = [3, 1, 2, 0.5];
