@@ -59,9 +59,10 @@ export interface RunArgs {
    */
   deterministic?: boolean | number;
   /**
-   * Run one thread's steps on a worker thread too, so that the calling thread stays free while
-   * they run (a server answering other requests). Default false: one thread runs on the calling
-   * thread.
+   * Run every step on worker threads, so that the calling thread stays free while they run (a
+   * server answering other requests, a page's UI). Default false: with one thread the steps run
+   * on the calling thread, and with several so may a single image's inference, when the engine's
+   * first steps measure it faster there than split between the workers.
    */
   offMainThread?: boolean;
 }
